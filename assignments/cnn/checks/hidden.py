@@ -1,0 +1,276 @@
+"""Hidden checks of the CNN lab (graders only): other shapes, strides and
+properties than the public ones, so hard-coding public answers earns nothing."""
+
+import numpy as np
+
+from grader import HIDDEN, Check, Inputs, judges
+from grader.gradcheck import numeric_gradient
+
+from . import called_names
+
+#: Library convolutions that conv2d_forward must not call.
+BUILTIN_CONVS = {"conv2d", "conv", "convolution", "conv2d_transpose", "Conv2D", "correlate", "correlate2d",
+                 "convolve", "convolve2d", "fftconvolve", "depthwise_conv2d"}
+
+
+class ConvArithmeticLarge(Check):
+    """VGG-16's weight count, the naive Inception module's multiply-adds, and a stride that does not fit"""
+
+    visibility = HIDDEN
+    points = 0.5
+    budget = 5
+    VGG_CONVS = [(3, 64), (64, 64), (64, 128), (128, 128), (128, 256), (256, 256), (256, 256),
+                 (256, 512), (512, 512), (512, 512), (512, 512), (512, 512), (512, 512)]
+    VGG_FCS = [(7 * 7 * 512, 4096), (4096, 4096), (4096, 1000)]
+
+    def observe(self, sub):
+        weights = sum(sub.conv_params(3, d, k, bias=False) for d, k in self.VGG_CONVS)
+        weights += sum(sub.dense_params(a, b, bias=False) for a, b in self.VGG_FCS)
+        inception = sum(sub.conv_macs(28, 28, f, 256, k) for f, k in [(1, 128), (3, 192), (5, 96)])
+        try:
+            misfit = f"returned {sub.conv_output_size(7, 3, 3, 0)!r}"
+        except ValueError:
+            misfit = "ValueError"
+        return {"vgg16_weights": weights, "inception_naive_macs": inception, "misfit": misfit}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.equal(got["vgg16_weights"], want["vgg16_weights"], "VGG-16 weights (biases excluded)"),
+            judges.equal(got["inception_naive_macs"], want["inception_naive_macs"], "naive Inception multiply-adds"),
+            judges.equal(got["misfit"], want["misfit"], "conv_output_size(7, 3, stride=3)",
+                         hint="the slides call this case 不匹配: raise ValueError"),
+        ])
+
+
+class Conv2dForwardStrided(Check):
+    """conv2d_forward with strides 2 and 3, padding 2, a rectangular kernel, no library convolution"""
+
+    visibility = HIDDEN
+    points = 1
+    budget = 10
+    CASES = [((2, 9, 8, 3), (3, 2, 3, 5), 2, 2), ((1, 7, 7, 2), (1, 1, 2, 3), 3, 0)]
+
+    def inputs(self, rng):
+        out = {}
+        for i, (xs, ws, _, _) in enumerate(self.CASES):
+            out[f"x{i}"], out[f"w{i}"], out[f"b{i}"] = rng.normal(size=xs), rng.normal(size=ws), rng.normal(size=ws[-1])
+        return out
+
+    def observe(self, sub, **d):
+        out = {f"y{i}": sub.conv2d_forward(d[f"x{i}"], d[f"w{i}"], d[f"b{i}"], stride=s, padding=p)
+               for i, (_, _, s, p) in enumerate(self.CASES)}
+        out["calls"] = sorted(called_names(sub.conv2d_forward))
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = [judges.close(got[f"y{i}"], want[f"y{i}"], f"conv2d_forward(stride={s}, padding={p})", tol=1e-6)
+                    for i, (_, _, s, p) in enumerate(self.CASES)]
+        banned = sorted(set(got["calls"]) & BUILTIN_CONVS)
+        verdicts.append(judges.property_holds(not banned, "implemented without a library convolution",
+                                              f"conv2d_forward calls {', '.join(banned)}"))
+        return judges.all_of(verdicts)
+
+
+class ConvCustomGradient(Check):
+    """conv2d with tf.custom_gradient: tape gradients (float64) and a numeric gradient of your forward"""
+
+    visibility = HIDDEN
+    points = 1
+    kind = "gradient"
+    budget = 20
+
+    def inputs(self, rng):
+        return {"x": rng.normal(size=(2, 7, 7, 2)), "w": rng.normal(size=(3, 3, 2, 3)), "b": rng.normal(size=3),
+                "g": rng.normal(size=(2, 4, 4, 3)),
+                "xs": rng.normal(size=(1, 4, 4, 2)), "ws": rng.normal(size=(2, 2, 2, 2)), "gs": rng.normal(size=(1, 2, 2, 2))}
+
+    def observe(self, sub, x, w, b, g, xs, ws, gs):
+        import tensorflow as tf
+
+        tx, tw, tb = tf.constant(x), tf.constant(w), tf.constant(b)
+        with tf.GradientTape() as tape:
+            tape.watch([tx, tw, tb])
+            y = sub.conv2d(tx, tw, tb, stride=2, padding=1)
+            loss = tf.reduce_sum(y * g)
+        dx, dw, db = tape.gradient(loss, [tx, tw, tb])
+        bs = np.zeros(2)
+        num_dx = numeric_gradient(lambda v: sub.conv2d_forward(v, ws, bs, 2, 0), xs, gs)
+        num_dw = numeric_gradient(lambda v: sub.conv2d_forward(xs, v, bs, 2, 0), ws, gs)
+        ana_dx, ana_dw, _ = sub.conv2d_backward(gs, xs, ws, 2, 0)
+        return {"y": y, "dtype": str(y.dtype.name), "dx": dx, "dw": dw, "db": db,
+                "num_dx": num_dx, "num_dw": num_dw, "ana_dx": ana_dx, "ana_dw": ana_dw}
+
+    def judge(self, got, want, secret):
+        verdicts = [judges.equal(got["dtype"], "float64", "output dtype for float64 inputs")]
+        verdicts += [judges.gradient(got[k], want[k], f"tape gradient {k} through conv2d (stride 2, padding 1)",
+                                     hint="grad(dy) must use the upstream dy and return (dx, dw, db) in that order")
+                     for k in ("dx", "dw", "db")]
+        verdicts += [judges.gradient(got[f"ana_{k}"], got[f"num_{k}"], f"conv2d_backward {k} vs a numeric gradient (stride 2)",
+                                     tol=1e-6) for k in ("dx", "dw")]
+        return judges.all_of(verdicts)
+
+
+class AvgPool(Check):
+    """avg_pool_forward/backward: values, and the gradient spread evenly"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "gradient"
+    budget = 10
+    CONFIGS = [(2, 2, (2, 6, 6, 3)), (3, 1, (1, 5, 5, 2))]
+
+    def inputs(self, rng):
+        out = {}
+        for i, (f, s, shape) in enumerate(self.CONFIGS):
+            ho = (shape[1] - f) // s + 1
+            out[f"x{i}"], out[f"dout{i}"] = rng.normal(size=shape), rng.normal(size=(shape[0], ho, ho, shape[3]))
+        return out
+
+    def observe(self, sub, **d):
+        out = {}
+        for i, (f, s, _) in enumerate(self.CONFIGS):
+            out[f"y{i}"] = sub.avg_pool_forward(d[f"x{i}"], f, s)
+            out[f"dx{i}"] = sub.avg_pool_backward(d[f"dout{i}"], d[f"x{i}"], f, s)
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = []
+        for i, (f, s, _) in enumerate(self.CONFIGS):
+            verdicts.append(judges.close(got[f"y{i}"], want[f"y{i}"], f"avg_pool_forward(F={f}, S={s})", tol=1e-9))
+            verdicts.append(judges.gradient(got[f"dx{i}"], want[f"dx{i}"], f"avg_pool_backward(F={f}, S={s})",
+                                            hint="each cell gets dout / F² from every window containing it"))
+        return judges.all_of(verdicts)
+
+
+class ResidualIdentity(Check):
+    """ResidualBlock with a zeroed residual branch is relu(shortcut(x)): h(x) = x + F(x)"""
+
+    visibility = HIDDEN
+    points = 1
+    kind = "property"
+    budget = 15
+    uses_reference = False
+    CASES = [(6, 1), (12, 2)]  # (filters, stride) on a 6-channel input
+
+    def inputs(self, rng):
+        x = rng.normal(size=(2, 8, 8, 6)).astype(np.float32)
+        return Inputs(public={"x": x}, secret={"x": x})
+
+    def observe(self, sub, x):
+        out = []
+        for filters, stride in self.CASES:
+            block = sub.ResidualBlock(filters, stride=stride)
+            block(x, training=False)
+            for conv in (block.conv1, block.conv2):
+                for var in conv.weights:
+                    var.assign(np.zeros(var.shape, dtype=np.float32))
+            case = {"y": block(x, training=False)}
+            if block.shortcut is not None:
+                case["kernel"], case["bias"] = block.shortcut.kernel, block.shortcut.bias
+            out.append(case)
+        return out
+
+    def judge(self, got, want, secret):
+        x = secret["x"].astype(np.float64)
+        verdicts = []
+        for case, (filters, stride) in zip(got, self.CASES):
+            if "kernel" in case:
+                expected = np.maximum(x[:, ::stride, ::stride, :] @ np.asarray(case["kernel"])[0, 0] + case["bias"], 0)
+            else:
+                expected = np.maximum(x, 0)
+            verdicts.append(judges.close(case["y"], expected, f"ResidualBlock({filters}, stride={stride}) with F ≡ 0",
+                                         hint="h(x) = relu(F(x) + shortcut(x)): add the shortcut before the final ReLU"))
+        return judges.all_of(verdicts)
+
+
+class Dropout(Check):
+    """dropout: drop rate, 1/(1−rate) scaling, gradient and inference identity"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "property"
+    budget = 10
+    uses_reference = False
+    RATE = 0.3
+
+    def inputs(self, rng):
+        z = rng.normal(size=(50, 40)).astype(np.float32)
+        return Inputs(public={"z": z}, secret={"z": z})
+
+    def observe(self, sub, z):
+        import tensorflow as tf
+
+        x = tf.ones((400, 250))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = sub.dropout(x, self.RATE, training=True, seed=7)
+        grad = tape.gradient(y, x)
+        return {"y": y, "grad": grad, "inference": sub.dropout(z, self.RATE, training=False)}
+
+    def judge(self, got, want, secret):
+        y = judges.as_array(got["y"], "training output", shape=(400, 250))
+        grad = judges.as_array(got["grad"], "gradient", shape=(400, 250))
+        dropped = int(np.sum(y == 0))
+        kept = y[y != 0]
+        scale = 1 / (1 - self.RATE)
+        z = secret["z"]
+        return judges.all_of([
+            judges.property_holds(judges.binomial_ok(dropped, y.size, self.RATE), f"about {self.RATE:.0%} of units dropped",
+                                  f"{dropped / y.size:.1%} were dropped; `rate` is the probability of dropping"),
+            judges.property_holds(kept.size > 0 and np.allclose(kept, scale, rtol=1e-5), "kept units scaled by 1/(1−rate)",
+                                  "inverted dropout divides the kept units by (1 − rate)"),
+            judges.property_holds(np.allclose(grad, y, rtol=1e-5), "gradient equals mask/(1−rate)"),
+            judges.close(got["inference"], z, "inference output (must equal the input)", tol=1e-6),
+        ])
+
+
+class CnnToggles(Check):
+    """build_cnn/make_optimizer: each toggle (dropout, batch norm, residual, depth, lr decay) changes the model"""
+
+    visibility = HIDDEN
+    points = 1
+    kind = "shape"
+    budget = 30
+    uses_reference = False
+    VARIANTS = {"base": {}, "dropout": {"dropout": 0.5}, "batch_norm": {"batch_norm": True},
+                "residual": {"residual": True}, "deep": {"depth": 3}, "shallow": {"depth": 1}}
+
+    def observe(self, sub):
+        import keras
+
+        base = {"depth": 2, "filters": 8, "batch_norm": False, "dropout": 0.0, "residual": False,
+                "learning_rate": 1e-3, "lr_decay": False, "epochs": 2}
+        out = {}
+        for name, change in self.VARIANTS.items():
+            model = sub.build_cnn({**base, **change}, input_shape=(28, 28, 1), num_classes=10)
+            classes = [type(l).__name__ for l in model._flatten_layers(include_self=False, recursive=True)]
+            out[name] = {"classes": classes, "params": model.count_params(),
+                         "kernels": sum(1 for v in model.weights if len(v.shape) == 4),
+                         "output": list(model.output_shape)}
+        for name, decay in (("constant", False), ("decay", True)):
+            opt = sub.make_optimizer({**base, "lr_decay": decay}, steps_per_epoch=50)
+            schedule = getattr(opt, "_learning_rate", None)
+            is_schedule = isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule)
+            out[name] = {"schedule": is_schedule,
+                         "start": float(schedule(0)) if is_schedule else float(opt.learning_rate),
+                         "end": float(schedule(100)) if is_schedule else float(opt.learning_rate)}
+        return out
+
+    def judge(self, got, want, secret):
+        def count(variant, *needles):
+            return sum(any(n in c for n in needles) for c in got[variant]["classes"])
+
+        base = got["base"]
+        return judges.all_of([
+            judges.equal(base["output"], [None, 10], "output shape (logits for 10 classes)"),
+            judges.property_holds(count("base", "Dropout") == 0 < count("dropout", "Dropout"), "dropout toggle adds Dropout"),
+            judges.property_holds(count("base", "BatchNorm") == 0 < count("batch_norm", "BatchNorm"),
+                                  "batch_norm toggle adds batch normalisation"),
+            judges.property_holds(count("base", "Residual", "Add") == 0 < count("residual", "Residual", "Add"),
+                                  "residual toggle adds residual connections"),
+            judges.property_holds(got["shallow"]["kernels"] < base["kernels"] < got["deep"]["kernels"],
+                                  "depth changes the number of conv layers"),
+            judges.property_holds(not got["constant"]["schedule"] and got["decay"]["schedule"]
+                                  and got["decay"]["end"] < got["decay"]["start"],
+                                  "lr_decay makes the learning rate a decaying schedule"),
+        ])

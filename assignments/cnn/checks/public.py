@@ -1,0 +1,235 @@
+"""Public checks of the CNN lab: students run these with ``pytest`` or
+``grader check cnn``. Each ``observe`` calls your code; each ``judge``
+compares with the reference's result on the same inputs."""
+
+import numpy as np
+
+from grader import Check, Inputs, judges
+
+from . import LAB
+
+F64 = np.float64
+
+
+class ConvArithmetic(Check):
+    """Output sizes, same padding and LeNet-5's parameter counts (slides' cases)"""
+
+    points = 1
+    kind = "value"
+    budget = 5
+    SIZES = [(7, 3, 1, 0), (7, 3, 2, 0), (32, 5, 1, 0), (7, 3, 1, 1), (7, 3, 3, 1)]
+    SAME = [(7, 3, 1), (28, 5, 1), (32, 3, 2)]
+
+    def observe(self, sub):
+        return {
+            "sizes": [sub.conv_output_size(n, f, s, p) for n, f, s, p in self.SIZES],
+            "same": [sub.same_padding(n, f, s) for n, f, s in self.SAME],
+            "lenet": [sub.conv_params(5, 1, 6), sub.conv_params(5, 6, 16), sub.dense_params(400, 120),
+                      sub.dense_params(120, 84), sub.dense_params(84, 10)],
+        }
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.equal(got["sizes"], want["sizes"], "conv_output_size on (N,F,S,P) = " + str(self.SIZES)),
+            judges.equal(got["same"], want["same"], "same_padding on (N,F,S) = " + str(self.SAME)),
+            judges.equal(got["lenet"], want["lenet"], "LeNet-5 per-layer parameters",
+                         hint="CONV1, CONV2, FC3, FC4, output: remember one bias per filter/unit"),
+        ])
+
+
+class Conv2dForward(Check):
+    """conv2d_forward: cross-correlation with stride 1 and padding 1"""
+
+    points = 1.5
+    budget = 10
+
+    def inputs(self, rng):
+        return {"x": rng.normal(size=(2, 6, 6, 3)), "w": rng.normal(size=(3, 3, 3, 4)), "b": rng.normal(size=4)}
+
+    def observe(self, sub, x, w, b):
+        return {"y": sub.conv2d_forward(x, w, b, stride=1, padding=1)}
+
+    def judge(self, got, want, secret):
+        return judges.close(got["y"], want["y"], "conv2d_forward(stride=1, padding=1)", tol=1e-6,
+                            hint="cross-correlation: no kernel flip; pad with zeros on every side")
+
+
+class Conv2dBackward(Check):
+    """conv2d_backward: dx, dw, db against autodiff (float64)"""
+
+    points = 1
+    kind = "gradient"
+    budget = 10
+
+    def inputs(self, rng):
+        return {"x": rng.normal(size=(2, 6, 6, 3)), "w": rng.normal(size=(3, 3, 3, 4)),
+                "dout": rng.normal(size=(2, 6, 6, 4))}
+
+    def observe(self, sub, x, w, dout):
+        dx, dw, db = sub.conv2d_backward(dout, x, w, stride=1, padding=1)
+        return {"dx": dx, "dw": dw, "db": db}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judges.gradient(got[k], want[k], f"{k} (padding=1)") for k in ("dx", "dw", "db")])
+
+
+class MaxPool(Check):
+    """max_pool_forward/backward: values, and the gradient routed to the argmax"""
+
+    points = 1
+    kind = "gradient"
+    budget = 10
+    CONFIGS = [(2, 2, (2, 6, 6, 3)), (3, 2, (1, 7, 7, 2))]
+
+    def inputs(self, rng):
+        out = {}
+        for i, (f, s, shape) in enumerate(self.CONFIGS):
+            out[f"x{i}"] = rng.normal(size=shape)
+            ho = (shape[1] - f) // s + 1
+            out[f"dout{i}"] = rng.normal(size=(shape[0], ho, ho, shape[3]))
+        return out
+
+    def observe(self, sub, **data):
+        out = {}
+        for i, (f, s, _) in enumerate(self.CONFIGS):
+            out[f"y{i}"] = sub.max_pool_forward(data[f"x{i}"], f, s)
+            out[f"dx{i}"] = sub.max_pool_backward(data[f"dout{i}"], data[f"x{i}"], f, s)
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = []
+        for i, (f, s, _) in enumerate(self.CONFIGS):
+            verdicts.append(judges.close(got[f"y{i}"], want[f"y{i}"], f"max_pool_forward(F={f}, S={s})", tol=1e-9))
+            verdicts.append(judges.gradient(got[f"dx{i}"], want[f"dx{i}"], f"max_pool_backward(F={f}, S={s})",
+                                            hint="only the argmax cell of each window receives its gradient"))
+        return judges.all_of(verdicts)
+
+
+class Lenet5(Check):
+    """build_lenet5: the slide's per-layer output shapes and 61,706 parameters"""
+
+    points = 1
+    kind = "shape"
+    budget = 15
+
+    def observe(self, sub):
+        model = sub.build_lenet5()
+        rows = []
+        for layer in model.layers:
+            shape_in = tuple(layer.input.shape[1:]) if hasattr(layer, "input") else None
+            shape_out = tuple(layer.output.shape[1:])
+            if layer.count_params() or shape_in != shape_out:
+                rows.append([list(shape_out), layer.count_params()])
+        return {"params": model.count_params(), "layers": rows, "input": list(model.input_shape[1:])}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.equal(got["input"], want["input"], "input shape"),
+            judges.equal(got["layers"], want["layers"], "per-layer [output shape, parameters]",
+                         hint="compare with the LeNet-5 table: 28×28×6, 14×14×6, 10×10×16, 5×5×16, 120, 84, 10"),
+            judges.equal(got["params"], want["params"], "total parameters"),
+        ])
+
+
+class ResidualBlockShapes(Check):
+    """ResidualBlock: output shapes, parameter counts, identity vs 1×1 projection shortcut"""
+
+    points = 0.5
+    kind = "shape"
+    budget = 15
+    CASES = [(8, 1), (16, 2)]  # (filters, stride) on an 8-channel input
+
+    def inputs(self, rng):
+        return {"x": rng.normal(size=(2, 8, 8, 8)).astype(np.float32)}
+
+    def observe(self, sub, x):
+        out = []
+        for filters, stride in self.CASES:
+            block = sub.ResidualBlock(filters, stride=stride)
+            y = block(x, training=False)
+            out.append({"shape": list(y.shape), "params": block.count_params(),
+                        "projection": block.shortcut is not None})
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = []
+        for g, w, (filters, stride) in zip(got, want, self.CASES):
+            case = f"ResidualBlock({filters}, stride={stride}) on 8 channels"
+            verdicts += [judges.equal(g["shape"], w["shape"], f"{case}: output shape"),
+                         judges.equal(g["projection"], w["projection"], f"{case}: uses a projection shortcut"),
+                         judges.equal(g["params"], w["params"], f"{case}: parameter count")]
+        return judges.all_of(verdicts)
+
+
+class BatchNormLayer(Check):
+    """BatchNorm: training and inference outputs and moving statistics"""
+
+    points = 1
+    budget = 15
+
+    def inputs(self, rng):
+        return {"batches": rng.normal(2.0, 3.0, size=(4, 16, 5, 5, 3)).astype(np.float32),
+                "test": rng.normal(2.0, 3.0, size=(6, 5, 5, 3)).astype(np.float32),
+                "gamma": rng.uniform(0.5, 1.5, size=3).astype(np.float32),
+                "beta": rng.normal(size=3).astype(np.float32)}
+
+    def observe(self, sub, batches, test, gamma, beta):
+        bn = sub.BatchNorm(momentum=0.9, epsilon=1e-3)
+        bn.build(test.shape)
+        bn.gamma.assign(gamma)
+        bn.beta.assign(beta)
+        train_out = [bn(b, training=True) for b in batches]
+        return {"train": np.stack([np.asarray(t) for t in train_out]), "test": bn(test, training=False),
+                "moving_mean": bn.moving_mean, "moving_variance": bn.moving_variance}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.close(got["train"], want["train"], "training-mode outputs", hint="use the biased batch variance"),
+            judges.close(got["moving_mean"], want["moving_mean"], "moving_mean after 4 batches",
+                         hint="moving = momentum·moving + (1 − momentum)·batch"),
+            judges.close(got["moving_variance"], want["moving_variance"], "moving_variance after 4 batches"),
+            judges.close(got["test"], want["test"], "inference-mode outputs",
+                         hint="at inference use the moving statistics, not the batch's"),
+        ])
+
+
+class CnnTraining(Check):
+    """build_cnn(BEST_CONFIG) trained on 4,000 MNIST digits: held-out accuracy"""
+
+    points = 1.5
+    kind = "training"
+    budget = 90
+    uses_reference = False
+
+    def inputs(self, rng):
+        from grader.data import mnist_subset
+
+        cfg = LAB["training"]
+        x, y = mnist_subset(seed=cfg["data_seed"])
+        n = cfg["train_size"]
+        return Inputs(public={"x_train": x[:n], "y_train": y[:n], "x_eval": x[n:]}, secret={"y_eval": y[n:]})
+
+    def observe(self, sub, x_train, y_train, x_eval):
+        import keras
+
+        cfg = dict(sub.BEST_CONFIG)
+        epochs = max(1, min(int(cfg.get("epochs", 3)), LAB["training"]["max_epochs"]))
+        batch = LAB["training"]["batch_size"]
+        steps = int(np.ceil(len(x_train) / batch))
+        model = sub.build_cnn(cfg, input_shape=x_train.shape[1:], num_classes=10)
+        model.compile(optimizer=sub.make_optimizer(cfg, steps),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        history = model.fit(x_train, y_train, batch_size=batch, epochs=epochs, verbose=0, shuffle=True)
+        logits = model.predict(x_eval, batch_size=500, verbose=0)
+        return {"predictions": np.argmax(logits, axis=-1), "loss": history.history["loss"], "epochs": epochs}
+
+    def judge(self, got, want, secret):
+        cfg = LAB["training"]
+        try:
+            acc = judges.accuracy(got["predictions"], secret["y_eval"], "predictions")
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        verdict = judges.at_least(acc, cfg["threshold"], "held-out accuracy", baseline=0.1)
+        losses = ", ".join(f"{l:.3f}" for l in got["loss"])
+        verdict.message += f" (training loss per epoch: {losses})"
+        return verdict

@@ -1,0 +1,80 @@
+"""Grading one submission: inputs and judging here, observing there.
+
+* :func:`self_check` runs everything in this process against the student's
+  own module (what ``grader check`` and the bundle's ``pytest`` do).
+* :func:`grade` runs *observe* in a sandboxed child (:mod:`grader.sandbox`)
+  and *judge* here, so nothing the submission does can forge its verdict.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterable
+
+from . import fixtures, runner, sandbox
+from .check import PUBLIC, Check
+from .lab import Lab, load_submission
+from .results import Result
+
+
+def select(lab: Lab, *, visibility: str | None = None, names: Iterable[str] | None = None) -> list[Check]:
+    """The lab's checks, filtered by visibility and/or an explicit list of names."""
+    checks = lab.checks(visibility)
+    if names is not None:
+        wanted = list(names)
+        unknown = set(wanted) - {c.name for c in checks}
+        if unknown:
+            raise KeyError(f"unknown check(s) for {lab.id}: {', '.join(sorted(unknown))}")
+        checks = [c for c in checks if c.name in wanted]
+    return checks
+
+
+def _submission_name(path: Path) -> str:
+    return path.stem if path.is_file() else path.name
+
+
+def self_check(lab: Lab, path: Path | str, *, visibility: str | None = PUBLIC,
+               names: Iterable[str] | None = None, alias: str | None = None) -> Result:
+    """Run checks in this process (TensorFlow imported here once)."""
+    from .device import configure
+
+    path = Path(path)
+    info = configure()
+    checks = select(lab, visibility=visibility, names=names)
+    want = fixtures.expected_for(lab, checks)
+    start = time.perf_counter()
+    try:
+        sub = load_submission(path, lab.module, alias=alias)
+    except BaseException as exc:  # noqa: BLE001 - report, don't crash
+        message = f"{lab.filename} could not be imported: {runner.describe_exception(exc, lab.filename)}"
+        results = [runner.judge(c, runner.Observation("error", message=message), None, {}) for c in checks]
+        return Result(lab.id, _submission_name(path), results, time.perf_counter() - start, {"mode": "in-process", **info})
+    results = []
+    for chk in checks:
+        made = chk.make_inputs()
+        obs = runner.observe(chk, sub, made.public)
+        if obs.status == "ok":
+            from .protocol import roundtrip
+
+            obs.value = roundtrip(obs.value)
+        results.append(runner.judge(chk, obs, want.get(chk.name), made.secret))
+    return Result(lab.id, _submission_name(path), results, time.perf_counter() - start, {"mode": "in-process", **info})
+
+
+def grade(lab: Lab, path: Path | str, *, visibility: str | None = None, names: Iterable[str] | None = None,
+          limits: sandbox.Limits | None = None, threads: int | None = None) -> Result:
+    """Grade one submission: observe in a child process, judge here."""
+    path = Path(path)
+    checks = select(lab, visibility=visibility, names=names)
+    want = fixtures.expected_for(lab, checks)
+    start = time.perf_counter()
+    made = {c.name: c.make_inputs() for c in checks}
+    if not (path.is_dir() and (path / lab.filename).is_file()) and not (path.is_file() and path.suffix == ".py"):
+        message = f"no {lab.filename} found in the submission {path.name}"
+        results = [runner.judge(c, runner.Observation("error", message=message), None, {}) for c in checks]
+        return Result(lab.id, _submission_name(path), results, time.perf_counter() - start, {"mode": "sandbox"})
+    run = sandbox.observe(lab, path, checks, {n: m.public for n, m in made.items()}, limits=limits, threads=threads)
+    results = [runner.judge(c, run.observations[c.name], want.get(c.name), made[c.name].secret) for c in checks]
+    info = {"mode": "sandbox", **run.info, "output": run.output}
+    return Result(lab.id, _submission_name(path), results, time.perf_counter() - start, info)

@@ -1,0 +1,123 @@
+"""Running one check's halves: :func:`observe` (with the student's code) and
+:func:`judge` (trusted). Both the in-process self-check and the sandboxed
+worker use these, so a student sees exactly what the batch grader sees."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from . import protocol
+from .check import Check, Verdict
+from .judges import BadObservation
+from .results import CheckResult
+
+
+@dataclasses.dataclass
+class Observation:
+    """What ``observe`` produced: ``status`` is ``ok``, ``todo`` or ``error``
+    (the sandbox adds ``timeout`` and ``crashed``)."""
+
+    status: str
+    value: Any = None
+    message: str = ""
+    time: float = 0.0
+
+    def to_plain(self) -> dict:
+        return {"status": self.status, "value": self.value, "message": self.message, "time": self.time}
+
+    @classmethod
+    def from_plain(cls, data: Any) -> "Observation":
+        if not isinstance(data, dict) or data.get("status") not in ("ok", "todo", "error"):
+            return cls("invalid", message="the worker returned a malformed observation")
+        return cls(data["status"], data.get("value"), str(data.get("message", ""))[:4000], float(data.get("time") or 0))
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def clean_message(text: str) -> str:
+    """Strip terminal colours and Keras's "Exception encountered when calling
+    X.call()" wrapper (with its argument dump) from an exception message."""
+    text = ANSI.sub("", text)
+    if text.startswith("Exception encountered when calling"):
+        body = text.split("\n", 1)[1] if "\n" in text else ""
+        body = body.split("Arguments received by", 1)[0]
+        text = " ".join(body.split()) or text
+    return text.strip()
+
+
+def describe_exception(exc: BaseException, student_file: str | None = None) -> str:
+    """A short, student-facing description: the exception and where in *their*
+    file it happened (not the grader's frames)."""
+    if isinstance(exc, SystemExit):
+        return "your code called sys.exit()/exit(); a graded function must return, not exit"
+    if isinstance(exc, KeyboardInterrupt):
+        return "your code raised KeyboardInterrupt"
+    text = f"{type(exc).__name__}: {clean_message(str(exc))}".strip()
+    if isinstance(exc, AttributeError) and getattr(exc, "name", None) and isinstance(getattr(exc, "obj", None), ModuleType):
+        text = f"{Path(getattr(exc.obj, '__file__', '') or 'your file').name} does not define `{exc.name}`"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if student_file:
+        mine = [f for f in frames if Path(f.filename).name == Path(student_file).name]
+        if mine:
+            f = mine[-1]
+            text += f"\n  at {Path(f.filename).name} line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
+    return text[:2000]
+
+
+def observe(check: Check, sub: ModuleType, inputs: dict[str, Any]) -> Observation:
+    """Run ``check.observe`` on the student's module, seeded, catching everything."""
+    from .device import seed_everything
+
+    seed_everything(check.seed)
+    start = time.perf_counter()
+    try:
+        value = check.observe(sub, **inputs)
+        value = protocol.to_plain(value)
+        status, message = "ok", ""
+    except NotImplementedError as exc:
+        value, status = None, "todo"
+        detail = clean_message(str(exc))
+        message = f"not implemented yet ({detail})" if detail else "not implemented yet"
+    except protocol.NotPlainData as exc:
+        value, status, message = None, "error", f"unusable result: {exc}"
+    except BaseException as exc:  # noqa: BLE001 - student code may raise anything, even SystemExit
+        value, status = None, "error"
+        message = describe_exception(exc, getattr(sub, "__file__", None))
+    return Observation(status, value, message, time.perf_counter() - start)
+
+
+def judge(check: Check, obs: Observation, want: Any, secret: dict[str, Any]) -> CheckResult:
+    """Judge an observation in the trusted process and build the check's result."""
+    result = CheckResult(
+        name=check.name,
+        title=check.title,
+        points=check.points,
+        visibility=check.visibility,
+        kind=check.kind,
+        time=round(obs.time, 3),
+    )
+    if obs.status != "ok":
+        result.status, result.message = obs.status, obs.message
+        return result
+    try:
+        verdict = check.judge(obs.value, want, secret)
+        if not isinstance(verdict, Verdict):
+            verdict = Verdict(float(verdict))
+    except BadObservation as exc:
+        result.status, result.message = "invalid", str(exc)
+        return result
+    except Exception as exc:  # noqa: BLE001 - a malformed observation can break any judge
+        result.status = "invalid"
+        result.message = f"the grader could not read your result ({type(exc).__name__}: {exc})"
+        return result
+    result.score = round(check.points * verdict.fraction, 6)
+    result.message = verdict.message
+    result.status = "passed" if verdict.passed else ("partial" if verdict.fraction > 0 else "failed")
+    return result
