@@ -29,13 +29,25 @@ class BadObservation(Exception):
     with this message."""
 
 
-def rel_error(a, b) -> float:
-    """CS231n relative error: ``max |a-b| / max(|a|+|b|, 1e-8)`` elementwise."""
+def _denominator(a: np.ndarray, b: np.ndarray, floor: float | None) -> np.ndarray:
+    if floor is None:
+        # Elements far smaller than the tensor's scale (cancellations near zero)
+        # are measured against 1e-3 of that scale, so float32 round-off on them
+        # does not fail an honest answer.
+        floor = max(1e-3 * float(np.max(np.abs(b), initial=0.0)), 1e-8)
+    return np.maximum(floor, np.abs(a) + np.abs(b))
+
+
+def rel_error(a, b, floor: float | None = 1e-8) -> float:
+    """CS231n relative error ``max |a-b| / max(|a|+|b|, floor)``, elementwise.
+
+    ``floor=None`` uses 1e-3 of ``b``'s largest magnitude (see :func:`close`).
+    """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.size == 0:
         return 0.0
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+    return float(np.max(np.abs(a - b) / _denominator(a, b, floor)))
 
 
 def as_array(value: Any, what: str, *, shape: Sequence[int] | None = None, finite: bool = True) -> np.ndarray:
@@ -58,16 +70,20 @@ def as_array(value: Any, what: str, *, shape: Sequence[int] | None = None, finit
 
 
 def close(got, want, what: str, *, tol: float = FLOAT32_TOL, hint: str = "") -> Verdict:
-    """Values agree up to relative error ``tol`` (shapes must match exactly)."""
+    """Values agree up to relative error ``tol`` (shapes must match exactly).
+
+    The relative error is CS231n's, except that elements much smaller than
+    the expected tensor's largest magnitude are compared against 1e-3 of it.
+    """
     want = np.asarray(want, dtype=np.float64)
     try:
         got = as_array(got, what, shape=want.shape)
     except BadObservation as exc:
         return Verdict(0.0, str(exc))
-    err = rel_error(got, want)
+    err = rel_error(got, want, floor=None)
     if err <= tol:
         return Verdict(1.0, f"{what}: relative error {err:.1e} (≤ {tol:.0e})")
-    where = np.unravel_index(int(np.argmax(np.abs(got - want) / np.maximum(1e-8, np.abs(got) + np.abs(want)))), want.shape) if want.ndim else ()
+    where = np.unravel_index(int(np.argmax(np.abs(got - want) / _denominator(got, want, None))), want.shape) if want.ndim else ()
     loc = f" (worst at index {tuple(int(i) for i in where)})" if want.ndim else ""
     msg = f"{what}: relative error {err:.1e} > {tol:.0e}{loc}"
     return Verdict(0.0, f"{msg}. {hint}".strip() if hint else msg)
