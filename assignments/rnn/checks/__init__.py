@@ -1,0 +1,105 @@
+"""Checks of the RNN lab: ``public.py`` ships to students, ``hidden.py`` does not."""
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+#: The lab's metadata (thresholds and budgets live there, once).
+LAB = tomllib.loads((Path(__file__).resolve().parent.parent / "lab.toml").read_text())
+
+#: Calls that would mean a "hand-written" backward pass is really autodiff.
+AUTODIFF = {"GradientTape", "gradient", "jacobian", "batch_jacobian", "vjp", "grad", "value_and_grad",
+            "custom_gradient", "compute_gradient"}
+
+
+def called_names(func) -> set[str]:
+    """Names of everything a function's source calls (``tf.GradientTape()`` →
+    ``GradientTape``), to spot a forbidden built-in. Runs on the observe side."""
+    import ast
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            target = node.func
+            names.add(target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", ""))
+    return names - {""}
+
+
+def elman_states(x, h0, U, W, b, activation="tanh"):
+    """States ``h`` and net inputs ``z`` (B, T, H) of the Elman RNN, for checks
+    that need a consistent forward pass as *input* (the backward checks), so a
+    bug in the student's forward does not show up as a backward error."""
+    f = {"tanh": np.tanh, "linear": lambda v: v, "relu": lambda v: np.maximum(v, 0.0)}[activation]
+    h, hs, zs = h0, [], []
+    for t in range(x.shape[1]):
+        z = h @ U.T + x[:, t] @ W.T + b
+        h = f(z)
+        hs.append(h)
+        zs.append(z)
+    return np.stack(hs, axis=1), np.stack(zs, axis=1)
+
+
+def run_cell(cell, x, weights):
+    """Wrap a student's cell in ``keras.layers.RNN`` (float64), set its weights
+    by attribute name and return ``(sequence of outputs, final states)``."""
+    import keras
+
+    layer = keras.layers.RNN(cell, return_sequences=True, return_state=True, dtype="float64")
+    layer.build((None,) + tuple(x.shape[1:]))
+    for name, value in weights.items():
+        getattr(cell, name).assign(value)
+    out = layer(x)
+    return out[0], list(out[1:])
+
+
+def toy_bigram(rng, size=30):
+    """A toy vocabulary (specials, "，", "。", then ``size`` characters) and a
+    bigram logit table (V, V) for sampling checks; the specials and the
+    punctuation get large logits, so a sampler that forgets to mask them shows."""
+    vocab = ["<pad>", "<s>", "<unk>", "，", "。"] + [chr(0x5C71 + i) for i in range(size)]
+    table = rng.normal(0.0, 2.0, size=(len(vocab), len(vocab)))
+    table[:, :5] += 4.0
+    return vocab, table
+
+
+def train_adding(sub, cell, x_train, y_train, x_val):
+    """The adding problem's fixed recipe (``[adding]`` in lab.toml) applied to
+    ``build_adding_model(cell)``: returns validation predictions, the training
+    loss per epoch and the recurrent layers' class names."""
+    import keras
+
+    cfg = LAB["adding"]
+    model = sub.build_adding_model(cell, units=cfg["units"])
+    model.compile(optimizer=keras.optimizers.Adam(cfg["learning_rate"], clipnorm=cfg["clipnorm"]), loss="mse")
+    history = model.fit(x_train, y_train, batch_size=cfg["batch_size"], epochs=cfg["epochs"], verbose=0, shuffle=True)
+    layers = [type(l).__name__ for l in model._flatten_layers(include_self=False, recursive=True)]
+    return {"predictions": model.predict(x_val, batch_size=len(x_val), verbose=0), "loss": history.history["loss"],
+            "layers": layers}
+
+
+def adding_mse(got, y_val) -> float:
+    from grader import judges
+
+    pred = judges.as_array(got["predictions"], "predictions")
+    if pred.size != y_val.size:
+        raise judges.BadObservation(f"predictions: {pred.size} values for {y_val.size} sequences (expected shape "
+                                    f"({y_val.size}, 1))")
+    return float(np.mean((pred.reshape(-1) - y_val) ** 2))
+
+
+def adding_verdict(mse: float, losses) -> "judges.Verdict":
+    """Full marks at or below the threshold; partial credit (up to half) between
+    the baseline (predicting 1.0 everywhere) and the threshold."""
+    from grader import judges
+
+    cfg = LAB["adding"]
+    history = ", ".join(f"{l:.3f}" for l in losses)
+    if mse <= cfg["threshold"]:
+        return judges.Verdict(1.0, f"validation MSE = {mse:.4f} ≤ {cfg['threshold']:g} (training loss per epoch: {history})")
+    fraction = 0.5 * max(0.0, (cfg["baseline"] - mse) / (cfg["baseline"] - cfg["threshold"]))
+    return judges.Verdict(fraction, f"validation MSE = {mse:.4f}, above the threshold {cfg['threshold']:g}; predicting "
+                                    f"1.0 everywhere gives {cfg['baseline']:g} (training loss per epoch: {history})")

@@ -1,0 +1,377 @@
+"""Public checks of the RNN lab: students run these with ``pytest`` or
+``grader check rnn``. Each ``observe`` calls your code; each ``judge``
+compares with the reference's result on the same inputs (or, for the
+trained checks, with held-out labels)."""
+
+import numpy as np
+
+from grader import Check, Inputs, judges
+
+from . import LAB, adding_mse, adding_verdict, elman_states, run_cell, train_adding
+
+F64_TOL = 1e-7
+
+
+def _elman_inputs(rng, b, t, d, h, scale=0.5):
+    return {"x": rng.normal(size=(b, t, d)), "h0": rng.normal(size=(b, h)), "U": scale * rng.normal(size=(h, h)),
+            "W": rng.normal(size=(h, d)), "b": rng.normal(size=h)}
+
+
+class RnnForward(Check):
+    """rnn_forward: states h_t and net inputs z_t of the Elman RNN (tanh)"""
+
+    points = 1
+    budget = 5
+
+    def inputs(self, rng):
+        return _elman_inputs(rng, 2, 5, 3, 4)
+
+    def observe(self, sub, x, h0, U, W, b):
+        h, z = sub.rnn_forward(x, h0, U, W, b, activation="tanh")
+        return {"h": h, "z": z}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.close(got["z"], want["z"], "net inputs z", tol=1e-6,
+                         hint="z_t = U h_{t−1} + W x_t + b; with a batch in rows: h_prev @ U.T + x_t @ W.T + b"),
+            judges.close(got["h"], want["h"], "states h", tol=1e-6, hint="h_t = tanh(z_t), fed back into step t + 1"),
+        ])
+
+
+class SimpleRnnKeras(Check):
+    """simple_rnn_weights: keras.layers.SimpleRNN with your weights equals the slides' Elman RNN"""
+
+    points = 0.5
+    kind = "property"
+    budget = 10
+
+    def inputs(self, rng):
+        return _elman_inputs(rng, 2, 5, 4, 4)
+
+    def observe(self, sub, x, h0, U, W, b):
+        import keras
+
+        layer = keras.layers.SimpleRNN(U.shape[0], return_sequences=True, dtype="float64")
+        layer.build((None,) + x.shape[1:])
+        layer.set_weights([np.asarray(w, dtype=np.float64) for w in sub.simple_rnn_weights(U, W, b)])
+        return {"y": layer(x, initial_state=h0)}
+
+    def judge(self, got, want, secret):
+        return judges.close(got["y"], want["y"], "SimpleRNN output with your weights vs h_t = tanh(U h_{t−1} + W x_t + b)",
+                            tol=F64_TOL, hint="Keras multiplies rows by kernel and recurrent_kernel: which matrix is which, "
+                                              "and are they transposed?")
+
+
+class RnnBackward(Check):
+    """rnn_backward: dU, dW, db, dh0, dx by BPTT (float64, against autodiff)"""
+
+    points = 1
+    kind = "gradient"
+    budget = 5
+
+    def inputs(self, rng):
+        data = _elman_inputs(rng, 2, 6, 3, 4)
+        data["h"], data["z"] = elman_states(**data)
+        data["dh"] = rng.normal(size=data["h"].shape)
+        return data
+
+    def observe(self, sub, x, h0, U, W, b, h, z, dh):
+        dU, dW, db, dh0, dx = sub.rnn_backward(dh, x, h0, U, W, h, z, activation="tanh")
+        return {"dU": dU, "dW": dW, "db": db, "dh0": dh0, "dx": dx}
+
+    def judge(self, got, want, secret):
+        hints = {"dU": "∂L/∂U = Σ_k δ_k h_{k−1}ᵀ: the state *before* step k", "dW": "∂L/∂W = Σ_k δ_k x_kᵀ",
+                 "db": "∂L/∂b = Σ_k δ_k, summed over the batch too",
+                 "dh0": "δ_k must carry Uᵀ δ_{k+1} back from later steps; dh0 = Uᵀ δ_1", "dx": "∂L/∂x_k = Wᵀ δ_k"}
+        return judges.all_of([judges.gradient(got[k], want[k], k, hint=hints[k]) for k in hints])
+
+
+class GradientNorms(Check):
+    """state_gradients and scale_to_spectral_radius: ‖∂L_t/∂h_k‖ vanishes for ρ(U) = 0.5 and explodes for ρ(U) = 1.5"""
+
+    points = 1
+    kind = "gradient"
+    budget = 5
+    T = 30
+
+    def inputs(self, rng):
+        return {"U0": rng.normal(size=(8, 8)), "dl": rng.normal(size=(1, 8))}
+
+    def observe(self, sub, U0, dl):
+        out = {}
+        for name, rho in (("small", 0.5), ("large", 1.5)):
+            U = sub.scale_to_spectral_radius(U0, rho)
+            # f′ = 1 (linear activation): the product of Jacobians is a power of Uᵀ.
+            g = sub.state_gradients(dl, np.zeros((1, self.T, 8)), np.asarray(U), activation="linear")
+            out[name] = {"U": U, "g": g}
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = []
+        for name, rho, grows in (("small", 0.5, False), ("large", 1.5, True)):
+            verdicts.append(judges.close(got[name]["U"], want[name]["U"], f"scale_to_spectral_radius(U, {rho})",
+                                         tol=F64_TOL, hint="the spectral radius is the largest |eigenvalue|"))
+            g = judges.as_array(got[name]["g"], f"state_gradients (ρ = {rho})", shape=(1, self.T, 8))
+            verdicts.append(judges.gradient(g, want[name]["g"], f"∂L_30/∂h_k for k = 1..30 (ρ = {rho}, f′ = 1)",
+                                            hint="∂L_t/∂h_k = Uᵀ diag(f′(z_{k+1})) ∂L_t/∂h_{k+1}; entry k − 1 is h_k"))
+            norms = np.linalg.norm(g[0], axis=-1)
+            ratio = norms[0] / max(norms[-1], 1e-300)
+            ok = ratio > 1e3 if grows else ratio < 1e-3
+            verdicts.append(judges.property_holds(
+                ok, f"ρ = {rho}: ‖∂L_30/∂h_1‖ / ‖∂L_30/∂h_30‖ = {ratio:.1e} ({'explodes' if grows else 'vanishes'})"))
+        return judges.all_of(verdicts)
+
+
+class ClipByGlobalNorm(Check):
+    """clip_by_global_norm: one norm over all arrays, as tf.clip_by_global_norm"""
+
+    points = 0.5
+    budget = 5
+
+    def inputs(self, rng):
+        return {"a": 3 * rng.normal(size=(3, 4)), "b": 3 * rng.normal(size=4), "c": 3 * rng.normal(size=(2, 2, 2))}
+
+    def observe(self, sub, a, b, c):
+        out = {}
+        for name, max_norm in (("clipped", 5.0), ("unchanged", 100.0)):
+            clipped, norm = sub.clip_by_global_norm([a, b, c], max_norm)
+            out[name] = {"grads": [np.asarray(g) for g in clipped], "norm": float(norm)}
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = []
+        for name, max_norm in (("clipped", 5.0), ("unchanged", 100.0)):
+            verdicts.append(judges.close(got[name]["norm"], want[name]["norm"], f"global norm (max_norm={max_norm:g})",
+                                         tol=F64_TOL, hint="sqrt of the sum of squares of *all* entries of all arrays"))
+            for i, (g, w) in enumerate(zip(got[name]["grads"], want[name]["grads"])):
+                verdicts.append(judges.close(g, w, f"clipped array {i} (max_norm={max_norm:g})", tol=F64_TOL,
+                                             hint="scale every array by max_norm / max(global_norm, max_norm)"))
+        return judges.all_of(verdicts)
+
+
+class LstmCell(Check):
+    """LSTMCell (slides' equations, gates [c̃, o, i, f]) and lstm_keras_weights: equal to keras.layers.LSTM"""
+
+    points = 1
+    budget = 15
+
+    def inputs(self, rng):
+        d, n = 3, 4
+        return {"x": rng.normal(size=(2, 5, d)), "kernel": 0.5 * rng.normal(size=(d, 4 * n)),
+                "recurrent_kernel": 0.5 * rng.normal(size=(n, 4 * n)), "bias": 0.5 * rng.normal(size=4 * n)}
+
+    def observe(self, sub, x, kernel, recurrent_kernel, bias):
+        import keras
+
+        n = recurrent_kernel.shape[0]
+        h, (_, c) = run_cell(sub.LSTMCell(n, dtype="float64"), x,
+                             {"kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias})
+        lstm = keras.layers.LSTM(n, return_sequences=True, dtype="float64")
+        lstm.build((None,) + x.shape[1:])
+        lstm.set_weights([np.asarray(w, dtype=np.float64) for w in sub.lstm_keras_weights(kernel, recurrent_kernel, bias)])
+        return {"h": h, "c": c, "keras": lstm(x)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.close(got["h"], want["h"], "LSTMCell outputs h_t", tol=F64_TOL,
+                         hint="blocks of a = x W + h U + b in the slides' order [c̃, o, i, f]; h_t = o_t ⊙ tanh(c_t)"),
+            judges.close(got["c"], want["c"], "LSTMCell final cell state c_T", tol=F64_TOL,
+                         hint="c_t = f_t ⊙ c_{t−1} + i_t ⊙ c̃_t"),
+            judges.close(got["keras"], want["h"], "keras.layers.LSTM with lstm_keras_weights vs the slides' LSTM",
+                         tol=F64_TOL, hint="Keras orders the gate blocks [i, f, c̃, o]"),
+        ])
+
+
+class GruCell(Check):
+    """GRUCell: the slides' GRU, i.e. keras.layers.GRU(reset_after=False)"""
+
+    points = 0.5
+    budget = 10
+
+    def inputs(self, rng):
+        d, n = 3, 4
+        return {"x": rng.normal(size=(2, 5, d)), "kernel": 0.5 * rng.normal(size=(d, 3 * n)),
+                "recurrent_kernel": 0.5 * rng.normal(size=(n, 3 * n)), "bias": 0.5 * rng.normal(size=3 * n)}
+
+    def observe(self, sub, x, kernel, recurrent_kernel, bias):
+        h, _ = run_cell(sub.GRUCell(recurrent_kernel.shape[0], dtype="float64"), x,
+                        {"kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias})
+        return {"h": h}
+
+    def judge(self, got, want, secret):
+        return judges.close(got["h"], want["h"], "GRUCell outputs h_t", tol=F64_TOL,
+                            hint="h̃_t = tanh(x W_h + (r_t ⊙ h_{t−1}) U_h + b_h): reset before multiplying; "
+                                 "h_t = z_t ⊙ h_{t−1} + (1 − z_t) ⊙ h̃_t")
+
+
+class MaskedReadout(Check):
+    """masked_last and masked_mean: readouts over the real steps of right-padded sequences"""
+
+    points = 0.5
+    budget = 5
+    LENGTHS = (6, 4, 1)
+
+    def inputs(self, rng):
+        t = max(self.LENGTHS)
+        mask = np.arange(t)[None, :] < np.array(self.LENGTHS)[:, None]
+        return {"h": rng.normal(size=(len(self.LENGTHS), t, 4)), "mask": mask}
+
+    def observe(self, sub, h, mask):
+        return {"last": sub.masked_last(h, mask), "mean": sub.masked_mean(h, mask)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.close(got["last"], want["last"], f"masked_last (lengths {self.LENGTHS}, padding after)", tol=1e-6,
+                         hint="the last *real* step, not the last array position"),
+            judges.close(got["mean"], want["mean"], f"masked_mean (lengths {self.LENGTHS}, padding after)", tol=1e-6,
+                         hint="divide by the number of real steps, not by T"),
+        ])
+
+
+class AddingProblem(Check):
+    """build_adding_model('gru') trained on the adding problem (T = 50): validation MSE"""
+
+    points = 1
+    kind = "training"
+    budget = 40
+    uses_reference = False
+
+    def inputs(self, rng):
+        from grader.data import adding_problem
+
+        cfg = LAB["adding"]
+        x, y = adding_problem(cfg["train_size"], cfg["length"], seed=cfg["data_seed"])
+        x_val, y_val = adding_problem(cfg["val_size"], cfg["length"], seed=cfg["data_seed"] + 1)
+        return Inputs(public={"x_train": x, "y_train": y, "x_val": x_val}, secret={"y_val": y_val})
+
+    def observe(self, sub, x_train, y_train, x_val):
+        return train_adding(sub, "gru", x_train, y_train, x_val)
+
+    def judge(self, got, want, secret):
+        try:
+            mse = adding_mse(got, secret["y_val"])
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        return adding_verdict(mse, got["loss"])
+
+
+class CharLm(Check):
+    """build_char_lm(LM_CONFIG) trained on Tang quatrains: held-out perplexity, causality, and a poem"""
+
+    points = 1
+    kind = "training"
+    budget = 60
+    uses_reference = False
+
+    def inputs(self, rng):
+        from grader.data import encode_poems, poem_corpus, poem_vocabulary
+
+        cfg = LAB["char_lm"]
+        corpus, train, test = poem_corpus()
+        vocab = poem_vocabulary(train, cfg["vocab_size"])
+        ids = encode_poems(train[: cfg["train_size"]], vocab)
+        held = encode_poems(test[: cfg["test_size"]], vocab)
+        # The same poems with their second half replaced: a causal model's
+        # predictions for the first half must not change.
+        probe = held[: cfg["probe_size"], :-1]
+        changed = probe.copy()
+        changed[:, 12:] = rng.integers(5, len(vocab), size=changed[:, 12:].shape)
+        counts = np.bincount(ids[:, 1:].ravel(), minlength=len(vocab)) + 1.0
+        unigram = float(np.exp(-np.mean(np.log(counts / counts.sum())[held[:, 1:]])))
+        first = "春" if "春" in vocab else next(t for t in vocab[3:] if t not in "，。")
+        return Inputs(public={"corpus": corpus, "vocab": vocab, "train": ids, "test_inputs": held[:, :-1],
+                              "probe": probe, "probe_changed": changed, "first_char": first},
+                      secret={"targets": held[:, 1:], "corpus": corpus, "unigram": unigram})
+
+    def observe(self, sub, corpus, vocab, train, test_inputs, probe, probe_changed, first_char):
+        import keras
+
+        cfg = dict(sub.LM_CONFIG)
+        epochs = max(1, min(int(cfg.get("epochs", 1)), LAB["char_lm"]["max_epochs"]))
+        model = sub.build_char_lm(len(vocab), cfg)
+        model.compile(optimizer=keras.optimizers.Adam(cfg["learning_rate"]),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        history = model.fit(train[:, :-1], train[:, 1:], batch_size=LAB["char_lm"]["batch_size"], epochs=epochs,
+                            verbose=0, shuffle=True)
+        logits = np.asarray(model.predict(test_inputs, batch_size=len(test_inputs), verbose=0), dtype=np.float64)
+        log_probs = logits - logits.max(axis=-1, keepdims=True)
+        log_probs -= np.log(np.exp(log_probs).sum(axis=-1, keepdims=True))
+        half = probe.shape[1] // 2
+        first_half = [np.asarray(model(p, training=False))[:, :half] for p in (probe, probe_changed)]
+        try:
+            def next_logits(ids):
+                return np.asarray(model(np.array([ids], dtype=np.int32), training=False))[0, -1]
+            poem = str(sub.write_quatrain(next_logits, vocab, first_char, np.random.default_rng(0),
+                                          temperature=0.8, top_k=10))
+        except Exception as exc:  # noqa: BLE001 - the poem is shown, not graded here
+            poem = f"(write_quatrain failed: {type(exc).__name__})"
+        return {"log_probs": log_probs.astype(np.float32), "first_half": first_half[0], "first_half_changed": first_half[1],
+                "loss": history.history["loss"], "poem": poem[:60]}
+
+    def judge(self, got, want, secret):
+        cfg = LAB["char_lm"]
+        targets, corpus = secret["targets"], secret["corpus"]
+        try:
+            log_probs = judges.as_array(got["log_probs"], "log-probabilities",
+                                        shape=targets.shape + (np.shape(got["log_probs"])[-1],))
+            a = judges.as_array(got["first_half"], "first-half logits")
+            b = judges.as_array(got["first_half_changed"], "first-half logits", shape=a.shape)
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        leak = float(np.max(np.abs(a - b)))
+        if leak > 1e-4:
+            return judges.Verdict(0.0, f"not causal: changing characters 13–24 changed the predictions for "
+                                       f"characters 1–12 (by up to {leak:.2g}); the model may only look back")
+        nll = -np.mean(np.take_along_axis(log_probs, targets[..., None], axis=-1))
+        threshold = cfg["threshold"][corpus]
+        verdict = judges.at_most(float(np.exp(nll)), threshold, f"held-out perplexity ({corpus} corpus)")
+        verdict.message += (f" (a unigram model: {secret['unigram']:.0f}; training loss per epoch: "
+                            f"{', '.join(f'{l:.2f}' for l in got['loss'])}). Your model wrote: {got['poem']}")
+        if not verdict.passed:
+            verdict.message += (". The grader applies the log-softmax itself: build_char_lm must output logits "
+                                "(no softmax layer at the end)")
+        return verdict
+
+
+class Sampling(Check):
+    """sampling_distribution and sample_next: temperature, top-k, greedy, seeded draws"""
+
+    points = 0.5
+    kind = "property"
+    budget = 10
+    DRAWS = 2000
+    CASES = ((1.0, None), (0.5, 4), (2.0, 1), (0.8, 5))
+
+    def inputs(self, rng):
+        logits = 2.0 * rng.normal(size=12)
+        return Inputs(public={"logits": logits}, secret={"logits": logits})
+
+    def observe(self, sub, logits):
+        dists = [sub.sampling_distribution(logits, t, k) for t, k in self.CASES]
+        greedy = [sub.sample_next(logits, np.random.default_rng(s), temperature=1.0, top_k=1) for s in range(10)]
+        rng = np.random.default_rng(7)
+        draws = [sub.sample_next(logits, rng, temperature=0.8, top_k=5) for _ in range(self.DRAWS)]
+        again = np.random.default_rng(7)
+        repeat = [sub.sample_next(logits, again, temperature=0.8, top_k=5) for _ in range(50)]
+        return {"dists": dists, "greedy": greedy, "draws": draws, "repeat": repeat}
+
+    def judge(self, got, want, secret):
+        verdicts = [judges.close(g, w, f"sampling_distribution(temperature={t}, top_k={k})", tol=F64_TOL,
+                                 hint="softmax(logits / temperature), keeping only the top_k largest logits")
+                    for g, w, (t, k) in zip(got["dists"], want["dists"], self.CASES)]
+        argmax = int(np.argmax(secret["logits"]))
+        verdicts.append(judges.property_holds(all(int(g) == argmax for g in got["greedy"]),
+                                              "top_k=1 is greedy (always the argmax)"))
+        draws = np.asarray(got["draws"]).astype(int)
+        p = np.asarray(want["dists"][3])
+        counts = np.bincount(draws, minlength=p.size) if draws.min(initial=0) >= 0 else np.zeros(p.size)
+        outside = int(draws.size - counts[p > 0].sum()) if counts.size == p.size else draws.size
+        verdicts.append(judges.property_holds(outside == 0, "top_k=5 draws stay among the 5 largest logits",
+                                              f"{outside} of {draws.size} draws were outside"))
+        fits = outside == 0 and all(judges.binomial_ok(int(c), draws.size, float(q)) for c, q in zip(counts, p))
+        verdicts.append(judges.property_holds(fits, f"{self.DRAWS} draws follow sampling_distribution(temperature=0.8, top_k=5)",
+                                              "the frequencies are off by more than 5 standard deviations: draw with rng.choice(V, p=p)"))
+        verdicts.append(judges.property_holds(list(got["repeat"]) == list(got["draws"][:50]),
+                                              "the same seed gives the same draws",
+                                              "draw only from the rng you are given (no np.random.* global state)"))
+        return judges.all_of(verdicts)

@@ -1,0 +1,93 @@
+"""Calibrate the RNN lab's trained checks on the reference solution.
+
+Runs each training check's own ``observe`` (the graded recipe, unchanged) on
+``solutions/rnn/rnn.py`` with several model seeds and prints the figure each
+check judges, its wall and CPU time, and the threshold from ``lab.toml``:
+
+* ``adding_problem``: validation MSE of the GRU (threshold: at most);
+* ``adding_simple_rnn_fails``: validation MSE of the SimpleRNN (threshold: above);
+* ``char_lm``: held-out perplexity on the Tang quatrains and, with the data
+  directory hidden, on the synthetic stand-in corpus.
+
+    .venv/bin/python bench/calibrate_rnn.py [--seeds 0 1 2 3 4] [--only char_lm]
+
+Grading seeds each check from its name; the seeds here are other draws of
+the same recipe, which is what the margin must cover.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader.device import configure  # noqa: E402
+from grader.lab import Lab, load_submission  # noqa: E402
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def figure(name: str, got, secret, lab: Lab) -> float:
+    """The number the check judges: an MSE or a perplexity."""
+    if name.startswith("adding"):
+        return float(np.mean((np.asarray(got["predictions"]).reshape(-1) - secret["y_val"]) ** 2))
+    log_probs = np.asarray(got["log_probs"], dtype=np.float64)
+    return float(np.exp(-np.mean(np.take_along_axis(log_probs, secret["targets"][..., None], axis=-1))))
+
+
+def run(lab: Lab, ref, name: str, seeds: list[int], label: str) -> None:
+    import keras
+
+    check = lab.check(name)
+    made = check.make_inputs()
+    rows = []
+    for seed in seeds:
+        keras.utils.set_random_seed(seed)
+        wall, cpu = time.perf_counter(), cpu_seconds()
+        got = check.observe(ref, **made.public)
+        wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
+        value = figure(name, got, made.secret, lab)
+        rows.append(value)
+        extra = f"  poem: {got['poem']}" if "poem" in got else ""
+        print(f"{label:<34} seed {seed}: {value:8.4f}   wall {wall:5.1f}s  cpu {cpu:5.1f}s{extra}", flush=True)
+    print(f"{label:<34} min {min(rows):.4f}  mean {np.mean(rows):.4f}  max {max(rows):.4f}\n", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--only", nargs="+", default=["adding_problem", "adding_simple_rnn_fails", "char_lm", "synthetic"])
+    args = parser.parse_args()
+
+    info = configure()
+    print(f"device {info['device']}, {info['threads']} threads, TensorFlow {info['tensorflow']}\n")
+    lab = Lab.load("rnn")
+    ref = load_submission(lab.solution_file, lab.module, alias="_rnn_reference")
+    cfg = lab.meta
+    if "adding_problem" in args.only:
+        run(lab, ref, "adding_problem", args.seeds, f"GRU MSE (≤ {cfg['adding']['threshold']})")
+    if "adding_simple_rnn_fails" in args.only:
+        run(lab, ref, "adding_simple_rnn_fails", args.seeds, f"SimpleRNN MSE (> {cfg['adding']['simple_threshold']})")
+    if "char_lm" in args.only:
+        run(lab, ref, "char_lm", args.seeds, f"perplexity, tang (≤ {cfg['char_lm']['threshold']['tang']})")
+    if "synthetic" in args.only:
+        import grader.data
+
+        # Hide every data directory: poem_corpus falls back to the synthetic corpus.
+        grader.data.candidate_dirs = lambda data_dir=None: [ROOT / "no-such-data-dir"]
+        run(lab, ref, "char_lm", args.seeds, f"perplexity, synthetic (≤ {cfg['char_lm']['threshold']['synthetic']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
