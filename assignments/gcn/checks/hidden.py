@@ -1,0 +1,345 @@
+"""Hidden checks of the GCN lab (graders only): other graphs, shapes and
+properties than the public ones, so hard-coding public answers earns nothing."""
+
+import numpy as np
+
+from grader import HIDDEN, Check, Inputs, judges
+
+from . import (LAB, adjacency_from_edges, as_sparse_tensor, components, edge_list, hop_distances, random_graph,
+               sage_predict, train_full_batch, train_sage)
+from .public import EXACT, _gcn_matrix, _sym_normalized
+
+
+def _cycle(n):
+    a = np.zeros((n, n))
+    a[np.arange(n), (np.arange(n) + 1) % n] = 1
+    return a + a.T
+
+
+class LaplacianSpectrum(Check):
+    """laplacians on cycles, a random bipartite graph and a graph with an isolated node: the slides' spectral facts"""
+
+    visibility = HIDDEN
+    points = 1
+    kind = "property"
+    budget = 10
+
+    def inputs(self, rng):
+        bipartite = np.zeros((9, 9))  # parts {0..3} and {4..8}: random edges plus a spanning path 4-0-5-1-6-2-7-3-8
+        bipartite[:4, 4:] = rng.random((4, 5)) < 0.4
+        bipartite[np.arange(4), 4 + np.arange(4)] = bipartite[np.arange(4), 5 + np.arange(4)] = 1
+        bipartite = np.maximum(bipartite, bipartite.T)
+        parts = np.zeros((9, 9))  # a triangle, a path of 5 nodes and an isolated node
+        parts[:3, :3] = 1 - np.eye(3)
+        parts[np.arange(3, 7), np.arange(4, 8)] = 1
+        parts = np.maximum(parts, parts.T)
+        graphs = {"even_cycle": _cycle(6), "odd_cycle": _cycle(7), "bipartite": bipartite, "parts": parts}
+        return Inputs(public={"graphs": graphs}, secret={"graphs": graphs, "components": components(parts)})
+
+    def observe(self, sub, graphs):
+        out = {}
+        for name, a in graphs.items():
+            lap, lap_sym, lap_rw = sub.laplacians(a)
+            out[name] = {"L": lap, "L_sym": lap_sym, "L_rw": lap_rw}
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = []
+        for name in ("even_cycle", "odd_cycle", "bipartite", "parts"):
+            verdicts += [judges.close(got[name][k], want[name][k], f"{k} of the '{name}' graph", tol=EXACT,
+                                      hint="d^{-1/2} and d^{-1} are 0 for an isolated node" if name == "parts" else "")
+                         for k in ("L", "L_sym", "L_rw")]
+        try:
+            mats = {name: {k: judges.as_array(v, f"{k} of {name}") for k, v in got[name].items()}
+                    for name in ("even_cycle", "odd_cycle", "bipartite", "parts")}
+        except judges.BadObservation as exc:
+            return judges.all_of(verdicts + [judges.Verdict(0.0, str(exc))])
+
+        def top(name):
+            return float(np.linalg.eigvalsh(mats[name]["L_sym"])[-1])
+
+        spectra = {name: np.linalg.eigvalsh((m["L_sym"] + m["L_sym"].T) / 2) for name, m in mats.items()}
+        in_range = all(s[0] > -1e-9 and s[-1] < 2 + 1e-9 for s in spectra.values())
+        zeros_l = int(np.sum(np.abs(np.linalg.eigvalsh(mats["parts"]["L"])) < 1e-9))
+        zeros_sym = int(np.sum(np.abs(spectra["parts"]) < 1e-9))
+        bip = secret["graphs"]["bipartite"]
+        z = np.random.default_rng(0).normal(size=9)
+        quad = 0.5 * np.sum(bip * (z[:, None] - z[None, :]) ** 2)
+        rw_spectrum = np.sort(np.linalg.eigvals(mats["odd_cycle"]["L_rw"]).real)
+        verdicts += [
+            judges.property_holds(in_range, "every L_sym spectrum lies in [0, 2]"),
+            judges.property_holds(abs(top("even_cycle") - 2) < 1e-9 and abs(top("bipartite") - 2) < 1e-9,
+                                  "λ_max(L_sym) = 2 for bipartite graphs (even cycle, random bipartite)"),
+            judges.property_holds(top("odd_cycle") < 2 - 1e-3, "λ_max(L_sym) < 2 for an odd cycle (not bipartite)"),
+            judges.property_holds(zeros_l == secret["components"] and zeros_sym == secret["components"],
+                                  "L and L_sym have one zero eigenvalue per component (3, one an isolated node)",
+                                  f"found {zeros_l} for L and {zeros_sym} for L_sym"),
+            judges.close(float(z @ mats["bipartite"]["L"] @ z), quad, "zᵀLz = ½ Σ_ij a_ij (z_i − z_j)²", tol=1e-9),
+            judges.close(rw_spectrum, spectra["odd_cycle"], "L_rw and L_sym have the same eigenvalues", tol=1e-8,
+                         hint="L_rw = D^{-1/2} L_sym D^{1/2} is similar to L_sym"),
+        ]
+        return judges.all_of(verdicts)
+
+
+class SelfLoopTheorem(Check):
+    """normalized_lambda_max on the karate club and a random graph: adding γ self-loops shrinks λ_max"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "property"
+    budget = 10
+    GAMMAS = (0.0, 0.5, 1.0, 2.0, 5.0)
+
+    def inputs(self, rng):
+        from grader.data import karate_club
+
+        return {"karate": karate_club().adjacency.toarray().astype(np.float64), "random": random_graph(rng, 15, 0.2)}
+
+    def observe(self, sub, karate, random):
+        import scipy.sparse as sp
+
+        return {"karate": [sub.normalized_lambda_max(sp.csr_matrix(karate), g) for g in self.GAMMAS],
+                "random": [sub.normalized_lambda_max(random, g) for g in self.GAMMAS]}
+
+    def judge(self, got, want, secret):
+        verdicts = []
+        for name in ("karate", "random"):
+            verdicts.append(judges.close(got[name], want[name], f"λ_max on the {name} graph for γ = {list(self.GAMMAS)}",
+                                         tol=1e-8, hint="Ã = A + γI and D̃ = D + γI, both"))
+            values = np.asarray(got[name], dtype=float)
+            verdicts.append(judges.property_holds(values.shape == (5,) and bool(np.all(np.diff(values) < 0)),
+                                                  f"λ_max decreases as γ grows ({name})"))
+        return judges.all_of(verdicts)
+
+
+class ChebLocality(Check):
+    """ChebConv with K = 2: changing node j's features changes exactly the outputs within 2 hops; T_k(L̃)e_j is k-local"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "property"
+    budget = 15
+    K = 2
+
+    def inputs(self, rng):
+        a = random_graph(rng, 30, 0.03)
+        adj, lap_sym = _sym_normalized(a)
+        hops = hop_distances(a)
+        j = int(np.argmax([(hops[i] > self.K + 1).sum() for i in range(30)]))  # a node with many distant nodes
+        x = rng.normal(size=(30, 3))
+        x2 = x.copy()
+        x2[j] += rng.normal(size=3)
+        return Inputs(public={"lap_sym": lap_sym, "x": x, "x2": x2, "j": j},
+                      secret={"hops": hops[j], "j": j})
+
+    def observe(self, sub, lap_sym, x, x2, j):
+        import tensorflow as tf
+
+        l_tilde = sub.scaled_laplacian(lap_sym)  # λ_max = 2
+        layer = sub.ChebConv(4, self.K)
+        lt = tf.constant(np.asarray(l_tilde), tf.float32)
+        y1 = np.asarray(layer(tf.constant(x, tf.float32), lt))
+        y2 = np.asarray(layer(tf.constant(x2, tf.float32), lt))
+        delta = np.zeros(len(x))
+        delta[j] = 1.0
+        return {"change": np.abs(y2 - y1).max(axis=1), "scale": float(np.abs(y1).max()),
+                "basis": sub.chebyshev_basis(l_tilde, delta, 4),
+                "l_tilde_15": sub.scaled_laplacian(lap_sym, lambda_max=1.5)}
+
+    def judge(self, got, want, secret):
+        hops = secret["hops"]
+        try:
+            change = judges.as_array(got["change"], "output change per node", shape=hops.shape)
+            basis = judges.as_array(got["basis"], "chebyshev_basis(L̃, e_j, 4)", shape=(5, len(hops)))
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        tiny = 1e-6 * max(float(got["scale"]), 1e-12)
+        far, near = hops > self.K, hops <= self.K
+        leaks = int(np.sum(change[far] > tiny))
+        k_local = all(np.all(np.abs(basis[k][hops > k]) < 1e-12) and np.all(np.abs(basis[k][hops == k]) > 0)
+                      for k in range(5))
+        return judges.all_of([
+            judges.property_holds(leaks == 0, "nodes more than K = 2 hops away are unaffected",
+                                  f"{leaks} node(s) beyond 2 hops changed: the layer reaches further than K hops"),
+            judges.property_holds(bool(np.all(change[near] > tiny)), "nodes within 2 hops are affected",
+                                  "some node within K hops did not change: are all K + 1 terms used?"),
+            judges.property_holds(k_local, "T_k(L̃) e_j is non-zero exactly up to k hops from j",
+                                  "each recurrence step may reach one hop further, no more"),
+            judges.close(got["l_tilde_15"], want["l_tilde_15"], "scaled_laplacian(L_sym, lambda_max=1.5)", tol=EXACT,
+                         hint="L̃ = 2L/λ_max − I"),
+        ])
+
+
+class GcnModel(Check):
+    """build_gcn with 3 layers, tanh and PairNorm: values, and permutation equivariance f(PX, PAPᵀ) = P f(X, A)"""
+
+    visibility = HIDDEN
+    points = 1
+    kind = "property"
+    budget = 20
+    CONFIG = {"hidden": 5, "num_layers": 3, "dropout": 0.5, "weight_decay": 5e-4, "activation": "tanh", "pair_norm": True}
+
+    def inputs(self, rng):
+        a = random_graph(rng, 10, 0.3)
+        perm = rng.permutation(10)
+        shapes = [(4, 5), (5,), (5, 5), (5,), (5, 2), (2,)]
+        return Inputs(public={"a_hat": _gcn_matrix(a), "a_hat_perm": _gcn_matrix(a[perm][:, perm]),
+                              "x": rng.normal(size=(10, 4)), "perm": perm,
+                              "weights": [rng.normal(size=s) for s in shapes]},
+                      secret={"perm": perm})
+
+    def observe(self, sub, a_hat, a_hat_perm, x, perm, weights):
+        import tensorflow as tf
+
+        model = sub.build_gcn(2, dict(self.CONFIG))
+        x32 = tf.constant(x, tf.float32)
+        model((x32, tf.constant(a_hat, tf.float32)))
+        variables = [v for layer in model.gcn_layers for v in (layer.kernel, layer.bias)]
+        for var, value in zip(variables, weights):
+            var.assign(value.astype(np.float32))
+        return {"layers": len(model.gcn_layers), "penalty": float(sum(float(l) for l in model.losses)),
+                "y": model((x32, as_sparse_tensor(a_hat, "Â")), training=False),
+                "y_perm": model((tf.constant(x[perm], tf.float32), tf.constant(a_hat_perm, tf.float32)), training=False)}
+
+    def judge(self, got, want, secret):
+        try:
+            y = judges.as_array(got["y"], "model output", shape=(10, 2))
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        return judges.all_of([
+            judges.equal(got["layers"], 3, "number of GCN layers for num_layers=3"),
+            judges.close(got["penalty"], want["penalty"], "sum of model.losses (weight decay)",
+                         hint="weight_decay · ½‖W‖² on the first layer's kernel only"),
+            judges.close(got["y"], want["y"], "logits of a 3-layer GCN with tanh and PairNorm (inference)",
+                         hint="hidden layers use config['activation'] and PairNorm when config['pair_norm']"),
+            judges.close(got["y_perm"], y[secret["perm"]], "f(PX, PAPᵀ) = P f(X, A)", tol=1e-5),
+        ])
+
+
+class GatTraining(Check):
+    """build_gat trained on a 3-block SBM graph (5 labels per block): test accuracy"""
+
+    visibility = HIDDEN
+    points = 1
+    kind = "training"
+    budget = 60
+    uses_reference = False
+
+    def inputs(self, rng):
+        from grader.data import sbm_graph
+
+        g = sbm_graph(**LAB["training"]["gat_sbm"]["graph"])
+        return Inputs(public={"features": g.features, "adjacency": g.adjacency.toarray(), "num_classes": g.num_classes,
+                              "train_index": g.train_index, "y_train": g.labels[g.train_index]},
+                      secret={"test_index": g.test_index, "y_test": g.labels[g.test_index]})
+
+    def observe(self, sub, features, adjacency, num_classes, train_index, y_train):
+        import tensorflow as tf
+
+        cfg = LAB["training"]["gat_sbm"]
+        model = sub.build_gat(num_classes, dict(cfg["config"]))
+        logits, losses = train_full_batch(model, tf.constant(features, tf.float32), tf.constant(adjacency, tf.float32),
+                                          train_index, y_train, epochs=cfg["epochs"], learning_rate=cfg["learning_rate"])
+        return {"predictions": np.argmax(logits, axis=-1), "loss": losses[::25] + losses[-1:]}
+
+    @staticmethod
+    def metric(got, secret) -> float:
+        pred = judges.as_array(got["predictions"], "predictions")
+        if pred.ndim != 1 or len(pred) <= int(np.max(secret["test_index"])):
+            raise judges.BadObservation(f"predictions: expected one class per node, got shape {pred.shape}")
+        return judges.accuracy(pred[secret["test_index"]], secret["y_test"])
+
+    def judge(self, got, want, secret):
+        try:
+            acc = self.metric(got, secret)
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        verdict = judges.at_least(acc, LAB["training"]["gat_sbm"]["threshold"], "test accuracy", baseline=1 / 3)
+        verdict.message += f" (training loss every 25 epochs: {', '.join(f'{l:.3f}' for l in got['loss'])})"
+        return verdict
+
+
+class SageInductive(Check):
+    """GraphSAGE trained on one SBM graph, judged on a freshly drawn graph (inductive)"""
+
+    visibility = HIDDEN
+    points = 1
+    kind = "training"
+    budget = 60
+    uses_reference = False
+
+    def inputs(self, rng):
+        from grader.data import sbm_graph
+
+        cfg = LAB["training"]["sage_inductive"]
+        train = sbm_graph(**cfg["graph"], seed=cfg["train_seed"])
+        test = sbm_graph(**cfg["graph"], seed=cfg["test_seed"])
+        return Inputs(public={"train_features": train.features, "train_edges": edge_list(train.adjacency),
+                              "train_labels": train.labels, "num_classes": train.num_classes,
+                              "test_features": test.features, "test_edges": edge_list(test.adjacency)},
+                      secret={"test_labels": test.labels})
+
+    def observe(self, sub, train_features, train_edges, train_labels, num_classes, test_features, test_edges):
+        cfg = LAB["training"]["sage_inductive"]
+        rng = np.random.default_rng(np.random.randint(2**31))  # seeded from the check's name
+        n_train, n_test = len(train_features), len(test_features)
+        model = sub.build_sage(num_classes, dict(cfg["config"]))
+        losses = train_sage(sub, model, train_features.astype(np.float32),
+                            sub.adjacency_lists(adjacency_from_edges(train_edges, n_train)),
+                            np.arange(n_train), train_labels, sizes=cfg["samples"], batch_size=cfg["batch_size"],
+                            epochs=cfg["epochs"], learning_rate=cfg["learning_rate"], rng=rng)
+        probs = sage_predict(sub, model, test_features.astype(np.float32),
+                              sub.adjacency_lists(adjacency_from_edges(test_edges, n_test)), sizes=cfg["samples"],
+                              rng=rng, rounds=cfg["inference_rounds"])
+        return {"predictions": np.argmax(probs, axis=-1), "loss": losses}
+
+    @staticmethod
+    def metric(got, secret) -> float:
+        return judges.accuracy(got["predictions"], secret["test_labels"])
+
+    def judge(self, got, want, secret):
+        try:
+            acc = self.metric(got, secret)
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        verdict = judges.at_least(acc, LAB["training"]["sage_inductive"]["threshold"], "accuracy on the unseen graph",
+                                  baseline=1 / 3)
+        verdict.message += f" (mean training loss per epoch: {', '.join(f'{l:.3f}' for l in got['loss'][::3])})"
+        return verdict
+
+
+class OverSmoothingLimit(Check):
+    """Over-smoothing on the karate club: the columns of Â^m X turn towards √d̃ (|cos| > 0.99 at m = 50)"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "property"
+    budget = 10
+    DEPTHS = (0, 1, 5, 50)
+
+    def inputs(self, rng):
+        from grader.data import karate_club
+
+        a = karate_club().adjacency.toarray().astype(np.float64)
+        # Non-negative features (like word counts) have a sizeable component along √d̃ to begin with.
+        return {"a_hat": _gcn_matrix(a), "deg": a.sum(axis=1) + 1, "x": rng.random(size=(34, 3))}
+
+    def observe(self, sub, a_hat, deg, x):
+        import scipy.sparse as sp
+
+        a_hat = sp.csr_matrix(a_hat)
+        return {"alignment": [sub.sqrt_degree_alignment(sub.propagate(a_hat, x, m), deg) for m in self.DEPTHS],
+                "deep": sub.propagate(a_hat, x, 50)}
+
+    def judge(self, got, want, secret):
+        try:
+            align = judges.as_array(got["alignment"], "alignments", shape=(len(self.DEPTHS), 3))
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        return judges.all_of([
+            judges.close(got["deep"], want["deep"], "propagate(Â, x, 50) with a sparse Â", tol=1e-8),
+            judges.close(got["alignment"], want["alignment"], "sqrt_degree_alignment for m = 0, 1, 5, 50", tol=1e-8,
+                         hint="compare with √d̃ (the slides' 'd' lost its square root)"),
+            judges.property_holds(bool(np.all(align[-1] > 0.99)) and bool(np.all(align[-1] > align[0])),
+                                  "after 50 propagations every column is aligned with √d̃ (|cos| > 0.99)"),
+        ])

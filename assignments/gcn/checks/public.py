@@ -1,0 +1,511 @@
+"""Public checks of the GCN lab: students run these with ``pytest`` or
+``grader check gcn``. Each ``observe`` calls your code; each ``judge``
+compares with the reference's result on the same inputs, with a property the
+slides state, or (training checks) with labels your code never sees."""
+
+import numpy as np
+
+from grader import Check, Inputs, judges
+
+from . import (LAB, adjacency_from_edges, as_sparse_tensor, components, edge_list, negative_pairs, random_graph,
+               roc_auc, row_normalize, sparse_parts, sparse_tensor, train_full_batch, train_link_predictor)
+
+#: Float64 NumPy parts agree with the reference to round-off.
+EXACT = 1e-9
+
+
+def _sym_normalized(a):
+    """``D^{-1/2} A D^{-1/2}`` and ``I − D^{-1/2} A D^{-1/2}`` of a dense graph without isolated nodes (trusted)."""
+    s = 1 / np.sqrt(a.sum(axis=1))
+    adj = s[:, None] * a * s[None, :]
+    return adj, np.eye(len(a)) - adj
+
+
+def _gcn_matrix(a):
+    """``D̃^{-1/2}(A + I)D̃^{-1/2}`` (trusted, dense)."""
+    return _sym_normalized(a + np.eye(len(a)))[0]
+
+
+class Laplacians(Check):
+    """laplacians: L, L_sym, L_rw values; L𝟏 = 0, PSD, one zero eigenvalue per connected component"""
+
+    points = 0.5
+    budget = 10
+
+    def inputs(self, rng):
+        a1 = random_graph(rng, 7, 0.4)
+        a2 = np.zeros((8, 8))
+        a2[:4, :4], a2[4:, 4:] = random_graph(rng, 4, 0.5), random_graph(rng, 4, 0.5)
+        return Inputs(public={"a1": a1, "a2": a2}, secret={"components": components(a2)})
+
+    def observe(self, sub, a1, a2):
+        import scipy.sparse as sp
+
+        lap, lap_sym, lap_rw = sub.laplacians(a1)
+        return {"L": lap, "L_sym": lap_sym, "L_rw": lap_rw, "L2": sub.laplacians(sp.csr_matrix(a2))[0]}
+
+    def judge(self, got, want, secret):
+        verdicts = [judges.close(got[k], want[k], f"{k} of a 7-node graph", tol=EXACT) for k in ("L", "L_sym", "L_rw")]
+        try:
+            lap = judges.as_array(got["L2"], "L of an 8-node graph (scipy.sparse input)", shape=(8, 8))
+        except judges.BadObservation as exc:
+            return judges.all_of(verdicts + [judges.Verdict(0.0, str(exc))])
+        eig = np.linalg.eigvalsh((lap + lap.T) / 2)
+        zeros = int(np.sum(np.abs(eig) < 1e-9))
+        verdicts += [
+            judges.property_holds(np.allclose(lap @ np.ones(8), 0, atol=1e-9), "L𝟏 = 0 (sparse input)",
+                                  "every row of D − A sums to d_i − d_i = 0"),
+            judges.property_holds(np.allclose(lap, lap.T) and eig[0] > -1e-9, "L is symmetric positive semi-definite"),
+            judges.property_holds(zeros == secret["components"], "number of zero eigenvalues = number of components",
+                                  f"found {zeros} zero eigenvalue(s) for a graph with two connected components"),
+        ]
+        return judges.all_of(verdicts)
+
+
+class GraphFourier(Check):
+    """fourier_basis, gft/igft, smoothness, spectral_filter and normalized_lambda_max"""
+
+    points = 0.5
+    budget = 10
+
+    def inputs(self, rng):
+        a = random_graph(rng, 8, 0.35)
+        lap = np.diag(a.sum(axis=1)) - a
+        f, x = rng.normal(size=8), rng.normal(size=(8, 3))
+        return Inputs(public={"a": a, "lap": lap, "f": f, "x": x}, secret={"lap": lap, "f": f})
+
+    def observe(self, sub, a, lap, f, x):
+        lam, u = sub.fourier_basis(lap)
+        f_hat = sub.gft(f, u)
+        return {"lam": lam, "u": u, "f_hat": f_hat, "back": sub.igft(f_hat, u), "smooth": sub.smoothness(f, lap),
+                "filtered": sub.spectral_filter(x, lap, lambda lam: np.exp(-0.5 * lam)),
+                "lambda_max": [sub.normalized_lambda_max(a, gamma) for gamma in (0.0, 1.0)]}
+
+    def judge(self, got, want, secret):
+        lap, f = secret["lap"], secret["f"]
+        verdicts = [judges.close(got["lam"], want["lam"], "eigenvalues (ascending)", tol=EXACT)]
+        try:
+            u = judges.as_array(got["u"], "U", shape=(8, 8))
+            lam = judges.as_array(got["lam"], "eigenvalues", shape=(8,))
+        except judges.BadObservation as exc:
+            return judges.all_of(verdicts + [judges.Verdict(0.0, str(exc))])
+        verdicts += [
+            judges.property_holds(np.allclose(u.T @ u, np.eye(8), atol=1e-9) and np.allclose(lap @ u, u * lam, atol=1e-8),
+                                  "U is orthonormal and L U = U Λ", "column k of U must be the eigenvector of lam[k]"),
+            judges.close(got["f_hat"], u.T @ f, "gft(f, U) = Uᵀf", tol=EXACT),
+            judges.close(got["back"], f, "igft(gft(f, U), U) = f", tol=EXACT),
+            judges.close(got["smooth"], want["smooth"], "smoothness fᵀLf", tol=EXACT),
+            judges.close(got["smooth"], float(np.sum(lam * (u.T @ f) ** 2)), "fᵀLf = Σ λ_k f̂_k²", tol=1e-8),
+            judges.close(got["filtered"], want["filtered"], "spectral_filter with g(λ) = exp(−λ/2)", tol=EXACT,
+                         hint="U diag(g(λ)) Uᵀ x: scale frequency k of every column by g(lam[k])"),
+            judges.close(got["lambda_max"], want["lambda_max"], "normalized_lambda_max for γ = 0 and γ = 1", tol=1e-8),
+        ]
+        return judges.all_of(verdicts)
+
+
+class Chebyshev(Check):
+    """scaled_laplacian, chebyshev_basis (dense and sparse L̃) and ChebConv values, K = 3"""
+
+    points = 1
+    budget = 15
+    K = 3
+
+    def inputs(self, rng):
+        a = random_graph(rng, 9, 0.3)
+        adj, lap_sym = _sym_normalized(a)
+        return {"lap_sym": lap_sym, "l_tilde": -adj, "x": rng.normal(size=(9, 3)),
+                "kernel": 0.5 * rng.normal(size=(self.K + 1, 3, 2)), "bias": rng.normal(size=2)}
+
+    def observe(self, sub, lap_sym, l_tilde, x, kernel, bias):
+        import scipy.sparse as sp
+        import tensorflow as tf
+
+        lt = sub.scaled_laplacian(lap_sym)
+        lt_sparse = sub.scaled_laplacian(sp.csr_matrix(lap_sym))
+        layer = sub.ChebConv(2, self.K)
+        x32 = tf.constant(x, tf.float32)
+        sparse_lt = as_sparse_tensor(sp.csr_matrix(l_tilde), "the scaled Laplacian")
+        layer(x32, sparse_lt)
+        layer.kernel.assign(kernel.astype(np.float32))
+        layer.bias.assign(bias.astype(np.float32))
+        return {"l_tilde": lt, "l_tilde_sparse": sp.csr_matrix(lt_sparse).toarray(), "sparse_stays_sparse": sp.issparse(lt_sparse),
+                "basis": sub.chebyshev_basis(l_tilde, x, self.K),
+                "basis_sparse": sub.chebyshev_basis(sp.csr_matrix(l_tilde), x, self.K),
+                "y_sparse": layer(x32, sparse_lt), "y_dense": layer(x32, tf.constant(l_tilde, tf.float32))}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.close(got["l_tilde"], want["l_tilde"], "scaled_laplacian(L_sym) = L_sym − I", tol=EXACT),
+            judges.close(got["l_tilde_sparse"], want["l_tilde"], "scaled_laplacian of a sparse L_sym", tol=EXACT),
+            judges.equal(got["sparse_stays_sparse"], True, "scaled_laplacian keeps a sparse input sparse"),
+            judges.close(got["basis"], want["basis"], "chebyshev_basis(L̃, x, K=3)", tol=EXACT,
+                         hint="F_0 = x, F_1 = L̃x, F_k = 2 L̃ F_{k−1} − F_{k−2}; stack K+1 terms"),
+            judges.close(got["basis_sparse"], want["basis"], "chebyshev_basis with a scipy.sparse L̃", tol=EXACT),
+            judges.close(got["y_sparse"], want["y_sparse"], "ChebConv(2, K=3) output, L̃ as a tf.SparseTensor",
+                         hint="y = Σ_k T_k(L̃) x @ kernel[k] + bias"),
+            judges.close(got["y_dense"], want["y_dense"], "ChebConv output, L̃ as a dense tensor"),
+        ])
+
+
+class GcnLayer(Check):
+    """gcn_norm (sparse, with and without self-loops) and GCNLayer values with sparse and dense inputs"""
+
+    points = 1
+    budget = 15
+
+    def inputs(self, rng):
+        a = np.zeros((8, 8))
+        a[:7, :7] = random_graph(rng, 7, 0.35)  # node 7 is isolated
+        return {"a": a, "a_hat": _gcn_matrix(a), "x": rng.normal(size=(8, 5)), "kernel": rng.normal(size=(5, 3)),
+                "bias": rng.normal(size=3)}
+
+    def observe(self, sub, a, a_hat, x, kernel, bias):
+        import scipy.sparse as sp
+        import tensorflow as tf
+
+        norm = sub.gcn_norm(sp.csr_matrix(a))
+        no_loops = sub.gcn_norm(a, add_self_loops=False)
+        layer = sub.GCNLayer(3, activation="relu")
+        x32, sparse_a = tf.constant(x, tf.float32), as_sparse_tensor(sp.csr_matrix(a_hat), "Â")
+        layer(x32, sparse_a)
+        layer.kernel.assign(kernel.astype(np.float32))
+        layer.bias.assign(bias.astype(np.float32))
+        x_sparse = sparse_tensor(sparse_parts(sp.csr_matrix(np.where(np.abs(x) > 1, x, 0))))
+        return {"a_hat": sp.csr_matrix(norm).toarray(), "is_sparse": sp.issparse(norm),
+                "no_loops": sp.csr_matrix(no_loops).toarray(),
+                "y_sparse": layer(x32, sparse_a), "y_dense": layer(x32, tf.constant(a_hat, tf.float32)),
+                "y_sparse_features": layer(x_sparse, sparse_a)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.close(got["a_hat"], want["a_hat"], "gcn_norm(A) = D̃^{-1/2}(A + I)D̃^{-1/2}", tol=EXACT,
+                         hint="degrees of Ã = A + I, so an isolated node gets Â_ii = 1"),
+            judges.equal(got["is_sparse"], True, "gcn_norm returns a scipy.sparse matrix"),
+            judges.close(got["no_loops"], want["no_loops"], "gcn_norm(A, add_self_loops=False)", tol=EXACT,
+                         hint="D^{-1/2} A D^{-1/2}, with 0 for the isolated node's degree"),
+            judges.close(got["y_sparse"], want["y_sparse"], "GCNLayer(3, 'relu') with a sparse Â",
+                         hint="relu(Â (H W) + b)"),
+            judges.close(got["y_dense"], want["y_dense"], "GCNLayer with a dense Â"),
+            judges.close(got["y_sparse_features"], want["y_sparse_features"], "GCNLayer with tf.SparseTensor features"),
+        ])
+
+
+class GcnCoraTraining(Check):
+    """build_gcn: a 2-layer GCN trained on Cora's 140 labelled nodes, accuracy on the 1,000 test nodes"""
+
+    points = 1.5
+    kind = "training"
+    budget = 60
+    uses_reference = False
+    dataset = "cora"
+
+    def inputs(self, rng):
+        from grader.data import planetoid
+
+        g = planetoid(self.dataset)
+        return Inputs(
+            public={"features": sparse_parts(row_normalize(g.features)), "edges": g.edges(),
+                    "num_nodes": g.num_nodes, "num_classes": g.num_classes,
+                    "train_index": g.train_index, "y_train": g.labels[g.train_index]},
+            secret={"test_index": g.test_index, "y_test": g.labels[g.test_index],
+                    "val_index": g.val_index, "y_val": g.labels[g.val_index]})
+
+    def observe(self, sub, features, edges, num_nodes, num_classes, train_index, y_train):
+        cfg = LAB["training"]["gcn_cora"]
+        a_hat = as_sparse_tensor(sub.gcn_norm(adjacency_from_edges(edges, num_nodes)), "gcn_norm")
+        model = sub.build_gcn(num_classes, dict(cfg["config"]))
+        logits, losses = train_full_batch(model, sparse_tensor(features), a_hat, train_index, y_train,
+                                          epochs=cfg["epochs"], learning_rate=cfg["learning_rate"])
+        return {"predictions": np.argmax(logits, axis=-1), "loss": losses[::50] + losses[-1:]}
+
+    @staticmethod
+    def metric(got, secret) -> float:
+        """Test accuracy (raises BadObservation on a malformed observation)."""
+        pred = judges.as_array(got["predictions"], "predictions")
+        if pred.ndim != 1 or len(pred) <= int(np.max(secret["test_index"])):
+            raise judges.BadObservation(f"predictions: expected one class per node, got shape {pred.shape}")
+        return judges.accuracy(pred[secret["test_index"]], secret["y_test"])
+
+    def judge(self, got, want, secret):
+        cfg = LAB["training"]["gcn_cora"]
+        try:
+            acc = self.metric(got, secret)
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        val = judges.accuracy(np.asarray(got["predictions"])[secret["val_index"]], secret["y_val"])
+        verdict = judges.at_least(acc, cfg["threshold"], "test accuracy", baseline=1 / 7)
+        losses = ", ".join(f"{l:.3f}" for l in got["loss"])
+        verdict.message += f" (validation accuracy {val:.3f}; training loss every 50 epochs: {losses})"
+        return verdict
+
+
+class GatAttention(Check):
+    """GATLayer (2 heads): attention sums to 1 over N(i) ∪ {i}, is 0 elsewhere, and matches the reference"""
+
+    points = 1
+    budget = 15
+
+    def inputs(self, rng):
+        a = random_graph(rng, 7, 0.3)
+        a[2, 2] = 1  # one node already has its self-loop; the others get it from the layer
+        data = {"a": a, "h": rng.normal(size=(7, 4)), "kernel": rng.normal(size=(4, 2, 3)),
+                "attn_self": rng.normal(size=(2, 3)), "attn_neighbor": rng.normal(size=(2, 3))}
+        return Inputs(public=data, secret={"a": a})
+
+    def observe(self, sub, a, h, kernel, attn_self, attn_neighbor):
+        import tensorflow as tf
+
+        out = {}
+        for concat in (True, False):
+            layer = sub.GATLayer(3, heads=2, concat=concat)
+            h32, a32 = tf.constant(h, tf.float32), tf.constant(a, tf.float32)
+            layer(h32, a32)
+            for name, value in (("kernel", kernel), ("attn_self", attn_self), ("attn_neighbor", attn_neighbor)):
+                getattr(layer, name).assign(value.astype(np.float32))
+            y, alpha = layer(h32, a32, return_attention=True)
+            key = "concat" if concat else "mean"
+            out[key], out[f"alpha_{key}"] = y, alpha
+        return out
+
+    def judge(self, got, want, secret):
+        try:
+            alpha = judges.as_array(got["alpha_concat"], "attention alpha", shape=(2, 7, 7))
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        allowed = (secret["a"] + np.eye(7)) > 0
+        outside = float(np.max(np.abs(alpha[:, ~allowed])))
+        return judges.all_of([
+            judges.property_holds(np.allclose(alpha.sum(axis=-1), 1, atol=1e-5), "each row of α sums to 1",
+                                  "softmax over j of e_ij, for each head and each node i"),
+            judges.property_holds(outside == 0.0, "α_ij = 0 when j is not a neighbour of i (nor i itself)",
+                                  f"largest weight outside a neighbourhood: {outside:.3g}; mask the scores before the softmax"),
+            judges.property_holds(bool(np.all(alpha[:, np.eye(7, dtype=bool)] > 0)), "every node attends to itself",
+                                  "add the self-loop i → i to every neighbourhood"),
+            judges.close(got["alpha_concat"], want["alpha_concat"], "attention values",
+                         hint="e_ij = LeakyReLU(a_self·z_i + a_neighbor·z_j, 0.2), z = h W per head"),
+            judges.close(got["concat"], want["concat"], "output with concat=True (n, heads·units)"),
+            judges.close(got["mean"], want["mean"], "output with concat=False (heads averaged)"),
+        ])
+
+
+class SageSampling(Check):
+    """sample_neighbors / sample_computation_graph (3 then 5) and the SAGEMean aggregator"""
+
+    points = 0.5
+    budget = 15
+
+    def inputs(self, rng):
+        a = random_graph(rng, 12, 0.3)
+        a[11, :], a[:, 11] = 0, 0
+        a[11, 10] = a[10, 11] = 1  # node 11 has a single neighbour: sampled with replacement
+        return Inputs(public={"a": a, "h_self": rng.normal(size=(4, 5)), "h_neighbors": rng.normal(size=(4, 3, 5)),
+                              "weights": rng.normal(size=(2, 5, 2)), "bias": rng.normal(size=2)},
+                      secret={"a": a})
+
+    def observe(self, sub, a, h_self, h_neighbors, weights, bias):
+        import tensorflow as tf
+
+        neighbors = sub.adjacency_lists(a)
+        nodes = np.arange(12)
+        samples = sub.sample_neighbors(neighbors, nodes, 3, np.random.default_rng(5))
+        again = sub.sample_neighbors(neighbors, nodes, 3, np.random.default_rng(5))
+        hop1, hop2 = sub.sample_computation_graph(neighbors, np.array([0, 4, 11]), (3, 5), np.random.default_rng(6))
+        layer = sub.SAGEMean(2, activation="relu")
+        layer(tf.constant(h_self, tf.float32), tf.constant(h_neighbors, tf.float32))
+        layer.kernel_self.assign(weights[0].astype(np.float32))
+        layer.kernel_neighbor.assign(weights[1].astype(np.float32))
+        layer.bias.assign(bias.astype(np.float32))
+        return {"samples": samples, "again": again, "hop1": hop1, "hop2": hop2,
+                "y": layer(tf.constant(h_self, tf.float32), tf.constant(h_neighbors, tf.float32))}
+
+    def judge(self, got, want, secret):
+        a = secret["a"]
+        try:
+            samples = judges.as_array(got["samples"], "sample_neighbors(…, 3)", shape=(12, 3)).astype(int)
+            hop1 = judges.as_array(got["hop1"], "hop1", shape=(3, 3)).astype(int)
+            hop2 = judges.as_array(got["hop2"], "hop2", shape=(3, 3, 5)).astype(int)
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        rows = np.arange(12)[:, None]
+        degree = a.sum(axis=1)
+        distinct = all(len(set(samples[i])) == 3 for i in range(12) if degree[i] >= 3)
+        return judges.all_of([
+            judges.property_holds(bool(np.all(a[rows, samples] > 0)), "every sample is a neighbour of its node"),
+            judges.property_holds(distinct, "no repeats for a node with at least 3 neighbours",
+                                  "sample without replacement when there are enough neighbours"),
+            judges.property_holds(bool(np.all(samples[11] == 10)), "a node with 1 neighbour gets it 3 times",
+                                  "sample with replacement when a node has fewer than S neighbours"),
+            judges.equal(got["again"], got["samples"], "the same generator state gives the same sample"),
+            judges.property_holds(bool(np.all(a[np.array([0, 4, 11])[:, None], hop1] > 0)
+                                       and np.all(a[hop1[:, :, None], hop2] > 0)),
+                                  "hop1 are neighbours of the batch, hop2[b, k] neighbours of hop1[b, k]"),
+            judges.close(got["y"], want["y"], "SAGEMean(2, 'relu') output",
+                         hint="relu(h_self W_self + mean_k(h_neighbors) W_neighbor + b)"),
+        ])
+
+
+class SmoothingTools(Check):
+    """propagate and sqrt_degree_alignment (over-smoothing), pair_norm, drop_edge"""
+
+    points = 1
+    budget = 15
+    DEPTHS = (1, 2, 8, 64)
+
+    def inputs(self, rng):
+        a = random_graph(rng, 10, 0.3)
+        big = random_graph(rng, 200, 0.05) + np.eye(200) * (rng.random(200) < 0.1)  # a few self-loops
+        return Inputs(public={"a": a, "a_hat": _gcn_matrix(a), "x": rng.normal(size=(10, 3)),
+                              "z": rng.normal(3, 5, size=(10, 4)), "big": big},
+                      secret={"big": big})
+
+    def observe(self, sub, a, a_hat, x, z, big):
+        deg = a.sum(axis=1) + 1
+        out = {f"propagate_{m}": sub.propagate(a_hat, x, m) for m in self.DEPTHS}
+        out["alignment"] = [sub.sqrt_degree_alignment(sub.propagate(a_hat, x, m), deg) for m in self.DEPTHS]
+        out["pair_norm"] = np.asarray(sub.pair_norm(z, scale=2.0))
+        out["pair_norm_small"] = np.asarray(sub.pair_norm(0.01 * x))
+        dropped = [sub.drop_edge(big, 0.3, np.random.default_rng(s)) for s in (1, 1, 2)]
+        out["dropped"] = [np.asarray(d.toarray() if hasattr(d, "toarray") else d) for d in dropped]
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = [judges.close(got[f"propagate_{m}"], want[f"propagate_{m}"], f"propagate(Â, x, m={m})", tol=1e-8)
+                    for m in self.DEPTHS]
+        verdicts.append(judges.close(got["alignment"], want["alignment"], "sqrt_degree_alignment of Â^m x, m = 1, 2, 8, 64",
+                                     tol=1e-8, hint="|cos| between each column and √d̃"))
+        try:
+            pn = judges.as_array(got["pair_norm"], "pair_norm(z, scale=2)", shape=(10, 4))
+            small = judges.as_array(got["pair_norm_small"], "pair_norm(x / 100)", shape=(10, 3))
+        except judges.BadObservation as exc:
+            return judges.all_of(verdicts + [judges.Verdict(0.0, str(exc))])
+
+        def tpsd(h):
+            return float(np.sum((h[:, None, :] - h[None, :, :]) ** 2))
+
+        verdicts += [
+            judges.close(got["pair_norm"], want["pair_norm"], "pair_norm values", tol=1e-5),
+            judges.property_holds(np.allclose(pn.mean(axis=0), 0, atol=1e-5), "pair_norm output is centred"),
+            judges.property_holds(np.isclose(np.sum(pn ** 2), 10 * 2.0 ** 2, rtol=1e-4)
+                                  and np.isclose(tpsd(pn), 2 * 10 ** 2 * 2.0 ** 2, rtol=1e-4),
+                                  "Σ‖x_i‖² = n·s² and total pairwise distance = 2n²s²"),
+            judges.property_holds(np.isclose(tpsd(small), 2 * 10 ** 2, rtol=1e-2),
+                                  "pair_norm rescales a collapsed (tiny) input back to the same total distance"),
+        ]
+        big = secret["big"]
+        try:
+            d1, d1b, d2 = (judges.as_array(d, "drop_edge(A, 0.3, rng)", shape=big.shape) for d in got["dropped"])
+        except (judges.BadObservation, ValueError) as exc:
+            return judges.all_of(verdicts + [judges.Verdict(0.0, str(exc))])
+        off = ~np.eye(len(big), dtype=bool)
+        edges = int(np.sum(np.triu(big, 1) > 0))
+        kept = int(np.sum(np.triu(d1, 1) > 0))
+        verdicts += [
+            judges.property_holds(np.array_equal(d1, d1.T), "drop_edge keeps A symmetric",
+                                  "drop (i, j) and (j, i) together"),
+            judges.property_holds(bool(np.all(d1[off] <= big[off])) and bool(np.all(np.diag(d1) == np.diag(big))),
+                                  "drop_edge only removes edges and keeps self-loops"),
+            judges.property_holds(judges.binomial_ok(kept, edges, 0.7), "about 70 % of the edges kept for rate 0.3",
+                                  f"kept {kept} of {edges} edges; rate is the probability of dropping an edge"),
+            judges.property_holds(np.array_equal(d1, d1b) and not np.array_equal(d1, d2),
+                                  "drop_edge is driven by rng (same seed, same result; new seed, new draw)"),
+        ]
+        return judges.all_of(verdicts)
+
+
+class LinkPredictionParts(Check):
+    """split_edges, negative_edges, dot_scores and roc_auc"""
+
+    points = 0.5
+    budget = 15
+
+    def inputs(self, rng):
+        a = random_graph(rng, 40, 0.15)
+        pos, neg = rng.normal(1, 1, size=30).round(1), rng.normal(0, 1, size=25).round(1)  # rounding makes ties
+        return Inputs(public={"a": a, "z": rng.normal(size=(40, 4)), "pairs": rng.integers(0, 40, size=(6, 2)),
+                              "pos": pos, "neg": neg},
+                      secret={"a": a, "pos": pos, "neg": neg})
+
+    def observe(self, sub, a, z, pairs, pos, neg):
+        import scipy.sparse as sp
+
+        train, val, test = sub.split_edges(sp.csr_matrix(a), 0.1, 0.2, np.random.default_rng(3))
+        return {"train": sp.csr_matrix(train).toarray(), "val": val, "test": test,
+                "negatives": sub.negative_edges(sp.csr_matrix(a), 50, np.random.default_rng(4)),
+                "scores": sub.dot_scores(z, pairs), "auc": sub.roc_auc(pos, neg)}
+
+    def judge(self, got, want, secret):
+        a = secret["a"]
+        edges = {tuple(e) for e in edge_list(a).tolist()}
+        try:
+            train = judges.as_array(got["train"], "train adjacency", shape=a.shape)
+            val = judges.as_array(got["val"], "val_edges").astype(int).reshape(-1, 2)
+            test = judges.as_array(got["test"], "test_edges").astype(int).reshape(-1, 2)
+            negs = judges.as_array(got["negatives"], "negative_edges(a, 50)", shape=(50, 2)).astype(int)
+        except (judges.BadObservation, ValueError) as exc:
+            return judges.Verdict(0.0, str(exc))
+        held = {tuple(e) for e in np.vstack([val, test]).tolist()}
+        train_edges = {tuple(e) for e in edge_list(train).tolist()}
+        neg_set = {tuple(e) for e in negs.tolist()}
+        reference_auc = roc_auc(np.r_[secret["pos"], secret["neg"]], np.r_[np.ones(30), np.zeros(25)])
+        return judges.all_of([
+            judges.equal([len(val), len(test)], [round(0.1 * len(edges)), round(0.2 * len(edges))],
+                         "number of validation and test edges (10 % and 20 %)"),
+            judges.property_holds(held <= edges and not (held & train_edges) and (held | train_edges) == edges
+                                  and np.array_equal(train, train.T) and bool(np.all(np.r_[val[:, 0] < val[:, 1], test[:, 0] < test[:, 1]])),
+                                  "held-out edges (i < j) are removed from a symmetric training graph; together they are all the edges"),
+            judges.property_holds(len(neg_set) == 50 and not (neg_set & edges)
+                                  and bool(np.all(negs[:, 0] < negs[:, 1])),
+                                  "negative_edges: 50 distinct pairs i < j that are not edges"),
+            judges.close(got["scores"], want["scores"], "dot_scores(z, pairs)", tol=1e-6),
+            judges.close(got["auc"], reference_auc, "roc_auc with ties (a tie counts ½)", tol=1e-9),
+        ])
+
+
+class LinkPredictionCora(Check):
+    """A GCN auto-encoder on Cora: AUC on 10 % held-out edges against as many non-edges"""
+
+    points = 1
+    kind = "training"
+    budget = 60
+    uses_reference = False
+
+    def inputs(self, rng):
+        from grader.data import cora
+
+        cfg = LAB["training"]["link_cora"]
+        g = cora()
+        split = np.random.default_rng(cfg["split_seed"])
+        edges = g.edges()[split.permutation(len(g.edges()))]
+        n_test = int(round(cfg["test_fraction"] * len(edges)))
+        test, train = edges[:n_test], edges[n_test:]
+        candidates = np.vstack([test, negative_pairs(g.adjacency, n_test, split)])
+        labels = np.r_[np.ones(n_test), np.zeros(n_test)]
+        order = split.permutation(len(candidates))
+        return Inputs(public={"features": sparse_parts(row_normalize(g.features)), "train_edges": train,
+                              "num_nodes": g.num_nodes, "candidates": candidates[order]},
+                      secret={"labels": labels[order]})
+
+    def observe(self, sub, features, train_edges, num_nodes, candidates):
+        cfg = LAB["training"]["link_cora"]
+        train = adjacency_from_edges(train_edges, num_nodes)
+        a_hat = as_sparse_tensor(sub.gcn_norm(train), "gcn_norm")
+        encoder = sub.build_gcn(cfg["embedding"], dict(cfg["config"]))
+        rng = np.random.default_rng(np.random.randint(2**31))  # seeded from the check's name
+        z, losses = train_link_predictor(sub, encoder, sparse_tensor(features), a_hat, train,
+                                         epochs=cfg["epochs"], learning_rate=cfg["learning_rate"], rng=rng)
+        return {"scores": np.asarray(sub.dot_scores(z, candidates)), "loss": losses[::50] + losses[-1:]}
+
+    @staticmethod
+    def metric(got, secret) -> float:
+        scores = judges.as_array(got["scores"], "scores", shape=secret["labels"].shape)
+        return roc_auc(scores, secret["labels"])
+
+    def judge(self, got, want, secret):
+        cfg = LAB["training"]["link_cora"]
+        try:
+            auc = self.metric(got, secret)
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        verdict = judges.at_least(auc, cfg["threshold"], "test AUC", baseline=0.5)
+        verdict.message += f" (training loss every 50 epochs: {', '.join(f'{l:.3f}' for l in got['loss'])})"
+        return verdict
