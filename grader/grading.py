@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Iterable
 
 from . import fixtures, runner, sandbox
-from .check import PUBLIC, Check
+from .check import PUBLIC, Check, Inputs
 from .lab import Lab, load_submission
-from .results import Result
+from .results import CheckResult, Result
 
 
 def select(lab: Lab, *, visibility: str | None = None, names: Iterable[str] | None = None) -> list[Check]:
@@ -28,6 +28,23 @@ def select(lab: Lab, *, visibility: str | None = None, names: Iterable[str] | No
             raise KeyError(f"unknown check(s) for {lab.id}: {', '.join(sorted(unknown))}")
         checks = [c for c in checks if c.name in wanted]
     return checks
+
+
+def prepare_inputs(checks: list[Check]) -> tuple[dict[str, Inputs], dict[str, str]]:
+    """Each check's inputs, and a message for each check whose inputs could not
+    be made here (a data set missing on the grading machine, say): such a
+    check is reported as skipped, and the others are still graded."""
+    made, missing = {}, {}
+    for chk in checks:
+        try:
+            made[chk.name] = chk.make_inputs()
+        except Exception as exc:  # noqa: BLE001 - trusted code, but one missing data set must not stop the rest
+            missing[chk.name] = f"the grader could not prepare this check's inputs: {type(exc).__name__}: {exc}"
+    return made, missing
+
+
+def _skipped(chk: Check, message: str) -> CheckResult:
+    return CheckResult(chk.name, chk.title, chk.points, chk.visibility, chk.kind, status="skipped", message=message)
 
 
 def _submission_name(path: Path) -> str:
@@ -50,9 +67,13 @@ def self_check(lab: Lab, path: Path | str, *, visibility: str | None = PUBLIC,
         message = f"{lab.filename} could not be imported: {runner.describe_exception(exc, lab.filename)}"
         results = [runner.judge(c, runner.Observation("error", message=message), None, {}) for c in checks]
         return Result(lab.id, _submission_name(path), results, time.perf_counter() - start, {"mode": "in-process", **info})
+    made_all, missing = prepare_inputs(checks)
     results = []
     for chk in checks:
-        made = chk.make_inputs()
+        if chk.name in missing:
+            results.append(_skipped(chk, missing[chk.name]))
+            continue
+        made = made_all[chk.name]
         obs = runner.observe(chk, sub, made.public)
         if obs.status == "ok":
             from .protocol import roundtrip
@@ -69,12 +90,14 @@ def grade(lab: Lab, path: Path | str, *, visibility: str | None = None, names: I
     checks = select(lab, visibility=visibility, names=names)
     want = fixtures.expected_for(lab, checks)
     start = time.perf_counter()
-    made = {c.name: c.make_inputs() for c in checks}
+    made, missing = prepare_inputs(checks)
     if not (path.is_dir() and (path / lab.filename).is_file()) and not (path.is_file() and path.suffix == ".py"):
         message = f"no {lab.filename} found in the submission {path.name}"
         results = [runner.judge(c, runner.Observation("error", message=message), None, {}) for c in checks]
         return Result(lab.id, _submission_name(path), results, time.perf_counter() - start, {"mode": "sandbox"})
-    run = sandbox.observe(lab, path, checks, {n: m.public for n, m in made.items()}, limits=limits, threads=threads)
-    results = [runner.judge(c, run.observations[c.name], want.get(c.name), made[c.name].secret) for c in checks]
+    runnable = [c for c in checks if c.name not in missing]
+    run = sandbox.observe(lab, path, runnable, {n: m.public for n, m in made.items()}, limits=limits, threads=threads)
+    results = [_skipped(c, missing[c.name]) if c.name in missing
+               else runner.judge(c, run.observations[c.name], want.get(c.name), made[c.name].secret) for c in checks]
     info = {"mode": "sandbox", **run.info, "output": run.output}
     return Result(lab.id, _submission_name(path), results, time.perf_counter() - start, info)

@@ -131,3 +131,20 @@ def test_mnist_subset_is_shuffled_and_scaled():
 def test_locate_names_missing_files(tmp_path):
     with pytest.raises(DataError, match="planetoid/ind.nowhere.x"):
         locate(["planetoid/ind.nowhere.x"], tmp_path)
+
+
+def test_missing_data_skips_only_that_check(monkeypatch):
+    from grader.data import DataError
+    from grader.grading import self_check
+    from grader.lab import Lab
+
+    lab = Lab.load("cnn")
+
+    def no_data(self, rng):
+        raise DataError("data files not found: planetoid/ind.cora.x")
+
+    monkeypatch.setattr(type(lab.check("max_pool")), "inputs", no_data)
+    result = self_check(lab, lab.solution_file, names=["conv_arithmetic", "max_pool"], alias="_cnn_missing_data")
+    by = result.by_name()
+    assert by["conv_arithmetic"].status == "passed"
+    assert by["max_pool"].status == "skipped" and "ind.cora.x" in by["max_pool"].message
