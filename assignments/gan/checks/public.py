@@ -1,0 +1,415 @@
+"""Public checks of the GAN lab: students run these with ``pytest`` or
+``grader check gan``. Each ``observe`` calls your code; each ``judge``
+compares with the reference's result on the same inputs, or (training
+checks) measures your generator's samples here, in the grader's process."""
+
+import numpy as np
+
+from grader import Check, judges
+
+from . import LAB, adam, fit_for_steps, ring_figures, sample_ring, shared_ring_data, sliced_emd
+
+LOG2 = np.log(2.0)
+
+
+class GanLosses(Check):
+    """Discriminator, minimax and non-saturating generator losses on logits"""
+
+    points = 1
+    budget = 10
+
+    def inputs(self, rng):
+        return {"real": rng.normal(1.0, 2.0, size=(16, 1)), "fake": rng.normal(-1.0, 2.0, size=(24,))}
+
+    def observe(self, sub, real, fake):
+        return {"d": sub.discriminator_loss(real, fake), "minimax": sub.generator_loss_minimax(fake),
+                "nonsaturating": sub.generator_loss_nonsaturating(fake)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.close(got["d"], want["d"], "discriminator_loss", tol=judges.FLOAT64_TOL,
+                         hint="−mean log D(x) − mean log(1 − D(G(z))) with D = sigmoid(logit); means over each batch"),
+            judges.close(got["minimax"], want["minimax"], "generator_loss_minimax", tol=judges.FLOAT64_TOL,
+                         hint="mean log(1 − D(G(z))): it is negative"),
+            judges.close(got["nonsaturating"], want["nonsaturating"], "generator_loss_nonsaturating",
+                         tol=judges.FLOAT64_TOL, hint="the log D trick: −mean log D(G(z))"),
+        ])
+
+
+class OptimalDiscriminator(Check):
+    """D* = p/(p+q) and V(G, D*) = 2·JS − 2·log 2 on discrete distributions (the slides' example)"""
+
+    points = 1
+    budget = 5
+
+    def inputs(self, rng):
+        random_p = rng.dirichlet(np.ones(6))
+        random_q = rng.dirichlet(np.ones(6))
+        random_q[[1, 4]] = 0.0           # P_G misses two points P_data has
+        random_q /= random_q.sum()
+        pairs = [([0.5, 0.3, 0.2, 0.0], [0.1, 0.2, 0.3, 0.4]), (random_p, random_q)]
+        return {"pairs": [[np.asarray(p, float), np.asarray(q, float)] for p, q in pairs],
+                "noise": rng.uniform(-0.2, 0.2, size=(3, 6))}
+
+    def observe(self, sub, pairs, noise):
+        out = []
+        for p, q in pairs:
+            d_star = np.asarray(sub.optimal_discriminator(p, q), dtype=np.float64)
+            perturbed = [np.clip(d_star + e[: len(p)], 1e-3, 1 - 1e-3) for e in noise]
+            out.append({"d_star": d_star, "v_star": sub.gan_value(p, q, d_star),
+                        "v_perturbed": [sub.gan_value(p, q, d) for d in perturbed],
+                        "js": sub.js_divergence(p, q), "kl": _inf_as_text(sub.kl_divergence(p, q)),
+                        "kl_qp": _inf_as_text(sub.kl_divergence(q, p))})
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = []
+        for i, (g, w) in enumerate(zip(got, want)):
+            case = "the slides' p=[.5,.3,.2,0], q=[.1,.2,.3,.4]" if i == 0 else "a random pair"
+            tol = judges.FLOAT64_TOL
+            verdicts += [
+                judges.close(g["d_star"], w["d_star"], f"optimal_discriminator ({case})", tol=tol),
+                judges.close(g["v_star"], w["v_star"], f"gan_value(p, q, D*) ({case})", tol=tol,
+                             hint="Σ p log D + Σ q log(1 − D), where a zero probability contributes nothing"),
+                judges.close(g["js"], w["js"], f"js_divergence ({case})", tol=tol),
+            ]
+            for key, what in (("kl", "kl_divergence(p, q)"), ("kl_qp", "kl_divergence(q, p)")):
+                if w[key] == "inf":
+                    verdicts.append(judges.property_holds(g[key] == "inf", f"{what} is inf ({case})",
+                                                          "KL is infinite where the second distribution is 0 and the first is not"))
+                else:
+                    verdicts.append(judges.close(g[key], w[key], f"{what} ({case})", tol=tol))
+            v, js = float(g["v_star"]), float(g["js"])
+            verdicts.append(judges.property_holds(abs(v - (2 * js - 2 * LOG2)) < 1e-9,
+                                                  f"V(G, D*) = 2·JS − 2·log 2 ({case})"))
+            verdicts.append(judges.property_holds(all(float(x) <= v + 1e-12 for x in g["v_perturbed"]),
+                                                  f"D* maximises V(G, D) ({case})",
+                                                  "a perturbed discriminator scored higher than D*"))
+        return judges.all_of(verdicts)
+
+
+def _inf_as_text(value):
+    """``"inf"`` for an infinite float (a correct KL can be infinite), so the
+    grader's generic "your result is not finite" note does not flag it."""
+    value = float(value)
+    return "inf" if value == float("inf") else value
+
+
+class FDivergences(Check):
+    """f-divergences of the slides' table (KL, reverse KL, JS, GAN) and their convex conjugates"""
+
+    points = 1
+    budget = 5
+    NAMES = ("kl", "rkl", "js", "gan")
+    T = {"kl": [-2.0, -0.5, 0.0, 0.7, 1.5], "rkl": [-3.0, -1.0, -0.2], "js": [-2.0, 0.0, 0.5, 0.69],
+         "gan": [-3.0, -1.0, -0.1]}
+
+    def inputs(self, rng):
+        return {"p": rng.dirichlet(np.ones(7)), "q": rng.dirichlet(np.ones(7)), "x": rng.uniform(0.05, 4.0, size=9)}
+
+    def observe(self, sub, p, q, x):
+        out = {"kl_pq": sub.kl_divergence(p, q), "kl_qp": sub.kl_divergence(q, p), "js_pq": sub.js_divergence(p, q)}
+        for name in self.NAMES:
+            out[name] = {"f": sub.divergence_f(name, x), "pq": sub.f_divergence(p, q, name),
+                         "pp": sub.f_divergence(p, p, name), "conj": sub.conjugate(name, np.array(self.T[name]))}
+        return out
+
+    def judge(self, got, want, secret):
+        tol = judges.FLOAT64_TOL
+        verdicts = []
+        for name in self.NAMES:
+            g, w = got[name], want[name]
+            verdicts += [
+                judges.close(g["f"], w["f"], f"divergence_f({name!r}, x)", tol=tol),
+                judges.close(g["pq"], w["pq"], f"f_divergence(p, q, {name!r})", tol=tol,
+                             hint="D_f(p‖q) = Σ q·f(p/q)"),
+                judges.close(g["pp"], w["pp"], f"f_divergence(p, p, {name!r})", tol=tol, hint="D_f(p‖p) = f(1)"),
+                judges.close(g["conj"], w["conj"], f"conjugate({name!r}, t) at t = {self.T[name]}", tol=tol),
+            ]
+        identities = {"kl": got["kl_pq"], "rkl": got["kl_qp"], "js": 2 * got["js_pq"], "gan": 2 * got["js_pq"] - 2 * LOG2}
+        for name, value in identities.items():
+            verdicts.append(judges.property_holds(abs(float(got[name]["pq"]) - float(value)) < 1e-9,
+                                                  f"f_divergence(p, q, {name!r}) matches its closed form",
+                                                  "kl: KL(p‖q); rkl: KL(q‖p); js: 2·JS; gan: 2·JS − 2·log 2"))
+        return judges.all_of(verdicts)
+
+
+class GanTrainStep(Check):
+    """GAN.train_step: K discriminator updates, one generator update, each on its own network"""
+
+    points = 1
+    kind = "property"
+    budget = 20
+    uses_reference = False
+
+    def inputs(self, rng):
+        return {"real": rng.normal(size=(32, 2)).astype(np.float32)}
+
+    def observe(self, sub, real):
+        import keras
+        import tensorflow as tf
+
+        out = {}
+        # Each case: (d learning rate, g learning rate, K). A zero learning
+        # rate freezes that network, so any change to it is a leak.
+        for case, (d_lr, g_lr, k) in {"d_only": (0.1, 0.0, 3), "g_only": (0.0, 0.1, 2)}.items():
+            g = sub.build_mlp(2, 2, (8,), name="generator")
+            d = sub.build_mlp(2, 1, (8,), name="discriminator")
+            gan = sub.GAN(g, d, noise_dim=2, seed=1)
+            gan.compile(d_optimizer=keras.optimizers.SGD(d_lr), g_optimizer=keras.optimizers.SGD(g_lr), d_steps=k)
+            before = [np.array(w) for w in g.weights + d.weights]
+            logs = gan.train_step(tf.constant(real))
+            after = [np.array(w) for w in g.weights + d.weights]
+            n_g = len(g.weights)
+            changed = [float(np.max(np.abs(a - b))) for a, b in zip(after, before)]
+            out[case] = {"d_iterations": int(gan.d_optimizer.iterations.numpy()),
+                         "g_iterations": int(gan.g_optimizer.iterations.numpy()),
+                         "g_change": max(changed[:n_g]), "d_change": max(changed[n_g:]),
+                         "keys": sorted(logs)}
+        return out
+
+    def judge(self, got, want, secret):
+        d, g = got["d_only"], got["g_only"]
+        return judges.all_of([
+            judges.equal([d["d_iterations"], d["g_iterations"]], [3, 1], "optimiser steps (d, g) for d_steps=3",
+                         hint="K discriminator updates, then one generator update"),
+            judges.equal([g["d_iterations"], g["g_iterations"]], [2, 1], "optimiser steps (d, g) for d_steps=2"),
+            judges.property_holds(d["d_change"] > 0 and d["g_change"] == 0,
+                                  "with the generator's learning rate 0 only the discriminator changes",
+                                  "update each network with its own optimiser and only its own trainable_weights"),
+            judges.property_holds(g["g_change"] > 0 and g["d_change"] == 0,
+                                  "with the discriminator's learning rate 0 only the generator changes",
+                                  "the generator step must not update the discriminator"),
+            judges.equal(sorted(set(d["keys"]) & {"d_loss", "g_loss"}), ["d_loss", "g_loss"], "train_step's returned keys"),
+        ])
+
+
+class GanRingTraining(Check):
+    """GAN trained on the ring of 8 Gaussians: modes covered and high-quality samples"""
+
+    points = 1.5
+    kind = "training"
+    budget = 60
+    uses_reference = False
+
+    def inputs(self, rng):
+        cfg = LAB["gan_training"]
+        x, _ = shared_ring_data()
+        return {"x": x, "z": rng.normal(size=(cfg["samples"], cfg["noise_dim"])).astype(np.float32)}
+
+    def observe(self, sub, x, z):
+        cfg = LAB["gan_training"]
+        g = sub.build_mlp(cfg["noise_dim"], 2, tuple(cfg["hidden_units"]), name="generator")
+        d = sub.build_mlp(2, 1, tuple(cfg["hidden_units"]), name="discriminator")
+        gan = sub.GAN(g, d, noise_dim=cfg["noise_dim"])
+        gan.compile(d_optimizer=adam(cfg), g_optimizer=adam(cfg), d_steps=cfg["d_steps"],
+                    steps_per_execution=LAB["ring"]["steps_per_execution"])
+        history = fit_for_steps(gan, x, cfg["batch_size"], cfg["steps"])
+        return {"samples": np.asarray(g(z, training=False)), "history": history}
+
+    def judge(self, got, want, secret):
+        return judge_ring(got, LAB["gan_training"], "the GAN's")
+
+
+def judge_ring(got, cfg, who):
+    """Judge a generator's samples on the ring: modes covered, the fraction of
+    high-quality samples (within k·σ of a mode) and, where lab.toml sets
+    ``max_sliced_emd``, the sliced EMD to fresh samples of the ring."""
+    samples = judges.as_array(got["samples"], "generated samples", shape=(cfg["samples"], 2))
+    figures = ring_figures(samples, k_sigma=cfg["k_sigma"], min_count=cfg["min_count"])
+    verdicts = [
+        judges.at_least(figures["modes"], cfg["min_modes"],
+                        f"{who} modes covered (≥ {cfg['min_count']} samples within {cfg['k_sigma']:g}σ)", baseline=1),
+        judges.at_least(figures["high_quality"], cfg["min_high_quality"],
+                        f"fraction of {who} samples within {cfg['k_sigma']:g}σ of a mode", baseline=0.0),
+    ]
+    if "max_sliced_emd" in cfg:
+        fresh, _ = sample_ring(cfg["samples"], np.random.default_rng(LAB["ring"]["data_seed"] + 2))
+        verdicts.append(judges.at_most(sliced_emd(samples, fresh.astype(np.float64)), cfg["max_sliced_emd"],
+                                       "sliced EMD between the samples and the ring"))
+    verdict = judges.all_of(verdicts)
+    verdict.message = "; ".join(v.message for v in verdicts) + f"; samples per mode: {figures['counts'].tolist()}"
+    return verdict
+
+
+class EarthMover(Check):
+    """Transport-plan cost, the monotone (north-west corner) plan and 1-D earth mover's distance"""
+
+    points = 1
+    budget = 5
+
+    def inputs(self, rng):
+        plan = rng.dirichlet(np.ones(12)).reshape(3, 4)
+        return {"plan": plan, "a": rng.normal(size=(3, 2)), "b": rng.normal(size=(4, 2)),
+                "p": rng.dirichlet(np.ones(5)), "q": rng.dirichlet(np.ones(5)),
+                "support": np.sort(rng.uniform(-3, 3, size=5))}
+
+    def observe(self, sub, plan, a, b, p, q, support):
+        mono = np.asarray(sub.monotone_plan(p, q), dtype=np.float64)
+        return {"cost_2d": sub.transport_cost(plan, a, b), "plan": mono,
+                "mono_cost": sub.transport_cost(mono, support, support), "emd": sub.emd_1d(p, q, support)}
+
+    def judge(self, got, want, secret):
+        tol = judges.FLOAT64_TOL
+        return judges.all_of([
+            judges.close(got["cost_2d"], want["cost_2d"], "transport_cost of a 3×4 plan between 2-D points", tol=tol,
+                         hint="B(γ) = Σ γ(x_p, x_q)·‖x_p − x_q‖ with the Euclidean norm"),
+            judges.close(got["plan"], want["plan"], "monotone_plan(p, q)", tol=tol,
+                         hint="the north-west corner rule: rows sum to p, columns to q"),
+            judges.close(got["emd"], want["emd"], "emd_1d(p, q, support) on an uneven support", tol=tol,
+                         hint="Σ |P − Q|·gap, with P, Q the cumulative sums"),
+            judges.property_holds(abs(float(got["mono_cost"]) - float(got["emd"])) < 1e-9,
+                                  "the monotone plan's cost equals emd_1d (it is optimal in 1-D)"),
+        ])
+
+
+class WganLossesAndClip(Check):
+    """WGAN critic and generator losses; WeightClip keeps every parameter in [−k, k]"""
+
+    points = 0.5
+    budget = 10
+
+    def inputs(self, rng):
+        return {"real": rng.normal(1.0, 1.0, size=(10, 1)), "fake": rng.normal(-1.0, 1.0, size=(14, 1)),
+                "x": rng.normal(size=(8, 3)).astype(np.float32)}
+
+    def observe(self, sub, real, fake, x):
+        import keras
+        import tensorflow as tf
+
+        clip = sub.WeightClip(0.05)
+        restored = sub.WeightClip(**clip.get_config())
+        critic = sub.build_mlp(3, 1, (16,), kernel_constraint=clip)
+        opt = keras.optimizers.SGD(10.0)          # a huge step pushes weights far outside [−k, k]
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(critic(x))
+        opt.apply_gradients(zip(tape.gradient(loss, critic.trainable_weights), critic.trainable_weights))
+        weights = np.concatenate([np.ravel(w) for w in critic.weights])
+        return {"critic": sub.wgan_critic_loss(real, fake), "generator": sub.wgan_generator_loss(fake),
+                "max_abs": float(np.max(np.abs(weights))), "at_bound": float(np.mean(np.isclose(np.abs(weights), 0.05))),
+                "restored": float(np.max(np.abs(restored(tf.constant([-1.0, 1.0])))))}
+
+    def judge(self, got, want, secret):
+        tol = judges.FLOAT64_TOL
+        return judges.all_of([
+            judges.close(got["critic"], want["critic"], "wgan_critic_loss", tol=tol,
+                         hint="minimise mean D(G(z)) − mean D(x)"),
+            judges.close(got["generator"], want["generator"], "wgan_generator_loss", tol=tol),
+            judges.property_holds(got["max_abs"] <= 0.05 + 1e-7, "after an SGD step every critic parameter is in [−0.05, 0.05]",
+                                  f"the largest |weight| is {got['max_abs']:.3g}: clip kernels and biases to [−k, k]"),
+            judges.property_holds(got["at_bound"] > 0.1, "the clipped parameters sit at ±k"),
+            judges.property_holds(abs(got["restored"] - 0.05) < 1e-6, "WeightClip(**get_config()) keeps k"),
+        ])
+
+
+class ConditionalParts(Check):
+    """Conditional GAN parts: the (c, x) network, mismatched labels and the three-case discriminator loss"""
+
+    points = 0.5
+    budget = 10
+
+    def inputs(self, rng):
+        return {"labels": rng.integers(5, size=40), "shift": rng.integers(1, 5, size=40),
+                "real": rng.normal(size=(12, 1)), "fake": rng.normal(size=(12, 1)), "mismatch": rng.normal(size=(12, 1)),
+                "x": rng.normal(size=(4, 3)).astype(np.float32)}
+
+    def observe(self, sub, labels, shift, real, fake, mismatch, x):
+        net = sub.build_conditional_mlp(3, 5, 2, hidden_units=(7,))
+        onehot = np.eye(5, dtype=np.float32)[[0, 1, 2, 3]]
+        return {"wrong": np.asarray(sub.mismatched_labels(labels, 5, shift)),
+                "loss": sub.cgan_discriminator_loss(real, fake, mismatch),
+                "loss_no_mismatch_term": sub.cgan_discriminator_loss(real, fake, np.full_like(mismatch, -50.0)),
+                "shape": list(net([x, onehot]).shape), "params": net.count_params()}
+
+    def judge(self, got, want, secret):
+        tol = judges.FLOAT64_TOL
+        wrong = judges.as_array(got["wrong"], "mismatched_labels", shape=np.shape(want["wrong"]))
+        return judges.all_of([
+            judges.equal(got["shape"], want["shape"], "build_conditional_mlp output shape"),
+            judges.equal(got["params"], want["params"], "build_conditional_mlp parameters",
+                         hint="the first Dense layer sees [x, c] concatenated"),
+            judges.close(wrong, want["wrong"], "mismatched_labels", tol=0.0),
+            judges.close(got["loss"], want["loss"], "cgan_discriminator_loss", tol=tol,
+                         hint="real pairs → 1, generated pairs → 0, mismatched pairs → 0"),
+            judges.close(got["loss_no_mismatch_term"], want["loss_no_mismatch_term"],
+                         "cgan_discriminator_loss with confidently rejected mismatched pairs", tol=tol),
+        ])
+
+
+class LsganCycleLosses(Check):
+    """LSGAN losses, the pix2pix "GAN + similarity" loss and the cycle-consistency loss"""
+
+    points = 0.5
+    budget = 5
+
+    def inputs(self, rng):
+        return {"real": rng.normal(size=(10, 1)), "fake": rng.normal(size=(10, 1)),
+                "img": rng.uniform(size=(2, 4, 4, 1)), "target": rng.uniform(size=(2, 4, 4, 1)),
+                "x": rng.normal(size=(6, 2)), "y": rng.normal(size=(5, 2)),
+                "a": rng.normal(size=(2, 2)) + 2 * np.eye(2)}
+
+    def observe(self, sub, real, fake, img, target, x, y, a):
+        a_inv = np.linalg.inv(a)
+        logits = fake[:2]
+        return {"d": sub.lsgan_discriminator_loss(real, fake), "g": sub.lsgan_generator_loss(fake),
+                "pix2pix": sub.pix2pix_generator_loss(logits, img, target, 100.0),
+                "pix2pix_no_l1": sub.pix2pix_generator_loss(logits, img, target, 0.0),
+                "nonsaturating": sub.generator_loss_nonsaturating(logits),
+                "cycle": sub.cycle_consistency_loss(x, x * 0.9 + 0.1, y, y[::-1]),
+                "cycle_inverse": sub.cycle_consistency_loss(x, (x @ a) @ a_inv, y, (y @ a_inv) @ a)}
+
+    def judge(self, got, want, secret):
+        tol = judges.FLOAT64_TOL
+        return judges.all_of([
+            judges.close(got["d"], want["d"], "lsgan_discriminator_loss", tol=tol, hint="½E(D(x) − 1)² + ½E D(G(z))²"),
+            judges.close(got["g"], want["g"], "lsgan_generator_loss", tol=tol),
+            judges.close(got["pix2pix"], want["pix2pix"], "pix2pix_generator_loss(λ = 100)", tol=tol,
+                         hint="the L1 term is a mean over all elements"),
+            judges.property_holds(abs(float(got["pix2pix_no_l1"]) - float(got["nonsaturating"])) < 1e-12,
+                                  "pix2pix_generator_loss with λ = 0 is the non-saturating GAN loss"),
+            judges.close(got["cycle"], want["cycle"], "cycle_consistency_loss", tol=tol,
+                         hint="mean |x_cycled − x| + mean |y_cycled − y|"),
+            judges.property_holds(abs(float(got["cycle_inverse"])) < 1e-9,
+                                  "cycle_consistency_loss is 0 for a linear map and its inverse"),
+        ])
+
+
+class DcganShapes(Check):
+    """DCGAN generator and discriminator for 28×28 digits: layer shapes, parameters, pixel range"""
+
+    points = 0.5
+    kind = "shape"
+    budget = 15
+
+    def inputs(self, rng):
+        return {"z": rng.normal(size=(3, 64)).astype(np.float32), "labels": np.array([0, 4, 9])}
+
+    def observe(self, sub, z, labels):
+        onehot = np.eye(10, dtype=np.float32)[labels]
+        gen = sub.build_dcgan_generator(noise_dim=64, num_classes=10)
+        disc = sub.build_dcgan_discriminator(num_classes=10)
+        images = np.asarray(gen([z, onehot]))
+        logits = disc([images, onehot])
+
+        def table(model):
+            return [[list(layer.output.shape[1:]), layer.count_params()] for layer in model.layers
+                    if layer.count_params() or "Conv" in type(layer).__name__]
+        return {"images": list(images.shape), "logits": list(logits.shape),
+                "range": [float(images.min()), float(images.max())],
+                "gen_layers": table(gen), "disc_layers": table(disc),
+                "gen_params": gen.count_params(), "disc_params": disc.count_params()}
+
+    def judge(self, got, want, secret):
+        low, high = got["range"]
+        return judges.all_of([
+            judges.equal(got["images"], want["images"], "generated image batch shape"),
+            judges.equal(got["logits"], want["logits"], "discriminator output shape (logits)"),
+            judges.property_holds(0.0 <= low and high <= 1.0, "pixel values in [0, 1]",
+                                  "end the generator with a sigmoid, like the data in [0, 1]"),
+            judges.equal(got["gen_layers"], want["gen_layers"], "generator [output shape, parameters] per layer",
+                         hint="Dense 7·7·64 → 7×7×64 → 14×14×32 → 28×28×1, kernels 4×4 with stride 2"),
+            judges.equal(got["disc_layers"], want["disc_layers"], "discriminator [output shape, parameters] per layer",
+                         hint="28×28×11 → 14×14×32 → 7×7×64 → 1"),
+            judges.equal([got["gen_params"], got["disc_params"]], [want["gen_params"], want["disc_params"]],
+                         "total parameters (generator, discriminator)"),
+        ])
