@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .results import STATUS_TEXT, Result
@@ -21,7 +22,8 @@ def table(result: Result, *, show_hidden_messages: bool = True) -> Table:
     for c in result.checks:
         style = STYLE.get(c.status, "")
         name = c.name + (" (hidden)" if c.visibility == "hidden" else "")
-        message = c.message if (show_hidden_messages or c.visibility != "hidden") else ""
+        # escape: messages quote code such as doc[i+1] or PE[pos + k], which rich would read as markup
+        message = escape(c.message) if (show_hidden_messages or c.visibility != "hidden") else ""
         t.add_row(name, f"{c.score:g}/{c.points:g}", f"[{style}]{STATUS_TEXT.get(c.status, c.status)}[/]",
                   f"{c.time:.1f}s", message)
     return t

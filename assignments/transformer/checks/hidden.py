@@ -1,0 +1,385 @@
+"""Hidden checks of the Transformer lab (graders only): other shapes, head
+counts, masks and properties than the public ones, so hard-coding public
+answers earns nothing."""
+
+import numpy as np
+
+from grader import HIDDEN, Check, Inputs, judges
+from grader.gradcheck import numeric_gradient
+
+from . import F32, assign, decoder_weights, keras_mha_like, mha_weights
+
+
+class HardAttention(Check):
+    """hard_attention: argmax picks the most attended input; sampling follows α (not a uniform draw)"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "property"
+    budget = 10
+    GROUPS, PER_GROUP, N = 4, 2500, 5
+
+    def inputs(self, rng):
+        alphas = rng.dirichlet(np.ones(self.N), size=self.GROUPS)
+        alpha = np.repeat(alphas, self.PER_GROUP, axis=0)
+        b = self.GROUPS * self.PER_GROUP
+        # x[b, i] = (b, i, noise): the chosen row says where it came from.
+        x = np.stack([np.broadcast_to(np.arange(b)[:, None], (b, self.N)),
+                      np.broadcast_to(np.arange(self.N)[None, :], (b, self.N)),
+                      rng.normal(size=(b, self.N))], axis=-1).astype(np.float64)
+        small_x, small_alpha = rng.normal(size=(3, 6, 2)), rng.dirichlet(np.ones(6), size=3)
+        public = {"x": x, "alpha": alpha, "seed": int(rng.integers(2**31)), "small_x": small_x, "small_alpha": small_alpha}
+        return Inputs(public=public, secret={"x": x, "alpha": alphas, "small_x": small_x, "small_alpha": small_alpha})
+
+    def observe(self, sub, x, alpha, seed, small_x, small_alpha):
+        a, index = sub.hard_attention(small_x, small_alpha, "argmax")
+        sa, sindex = sub.hard_attention(x, alpha, "sample", np.random.default_rng(seed))
+        return {"argmax_a": a, "argmax_index": index, "sample_a": sa, "sample_index": sindex}
+
+    def judge(self, got, want, secret):
+        x, small_x, small_alpha = secret["x"], secret["small_x"], secret["small_alpha"]
+        best = small_alpha.argmax(axis=1)
+        index = judges.as_array(got["sample_index"], "sampled index", shape=(x.shape[0],)).astype(int)
+        if index.min() < 0 or index.max() >= self.N:
+            return judges.Verdict(0.0, f"sampled index: values must lie in 0 … {self.N - 1}")
+        verdicts = [
+            judges.equal(np.asarray(got["argmax_index"]).astype(int).tolist(), best.tolist(), "argmax index"),
+            judges.close(got["argmax_a"], small_x[np.arange(3), best], "argmax output a = x_argmax", tol=1e-12),
+            judges.close(got["sample_a"], x[np.arange(x.shape[0]), index], "sampled output a = x_z at the returned z", tol=1e-12),
+        ]
+        bad = []
+        for g in range(self.GROUPS):
+            counts = np.bincount(index[g * self.PER_GROUP:(g + 1) * self.PER_GROUP], minlength=self.N)
+            for i, (count, p) in enumerate(zip(counts, secret["alpha"][g])):
+                if not judges.binomial_ok(int(count), self.PER_GROUP, float(p)):
+                    bad.append(f"index {i} drawn {count / self.PER_GROUP:.1%} of the time where α = {p:.1%}")
+        verdicts.append(judges.property_holds(not bad, "sampled indices follow the attention distribution α",
+                                              "; ".join(bad[:3]) + " (z ~ Categorical(α), not uniform)"))
+        return judges.all_of(verdicts)
+
+
+class AttentionPermutationEquivariance(Check):
+    """Self-attention ignores order (f(PX) = P f(X)) until a positional encoding is added"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "property"
+    budget = 15
+    uses_reference = False
+
+    def inputs(self, rng):
+        perm = rng.permutation(7)
+        return Inputs(public={"x": rng.normal(size=(2, 7, 12)).astype(F32), "perm": perm, "weights": mha_weights(rng, 12)},
+                      secret={"perm": perm})
+
+    def observe(self, sub, x, perm, weights):
+        attention = sub.MultiHeadAttention(12, 3)
+        attention(x)
+        assign(attention, weights)
+        block = sub.TransformerEncoderBlock(12, 3, 24)
+        pe = np.asarray(sub.positional_encoding(7, 12), dtype=F32)
+        return {"mha": attention(x), "mha_perm": attention(x[:, perm]),
+                "block": block(x), "block_perm": block(x[:, perm]),
+                "block_pe": block(x + pe), "block_pe_perm": block(x[:, perm] + pe)}
+
+    def judge(self, got, want, secret):
+        out = {k: judges.as_array(v, k, shape=(2, 7, 12)) for k, v in got.items()}
+        p = secret["perm"]
+        verdicts = []
+        for name, what in (("mha", "MultiHeadAttention"), ("block", "TransformerEncoderBlock")):
+            ok = np.allclose(out[f"{name}_perm"], out[name][:, p], atol=1e-5, rtol=1e-4)
+            verdicts.append(judges.property_holds(ok, f"{what}: permuting the input positions permutes the output the same way",
+                                                  "nothing in self-attention may depend on a token's position "
+                                                  "(对序列的任意置换不会影响输出结果)"))
+        moved = not np.allclose(out["block_pe_perm"], out["block_pe"][:, p], atol=1e-3)
+        verdicts.append(judges.property_holds(moved, "adding positional_encoding breaks the symmetry",
+                                              "x + PE permuted should not give the permuted output"))
+        return judges.all_of(verdicts)
+
+
+class MultiHeadAttentionMatchesKeras(Check):
+    """MultiHeadAttention (d_model 12, 3 heads) equals keras.layers.MultiHeadAttention carrying its weights"""
+
+    visibility = HIDDEN
+    points = 1
+    budget = 20
+    uses_reference = False
+
+    def inputs(self, rng):
+        mask = rng.random((2, 4, 7)) < 0.6
+        mask[:, :, 0] = True
+        return {"x": rng.normal(size=(2, 5, 12)).astype(F32), "query": rng.normal(size=(2, 4, 12)).astype(F32),
+                "context": rng.normal(size=(2, 7, 12)).astype(F32), "cross_mask": mask,
+                "self_weights": mha_weights(rng, 12), "cross_weights": mha_weights(rng, 12)}
+
+    def observe(self, sub, x, query, context, cross_mask, self_weights, cross_weights):
+        out = {}
+        causal = np.broadcast_to(np.tril(np.ones((5, 5), bool)), (2, 5, 5))
+        cases = (("self", x, None, causal, self_weights), ("cross", query, context, cross_mask, cross_weights))
+        for name, q, c, mask, weights in cases:
+            layer = sub.MultiHeadAttention(12, 3)
+            layer(q, context=c)
+            assign(layer, weights)
+            value = q if c is None else c
+            reference = keras_mha_like(layer, q, value)
+            out[name], out[f"{name}_scores"] = layer(q, context=c, attention_mask=mask, return_attention_scores=True)
+            out[f"keras_{name}"], out[f"keras_{name}_scores"] = reference(q, value, attention_mask=mask,
+                                                                          return_attention_scores=True)
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = []
+        for name, what in (("self", "causal self-attention"), ("cross", "cross-attention with a random mask")):
+            verdicts.append(judges.close(got[f"{name}_scores"], got[f"keras_{name}_scores"],
+                                         f"{what}: attention scores vs Keras (B, h, T_q, T_k)",
+                                         hint="3 heads of d_k = 4: head j uses columns 4j … 4j+3"))
+            verdicts.append(judges.close(got[name], got[f"keras_{name}"], f"{what}: output vs Keras"))
+        return judges.all_of(verdicts)
+
+
+class PositionalEncodingShift(Check):
+    """positional_encoding(50, 32) and the linear-shift property PE[pos+k] = PE[pos] R_k, with R_j R_k = R_{j+k}"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "property"
+    budget = 10
+    SHIFTS = (1, 4, 17)
+
+    def observe(self, sub):
+        out = {"pe": sub.positional_encoding(50, 32), "pe_small": sub.positional_encoding(7, 6)}
+        for k in self.SHIFTS + (21,):
+            out[f"r{k}"] = sub.pe_shift_matrix(k, 32)
+        return out
+
+    def judge(self, got, want, secret):
+        pe = judges.as_array(got["pe"], "positional_encoding(50, 32)", shape=(50, 32))
+        verdicts = [judges.close(got["pe"], want["pe"], "positional_encoding(50, 32)", tol=1e-6),
+                    judges.close(got["pe_small"], want["pe_small"], "positional_encoding(7, 6)", tol=1e-6)]
+        for k in self.SHIFTS:
+            r = judges.as_array(got[f"r{k}"], f"pe_shift_matrix({k}, 32)", shape=(32, 32))
+            verdicts.append(judges.close(pe[:-k] @ r, pe[k:], f"PE[pos + {k}] vs PE[pos] @ R_{k} for every pos", tol=1e-6,
+                                         hint="rows: PE[pos + k] = PE[pos] @ R_k; the slide's printed matrix is wrong"))
+        r4, r17 = got["r4"], got["r17"]
+        verdicts.append(judges.close(np.asarray(r4) @ np.asarray(r17), got["r21"], "R_4 @ R_17 = R_21 (shifts compose)", tol=1e-6))
+        return judges.all_of(verdicts)
+
+
+class DecoderBlockValues(Check):
+    """TransformerDecoderBlock values (d_model 12, 3 heads, masked memory); both blocks end with a LayerNorm (post-LN)"""
+
+    visibility = HIDDEN
+    points = 0.5
+    budget = 20
+
+    def inputs(self, rng):
+        mask = np.ones((2, 1, 7), bool)
+        mask[0, :, 4:] = False
+        return {"y": rng.normal(size=(2, 5, 12)).astype(F32), "memory": rng.normal(size=(2, 7, 12)).astype(F32),
+                "memory_mask": mask, "weights": decoder_weights(rng, 12, 20),
+                "x": (3 + 2 * rng.normal(size=(2, 6, 12))).astype(F32)}
+
+    def observe(self, sub, y, memory, memory_mask, weights, x):
+        decoder = sub.TransformerDecoderBlock(12, 3, 20)
+        decoder(y, memory)
+        fresh = {"decoder": decoder(y, memory, memory_mask=memory_mask)}
+        fresh["encoder"] = sub.TransformerEncoderBlock(12, 3, 20)(x)
+        assign(decoder, weights)
+        return {"y": decoder(y, memory, memory_mask=memory_mask), "fresh": fresh}
+
+    def judge(self, got, want, secret):
+        verdicts = [judges.close(got["y"], want["y"], "decoder block output with a memory mask",
+                                 hint="h1 = norm1(y + causal self-attention), h2 = norm2(h1 + cross-attention to memory), "
+                                      "out = norm3(h2 + ffn2(ffn1(h2)))")]
+        for name in ("encoder", "decoder"):
+            out = judges.as_array(got["fresh"][name], f"fresh {name} block output")
+            normalised = (np.allclose(out.mean(axis=-1), 0, atol=1e-4)
+                          and np.allclose(out.var(axis=-1), 1, atol=1e-2))
+            verdicts.append(judges.property_holds(
+                normalised, f"a freshly built {name} block's outputs have mean 0 and variance 1 per position",
+                "post-LN: the block's last operation is LayerNorm(h + sublayer(h)) (γ = 1, β = 0 at first)"))
+        return judges.all_of(verdicts)
+
+
+class PositionalEncodingContrast(Check):
+    """Without positional encoding the Transformer cannot see the source's order; the encoding (no parameters) breaks the symmetry"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "property"
+    budget = 20
+    uses_reference = False
+
+    def inputs(self, rng):
+        perm = rng.permutation(5)
+        public = {"source": rng.integers(1, 8, size=(4, 5)).astype(np.int32),
+                  "target_in": rng.integers(0, 8, size=(4, 5)).astype(np.int32), "perm": perm}
+        return Inputs(public=public, secret={"perm": perm})
+
+    def observe(self, sub, source, target_in, perm):
+        # One model only (building a Transformer is the expensive part): the
+        # one without the encoding, whose logits must ignore the source order.
+        model = sub.build_transformer(8, 6, d_model=16, num_heads=2, d_ff=32, num_layers=1,
+                                      use_positional_encoding=False)
+        out = {"without": model([source, target_in], training=False),
+               "without_perm": model([source[:, perm], target_in], training=False)}
+        for name, use_pe in (("with", True), ("bag", False)):
+            embedding = sub.PositionalEmbedding(8, 16, 6, use_positional_encoding=use_pe)
+            out[f"{name}_embedded"] = embedding(source)
+            out[f"{name}_embedded_perm"] = embedding(source[:, perm])
+            out[f"{name}_params"] = embedding.count_params()
+        return out
+
+    def judge(self, got, want, secret):
+        perm = secret["perm"]
+        logits = {k: judges.as_array(got[k], k, shape=(4, 5, 8)) for k in ("without", "without_perm")}
+        embedded = {k: judges.as_array(got[k], k, shape=(4, 5, 16)) for k in ("with_embedded", "with_embedded_perm")}
+        scale = float(np.max(np.abs(logits["without"]))) or 1.0
+        return judges.all_of([
+            judges.property_holds(np.allclose(logits["without"], logits["without_perm"], atol=1e-5 * scale + 1e-6),
+                                  "build_transformer without positional encoding: permuting the source leaves the logits unchanged",
+                                  "use_positional_encoding=False must add no position information anywhere"),
+            judges.property_holds(not np.allclose(embedded["with_embedded_perm"], embedded["with_embedded"][:, perm], atol=1e-3),
+                                  "PositionalEmbedding with the encoding: a token's vector depends on its position",
+                                  "add positional_encoding(T, d_model) to the token embeddings"),
+            judges.equal(got["with_params"], got["bag_params"], "the sinusoidal encoding adds no parameters (没有参数)",
+                         hint="parameter counts differ between use_positional_encoding=True and False"),
+        ])
+
+
+class PretrainingData(Check):
+    """next_sentence_pairs (50 % IsNext, negatives from other documents), causal_lm_loss, sparse_attention_mask"""
+
+    visibility = HIDDEN
+    points = 1
+    budget = 15
+    CLS, SEP = 1, 2
+
+    def inputs(self, rng):
+        documents, next_id = [], 10
+        for _ in range(40):
+            doc = []
+            for _ in range(rng.integers(4, 12)):
+                n = int(rng.integers(2, 6))
+                doc.append(np.arange(next_id, next_id + n, dtype=np.int64))  # every sentence is unique
+                next_id += n
+            documents.append(doc)
+        logits = rng.normal(size=(3, 7, 11)) * 2
+        tokens = rng.integers(0, 11, size=(3, 7))
+        public = {"documents": documents, "seed": int(rng.integers(2**31)), "logits": logits, "tokens": tokens}
+        return Inputs(public=public, secret={"documents": documents, "tokens": tokens})
+
+    def observe(self, sub, documents, seed, logits, tokens):
+        examples = sub.next_sentence_pairs(documents, np.random.default_rng(seed), self.CLS, self.SEP)
+        tokens_ab, segments_ab = sub.make_nsp_input(np.array([5, 6, 7]), np.array([8, 9]), self.CLS, self.SEP)
+        perfect = np.full(logits.shape, -20.0)
+        for b in range(tokens.shape[0]):
+            perfect[b, np.arange(tokens.shape[1] - 1), tokens[b, 1:]] = 20.0
+        return {"nsp": [[np.asarray(t), np.asarray(s), int(n)] for t, s, n in examples],
+                "pair": [tokens_ab, segments_ab],
+                "loss": sub.causal_lm_loss(logits, tokens), "loss_perfect": sub.causal_lm_loss(perfect, tokens),
+                "sparse_causal": np.asarray(sub.sparse_attention_mask(9, 2, causal=True)).astype(bool),
+                "sparse_full": np.asarray(sub.sparse_attention_mask(10, 3, causal=False)).astype(bool)}
+
+    def judge(self, got, want, secret):
+        verdicts = [
+            judges.equal(got["pair"], want["pair"], "make_nsp_input([5, 6, 7], [8, 9]) tokens and segments",
+                         hint="[CLS] A [SEP] B [SEP]; segment 0 up to the first [SEP], then 1"),
+            judges.close(got["loss"], want["loss"], "causal_lm_loss", tol=1e-5,
+                         hint="predict tokens[:, t + 1] from logits[:, t]: mean over B·(T − 1) predictions"),
+            judges.at_most(got["loss_perfect"], 1e-6, "causal_lm_loss when the logits predict the next token perfectly"),
+            judges.equal(got["sparse_causal"], want["sparse_causal"], "sparse_attention_mask(9, k=2, causal)",
+                         hint="local: |i − j| ≤ k; atrous: i − j a multiple of k; causal: j ≤ i"),
+            judges.equal(got["sparse_full"], want["sparse_full"], "sparse_attention_mask(10, k=3, causal=False)"),
+        ]
+        verdicts.append(self._judge_nsp(got["nsp"], secret["documents"]))
+        return judges.all_of(verdicts, weights=[1, 1, 1, 1, 1, 3])
+
+    def _judge_nsp(self, examples, documents):
+        owner = {tuple(s.tolist()): d for d, doc in enumerate(documents) for s in doc}
+        expected_a = [(d, i) for d, doc in enumerate(documents) for i in range(len(doc) - 1)]
+        if not isinstance(examples, list) or len(examples) != len(expected_a):
+            n = len(examples) if isinstance(examples, list) else "no list"
+            return judges.Verdict(0.0, f"next_sentence_pairs: {n} examples, expected one per sentence that has a next one")
+        problems, n_next = [], 0
+        for (d, i), example in zip(expected_a, examples):
+            tokens, segments, is_next = np.asarray(example[0]).astype(int), np.asarray(example[1]).astype(int), int(example[2])
+            a = documents[d][i]
+            if tokens.ndim != 1 or len(tokens) < len(a) + 3 or tokens[0] != self.CLS or tokens[len(a) + 1] != self.SEP \
+                    or tokens[-1] != self.SEP or not np.array_equal(tokens[1:len(a) + 1], a):
+                problems.append("an example is not [CLS] A [SEP] B [SEP] with A the sentences in document order")
+                break
+            b = tuple(tokens[len(a) + 2:-1].tolist())
+            want_segments = np.r_[np.zeros(len(a) + 2), np.ones(len(b) + 1)]
+            if segments.shape != want_segments.shape or not np.array_equal(segments, want_segments):
+                problems.append("segment ids: 0 for [CLS] A [SEP], 1 for B [SEP]")
+                break
+            if is_next == 1:
+                n_next += 1
+                if b != tuple(documents[d][i + 1].tolist()):
+                    problems.append("an IsNext example whose B is not the sentence after A")
+                    break
+            elif is_next == 0:
+                if owner.get(b) in (None, d):
+                    problems.append("a NotNext example whose B is not a sentence of another document")
+                    break
+            else:
+                problems.append("is_next must be 0 or 1")
+                break
+        n = len(examples)
+        if not problems and not judges.binomial_ok(n_next, n, 0.5):
+            problems.append(f"{n_next} of {n} pairs are IsNext; B should be the next sentence half of the time")
+        return judges.property_holds(not problems, "next_sentence_pairs: format, labels and 50 % IsNext", "; ".join(problems))
+
+
+class MemoryGradients(Check):
+    """memory_write_backward and content_addressing gradients in float64: vs the reference and numeric gradients"""
+
+    visibility = HIDDEN
+    points = 1
+    kind = "gradient"
+    budget = 20
+
+    def inputs(self, rng):
+        return {"memory": rng.normal(size=(2, 4, 3)), "w": rng.dirichlet(np.ones(4), size=2),
+                "erase": rng.uniform(size=(2, 3)), "add": rng.normal(size=(2, 3)), "d_new": rng.normal(size=(2, 4, 3)),
+                "key": rng.normal(size=(2, 3)), "beta": rng.uniform(1, 4, size=2), "g": rng.normal(size=(2, 4))}
+
+    def observe(self, sub, memory, w, erase, add, d_new, key, beta, g):
+        import tensorflow as tf
+
+        out = dict(zip(("d_memory", "d_w", "d_erase", "d_add"), sub.memory_write_backward(d_new, memory, w, erase, add)))
+        args = {"memory": memory, "w": w, "erase": erase, "add": add}
+        for name in args:
+            def f(value, name=name):
+                return sub.memory_write(**{**args, name: value})
+            out[f"num_d_{name}"] = numeric_gradient(f, args[name], d_new)
+        tm, tk, tb = tf.constant(memory), tf.constant(key), tf.constant(beta)
+        with tf.GradientTape() as tape:
+            tape.watch([tm, tk, tb])
+            alpha = sub.content_addressing(tm, tk, tb)
+            loss = tf.reduce_sum(tf.cast(alpha, tf.float64) * g)
+        out["dtype"] = str(alpha.dtype.name) if hasattr(alpha, "dtype") else type(alpha).__name__
+        grads = tape.gradient(loss, [tm, tk, tb])
+        if any(grad is None for grad in grads):
+            raise TypeError("content_addressing is not differentiable: the tape found no gradient "
+                            "(use keras.ops / TensorFlow operations, not NumPy)")
+        out["ca_memory"], out["ca_key"], out["ca_beta"] = grads
+        out["num_ca_memory"] = numeric_gradient(lambda v: sub.content_addressing(v, key, beta), memory, g)
+        out["num_ca_key"] = numeric_gradient(lambda v: sub.content_addressing(memory, v, beta), key, g)
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = [judges.equal(got["dtype"], "float64", "content_addressing output dtype for float64 inputs")]
+        for name in ("memory", "w", "erase", "add"):
+            verdicts.append(judges.gradient(got[f"d_{name}"], want[f"d_{name}"], f"memory_write_backward d_{name}",
+                                            hint="m'ᵢ = mᵢ ⊙ (1 − αᵢ e) + αᵢ a"))
+            verdicts.append(judges.gradient(got[f"d_{name}"], got[f"num_d_{name}"],
+                                            f"d_{name} vs a numeric gradient of your memory_write", tol=1e-6))
+        for name in ("memory", "key", "beta"):
+            verdicts.append(judges.gradient(got[f"ca_{name}"], want[f"ca_{name}"], f"tape gradient of content_addressing w.r.t. {name}",
+                                            hint="softmax(β · cos(mᵢ, k)) with cos = m·k / (‖m‖‖k‖ + 1e-8)"))
+        for name in ("memory", "key"):
+            verdicts.append(judges.gradient(got[f"ca_{name}"], got[f"num_ca_{name}"],
+                                            f"tape vs numeric gradient of content_addressing w.r.t. {name}", tol=1e-6))
+        return judges.all_of(verdicts)

@@ -1,0 +1,360 @@
+"""Public checks of the Transformer lab: students run these with ``pytest`` or
+``grader check transformer``. Each ``observe`` calls your code; each
+``judge`` compares with the reference's result on the same inputs, or checks
+a property the slides state."""
+
+import numpy as np
+
+from grader import Check, Inputs, judges
+
+from . import F32, LAB, decoder_weights, encoder_weights, mha_weights, reversal_data, assign
+
+
+class SoftAttention(Check):
+    """soft_attention with the four scoring functions, and key–value attention"""
+
+    points = 1
+    budget = 10
+
+    def inputs(self, rng):
+        return {"x": rng.normal(size=(3, 5, 4)), "q": rng.normal(size=(3, 4)), "q3": rng.normal(size=(3, 3)),
+                "bilinear_w": rng.normal(size=(4, 3)), "additive_w": rng.normal(size=(4, 6)) / 2,
+                "additive_u": rng.normal(size=(3, 6)) / 2, "additive_v": rng.normal(size=6),
+                "keys": rng.normal(size=(3, 5, 4)), "values": rng.normal(size=(3, 5, 2))}
+
+    def observe(self, sub, x, q, q3, bilinear_w, additive_w, additive_u, additive_v, keys, values):
+        params = {"bilinear": {"W": bilinear_w}, "additive": {"W": additive_w, "U": additive_u, "v": additive_v}}
+        out = {}
+        for score in ("dot", "scaled_dot", "bilinear", "additive"):
+            query = q if score in ("dot", "scaled_dot") else q3
+            out[f"{score}_a"], out[f"{score}_alpha"] = sub.soft_attention(x, query, score, params.get(score))
+        out["kv_a"], out["kv_alpha"] = sub.key_value_attention(keys, values, q, "scaled_dot")
+        return out
+
+    def judge(self, got, want, secret):
+        hints = {"dot": "s = xᵢ·q", "scaled_dot": "s = xᵢ·q / √D (D = 4 here)",
+                 "bilinear": "s = xᵢᵀ W q with W of shape (D, D_q)",
+                 "additive": "s = vᵀ tanh(W xᵢ + U q), in rows tanh(xᵢ W + q U)·v"}
+        verdicts = []
+        for score, hint in hints.items():
+            verdicts.append(judges.close(got[f"{score}_alpha"], want[f"{score}_alpha"], f"alpha ({score})", tol=1e-5,
+                                         hint=hint + "; alpha = softmax over the N inputs"))
+            verdicts.append(judges.close(got[f"{score}_a"], want[f"{score}_a"], f"a ({score})", tol=1e-5,
+                                         hint="a = Σᵢ αᵢ xᵢ"))
+        verdicts.append(judges.close(got["kv_alpha"], want["kv_alpha"], "key_value_attention alpha", tol=1e-5,
+                                     hint="score the *keys* against the query"))
+        verdicts.append(judges.close(got["kv_a"], want["kv_a"], "key_value_attention a", tol=1e-5,
+                                     hint="a = Σᵢ αᵢ vᵢ: average the *values*"))
+        return judges.all_of(verdicts)
+
+
+class ScaledDotProductAttention(Check):
+    """scaled_dot_product_attention without a mask, with a padding mask and a causal mask; exact zeros where masked"""
+
+    points = 1
+    budget = 10
+    PAD = 0
+
+    def inputs(self, rng):
+        tokens = rng.integers(1, 9, size=(2, 5))
+        tokens[0, 3:] = self.PAD
+        tokens[1, 4:] = self.PAD
+        return {"q": rng.normal(size=(2, 4, 6)), "k": rng.normal(size=(2, 5, 6)), "v": rng.normal(size=(2, 5, 3)),
+                "x": rng.normal(size=(2, 5, 6)), "tokens": tokens}
+
+    def observe(self, sub, q, k, v, x, tokens):
+        out = {}
+        out["plain"], out["plain_w"] = sub.scaled_dot_product_attention(q, k, v)
+        pad = sub.padding_mask(tokens, pad_id=self.PAD)
+        out["padded"], out["padded_w"] = sub.scaled_dot_product_attention(q, k, v, pad)
+        causal = sub.causal_mask(5)
+        out["causal"], out["causal_w"] = sub.scaled_dot_product_attention(x, x, v, causal)
+        out["pad_mask"], out["causal_mask"] = np.asarray(pad).astype(bool), np.asarray(causal).astype(bool)
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = [
+            judges.equal(np.asarray(got["pad_mask"]).shape, np.asarray(want["pad_mask"]).shape, "padding_mask shape",
+                         hint="(B, 1, T): one row per sequence that every query broadcasts over"),
+            judges.equal(got["pad_mask"], want["pad_mask"], "padding_mask values", hint="True where the token is not padding"),
+            judges.equal(got["causal_mask"], want["causal_mask"], "causal_mask(5)",
+                         hint="True where key s ≤ query t (the diagonal included)"),
+        ]
+        for case in ("plain", "padded", "causal"):
+            verdicts.append(judges.close(got[f"{case}_w"], want[f"{case}_w"], f"weights ({case})", tol=1e-5,
+                                         hint="softmax(Q Kᵀ / √d_k) over the keys"))
+            verdicts.append(judges.close(got[case], want[case], f"output ({case})", tol=1e-5))
+        for case, mask in (("padded", want["pad_mask"]), ("causal", want["causal_mask"])):
+            weights = judges.as_array(got[f"{case}_w"], f"weights ({case})", shape=np.shape(want[f"{case}_w"]))
+            blocked = ~np.broadcast_to(np.asarray(mask, bool), weights.shape)
+            leaked = int(np.sum(weights[blocked] != 0))
+            verdicts.append(judges.property_holds(leaked == 0, f"weights exactly 0 where the {case} mask is False",
+                                                  f"{leaked} masked weight(s) are not exactly 0: replace masked scores by a "
+                                                  "huge negative number before the softmax"))
+        return judges.all_of(verdicts)
+
+
+class MultiHeadAttentionValues(Check):
+    """MultiHeadAttention: masked self-attention and cross-attention, outputs and attention scores (given weights)"""
+
+    points = 1.5
+    budget = 15
+    D_MODEL, HEADS = 8, 2
+
+    def inputs(self, rng):
+        mask = np.ones((2, 1, 7), bool)
+        mask[0, 0, 5:] = False
+        return {"x": rng.normal(size=(2, 5, 8)).astype(F32), "context": rng.normal(size=(2, 7, 8)).astype(F32),
+                "context_mask": mask, "self_weights": mha_weights(rng, 8), "cross_weights": mha_weights(rng, 8)}
+
+    def observe(self, sub, x, context, context_mask, self_weights, cross_weights):
+        attention = sub.MultiHeadAttention(self.D_MODEL, self.HEADS)
+        attention(x)
+        assign(attention, self_weights)
+        causal = np.tril(np.ones((5, 5), bool))
+        y, scores = attention(x, attention_mask=causal, return_attention_scores=True)
+        unmasked = attention(x)
+        cross = sub.MultiHeadAttention(self.D_MODEL, self.HEADS)
+        cross(x, context=context)
+        assign(cross, cross_weights)
+        y2, scores2 = cross(x, context=context, attention_mask=context_mask, return_attention_scores=True)
+        return {"self": y, "self_scores": scores, "unmasked": unmasked, "cross": y2, "cross_scores": scores2}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.close(got["unmasked"], want["unmasked"], "self-attention output (no mask)",
+                         hint="b = W^O [b¹; …; bʰ]; head j uses columns j·d_k … (j+1)·d_k − 1 of wq, wk, wv"),
+            judges.close(got["self_scores"], want["self_scores"], "self-attention scores (causal mask), shape (B, h, T, T)",
+                         hint="one softmax(QʲKʲᵀ/√d_k) per head, d_k = d_model / h"),
+            judges.close(got["self"], want["self"], "self-attention output (causal mask)"),
+            judges.close(got["cross_scores"], want["cross_scores"], "cross-attention scores (padding mask), shape (B, h, T_q, T_k)",
+                         hint="queries from `query`, keys and values from `context`; the (B, 1, T_k) mask applies to every head"),
+            judges.close(got["cross"], want["cross"], "cross-attention output (padding mask)"),
+        ])
+
+
+class PositionalEncodingValues(Check):
+    """positional_encoding(10, 16) and pe_shift_matrix(3, 8): the slide's formulas"""
+
+    points = 0.5
+    budget = 5
+
+    def observe(self, sub):
+        return {"pe": sub.positional_encoding(10, 16), "shift": sub.pe_shift_matrix(3, 8)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.close(got["pe"], want["pe"], "positional_encoding(10, 16)", tol=1e-6,
+                         hint="PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(…), interleaved"),
+            judges.close(got["shift"], want["shift"], "pe_shift_matrix(3, 8)", tol=1e-6,
+                         hint="PE[pos + k] = PE[pos] @ R_k in rows: each 2×2 block is [[α_k, −β_k], [β_k, α_k]]"),
+        ])
+
+
+class EncoderBlock(Check):
+    """TransformerEncoderBlock (post-LN) with given weights, with and without a padding mask"""
+
+    points = 1
+    budget = 15
+
+    def inputs(self, rng):
+        mask = np.ones((2, 1, 6), bool)
+        mask[1, 0, 4:] = False
+        return {"x": rng.normal(size=(2, 6, 8)).astype(F32), "mask": mask, "weights": encoder_weights(rng, 8, 16)}
+
+    def observe(self, sub, x, mask, weights):
+        block = sub.TransformerEncoderBlock(8, 2, 16)
+        block(x)
+        assign(block, weights)
+        return {"y": block(x), "y_masked": block(x, attention_mask=mask)}
+
+    def judge(self, got, want, secret):
+        hint = "post-LN: h = norm1(x + attention(x)), y = norm2(h + ffn2(ffn1(h))), ffn1 with ReLU"
+        return judges.all_of([
+            judges.close(got["y"], want["y"], "encoder block output", hint=hint),
+            judges.close(got["y_masked"], want["y_masked"], "encoder block output with a padding mask",
+                         hint="pass attention_mask on to the self-attention"),
+        ])
+
+
+class DecoderBlock(Check):
+    """TransformerDecoderBlock: causal (later targets cannot change earlier outputs) and really reading the encoder memory"""
+
+    points = 1
+    kind = "property"
+    budget = 15
+    uses_reference = False
+    T, CUT = 6, 3
+
+    def inputs(self, rng):
+        y = rng.normal(size=(2, self.T, 8)).astype(F32)
+        y_later = y.copy()
+        y_later[:, self.CUT:] = rng.normal(size=(2, self.T - self.CUT, 8))
+        memory = rng.normal(size=(2, 5, 8)).astype(F32)
+        memory_mask = np.ones((2, 1, 5), bool)
+        memory_mask[:, :, 3:] = False
+        memory_hidden_changed = memory.copy()
+        memory_hidden_changed[:, 3:] = rng.normal(size=(2, 2, 8))
+        return {"y": y, "y_later": y_later, "memory": memory, "memory_other": rng.normal(size=(2, 5, 8)).astype(F32),
+                "memory_mask": memory_mask, "memory_hidden_changed": memory_hidden_changed,
+                "weights": decoder_weights(rng, 8, 16)}
+
+    def observe(self, sub, y, y_later, memory, memory_other, memory_mask, memory_hidden_changed, weights):
+        block = sub.TransformerDecoderBlock(8, 2, 16)
+        block(y, memory)
+        assign(block, weights)
+        return {"out": block(y, memory), "out_later": block(y_later, memory), "out_other": block(y, memory_other),
+                "out_mask": block(y, memory, memory_mask=memory_mask),
+                "out_mask_changed": block(y, memory_hidden_changed, memory_mask=memory_mask)}
+
+    def judge(self, got, want, secret):
+        shape = (2, self.T, 8)
+        out = {k: judges.as_array(v, k, shape=shape) for k, v in got.items()}
+        cut = self.CUT
+
+        def differs(a, b):  # every position of every sequence changed
+            return bool(np.all(np.max(np.abs(a - b), axis=-1) > 1e-4))
+
+        same_early = np.allclose(out["out"][:, :cut], out["out_later"][:, :cut], atol=1e-5)
+        return judges.all_of([
+            judges.property_holds(same_early, f"outputs at positions < {cut} ignore targets at positions ≥ {cut}",
+                                  "the self-attention must use a causal mask (Masked: 在生成的序列上做注意力)"),
+            judges.property_holds(differs(out["out"][:, cut:], out["out_later"][:, cut:]),
+                                  f"outputs at positions ≥ {cut} follow their own targets"),
+            judges.property_holds(differs(out["out"], out["out_other"]), "every output depends on the encoder memory",
+                                  "the cross-attention takes its keys and values from `memory` (在输入序列上做注意力)"),
+            judges.property_holds(np.allclose(out["out_mask"], out["out_mask_changed"], atol=1e-5),
+                                  "masked memory positions have no influence", "pass memory_mask to the cross-attention"),
+        ])
+
+
+class Seq2seqTraining(Check):
+    """build_transformer + greedy_decode trained to reverse sequences: held-out token accuracy"""
+
+    points = 1.5
+    kind = "training"
+    budget = 60
+    uses_reference = False
+
+    def inputs(self, rng):
+        cfg = LAB["training"]
+        data = np.random.default_rng(cfg["data_seed"])
+        args = (cfg["length"], cfg["vocab_size"], cfg["bos_id"])
+        source, target_in, target = reversal_data(data, cfg["train_size"], *args)
+        eval_source, _, eval_target = reversal_data(data, cfg["eval_size"], *args)
+        return Inputs(public={"source": source, "target_in": target_in, "target": target, "eval_source": eval_source},
+                      secret={"eval_target": eval_target})
+
+    def observe(self, sub, source, target_in, target, eval_source):
+        import keras
+
+        cfg = LAB["training"]
+        model = sub.build_transformer(cfg["vocab_size"], cfg["length"], d_model=cfg["d_model"], num_heads=cfg["num_heads"],
+                                      d_ff=cfg["d_ff"], num_layers=cfg["num_layers"], use_positional_encoding=True)
+        model.compile(optimizer=keras.optimizers.Adam(cfg["learning_rate"]),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        history = model.fit([source, target_in], target, batch_size=cfg["batch_size"], epochs=cfg["epochs"],
+                            shuffle=True, verbose=0)
+        return {"predictions": sub.greedy_decode(model, eval_source, cfg["bos_id"], cfg["length"]),
+                "loss": history.history["loss"]}
+
+    def judge(self, got, want, secret):
+        cfg = LAB["training"]
+        try:
+            predictions = judges.as_array(got["predictions"], "greedy_decode output", shape=secret["eval_target"].shape)
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        correct = predictions == secret["eval_target"]
+        verdict = judges.at_least(float(correct.mean()), cfg["threshold"], "token accuracy of greedy decoding",
+                                  baseline=cfg["baseline"])
+        losses = ", ".join(f"{l:.3f}" for l in got["loss"])
+        verdict.message += f" (whole sequences right: {correct.all(axis=1).mean():.1%}; training loss per epoch: {losses})"
+        return verdict
+
+
+class BertMasking(Check):
+    """bert_mask_tokens: 15 % of the non-special tokens chosen, then 80 % [MASK] / 10 % random / 10 % unchanged"""
+
+    points = 0.5
+    kind = "property"
+    budget = 10
+    uses_reference = False
+    VOCAB, PAD, CLS, SEP, MASK = 1000, 0, 1, 2, 3
+
+    def inputs(self, rng):
+        tokens = rng.integers(4, self.VOCAB, size=(400, 64))
+        lengths = rng.integers(20, 63, size=400)
+        tokens[:, 0] = self.CLS
+        for row, n in zip(tokens, lengths):
+            row[n] = self.SEP
+            row[n + 1:] = self.PAD
+        return Inputs(public={"tokens": tokens, "seed": int(rng.integers(2**31))}, secret={"tokens": tokens})
+
+    def observe(self, sub, tokens, seed):
+        specials = [self.PAD, self.CLS, self.SEP, self.MASK]
+        inputs, labels, weights = sub.bert_mask_tokens(tokens, np.random.default_rng(seed), self.VOCAB, self.MASK, specials)
+        return {"inputs": inputs, "labels": labels, "weights": weights}
+
+    def judge(self, got, want, secret):
+        tokens = secret["tokens"]
+        inputs = judges.as_array(got["inputs"], "inputs", shape=tokens.shape)
+        labels = judges.as_array(got["labels"], "labels", shape=tokens.shape)
+        weights = judges.as_array(got["weights"], "weights", shape=tokens.shape)
+        special = np.isin(tokens, [self.PAD, self.CLS, self.SEP, self.MASK])
+        chosen = weights == 1
+        normal = self.VOCAB - 4
+        n_candidates, n_chosen = int((~special).sum()), int(chosen.sum())
+        masked = int(np.sum(chosen & (inputs == self.MASK)))
+        replaced = int(np.sum(chosen & (inputs != self.MASK) & (inputs != tokens)))
+        kept = int(np.sum(chosen & (inputs == tokens)))
+        replacements = inputs[chosen & (inputs != self.MASK) & (inputs != tokens)]
+        frac = n_chosen / max(n_candidates, 1)
+        return judges.all_of([
+            judges.property_holds(bool(np.all((weights == 0) | (weights == 1))), "weights are 0 or 1"),
+            judges.property_holds(not np.any(chosen & special), "special tokens are never chosen",
+                                  "[CLS], [SEP], [PAD] and [MASK] must keep weight 0"),
+            judges.property_holds(bool(np.all(inputs[~chosen] == tokens[~chosen])), "tokens not chosen stay unchanged"),
+            judges.property_holds(bool(np.all(labels[chosen] == tokens[chosen])), "labels hold the original tokens where chosen"),
+            judges.property_holds(judges.binomial_ok(n_chosen, n_candidates, 0.15), "about 15 % of the non-special tokens chosen",
+                                  f"{frac:.1%} were chosen"),
+            judges.property_holds(judges.binomial_ok(masked, n_chosen, 0.8), "80 % of the chosen tokens become [MASK]",
+                                  f"{masked / max(n_chosen, 1):.1%} did"),
+            judges.property_holds(judges.binomial_ok(replaced, n_chosen, 0.1 * (1 - 1 / normal)),
+                                  "10 % of the chosen tokens become a random token",
+                                  f"{replaced / max(n_chosen, 1):.1%} did"),
+            judges.property_holds(judges.binomial_ok(kept, n_chosen, 0.1 + 0.1 / normal), "10 % of the chosen tokens stay unchanged",
+                                  f"{kept / max(n_chosen, 1):.1%} did"),
+            judges.property_holds(not np.any(np.isin(replacements, [self.PAD, self.CLS, self.SEP, self.MASK]))
+                                  and bool(np.all((replacements >= 0) & (replacements < self.VOCAB))),
+                                  "random replacements are ordinary vocabulary ids"),
+        ])
+
+
+class MemoryNetwork(Check):
+    """memn2n_read with 1 and 3 hops; NTM content_addressing, memory_read and memory_write"""
+
+    points = 0.5
+    budget = 10
+
+    def inputs(self, rng):
+        return {"q": rng.normal(size=(2, 4)), "a_mem": rng.normal(size=(2, 6, 4)), "c_mem": rng.normal(size=(2, 6, 4)),
+                "memory": rng.normal(size=(2, 5, 3)), "key": rng.normal(size=(2, 3)), "beta": rng.uniform(1, 5, size=2),
+                "erase": rng.uniform(size=(2, 3)), "add": rng.normal(size=(2, 3))}
+
+    def observe(self, sub, q, a_mem, c_mem, memory, key, beta, erase, add):
+        u1, p1 = sub.memn2n_read(q, a_mem, c_mem, hops=1)
+        u3, p3 = sub.memn2n_read(q, a_mem, c_mem, hops=3)
+        w = sub.content_addressing(memory, key, beta)
+        return {"u1": u1, "p1": p1, "u3": u3, "p3": p3, "w": w, "read": sub.memory_read(memory, w),
+                "write": sub.memory_write(memory, w, erase, add)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.close(got["p1"], want["p1"], "memn2n_read p, 1 hop (B, hops, N)", tol=1e-6, hint="p = softmax(aᵢᵀ q)"),
+            judges.close(got["u1"], want["u1"], "memn2n_read u, 1 hop", tol=1e-6, hint="u = q + Σᵢ pᵢ cᵢ"),
+            judges.close(got["p3"], want["p3"], "memn2n_read p, 3 hops", tol=1e-6, hint="q⁽ᵏ⁺¹⁾ = q⁽ᵏ⁾ + r⁽ᵏ⁾ addresses the next hop"),
+            judges.close(got["u3"], want["u3"], "memn2n_read u, 3 hops", tol=1e-6),
+            judges.close(got["w"], want["w"], "content_addressing", tol=1e-6, hint="softmax(β · cos(mᵢ, k))"),
+            judges.close(got["read"], want["read"], "memory_read", tol=1e-6),
+            judges.close(got["write"], want["write"], "memory_write", tol=1e-6, hint="m'ᵢ = mᵢ ⊙ (1 − αᵢ e) + αᵢ a"),
+        ])
