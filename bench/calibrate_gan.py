@@ -44,7 +44,7 @@ def figures(name, check, got, secret, checks_pkg):
         f = checks_pkg.requested_mode_figures(np.asarray(got["samples"]), secret["requested"], lab["cgan_training"]["k_sigma"])
         return {"overall": round(f["overall"], 4), "worst_class": round(f["worst_class"], 4)}
     if name == "cycle":
-        cfg = lab["cyclegan_training"]
+        cfg = lab["cycle"]
         out = {}
         for key, ring in (("fake_y", "target"), ("fake_x", "ring")):
             centers, sigma = checks_pkg.ring_spec(ring)

@@ -459,8 +459,8 @@ def encode_poems(texts: list[str], vocab: list[str]) -> np.ndarray:
     begin-of-poem id ``BOS`` then one id per character (``UNK`` for a character
     not in ``vocab``). A language model reads ``ids[:, :-1]`` and predicts
     ``ids[:, 1:]``."""
-    index = {tok: i for i, tok in enumerate(vocab)}
-    rows = [[BOS] + [index.get(ch, UNK) for ch in text] for text in texts]
+    position = {token: i for i, token in enumerate(vocab)}
+    rows = [[BOS] + [position.get(ch, UNK) for ch in text] for text in texts]
     if len({len(r) for r in rows}) > 1:
         raise ValueError("encode_poems needs texts of equal length")
     return np.array(rows, dtype=np.int32).reshape(len(rows), -1)

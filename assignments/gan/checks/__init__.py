@@ -24,8 +24,8 @@ def ring_centers(modes, radius, angle=0.0, center=(0.0, 0.0)):
 
 
 def ring_spec(name="ring"):
-    """Centres and σ of a ring described in lab.toml (``[ring]`` or ``[cyclegan_training.target]``)."""
-    spec = LAB["ring"] if name == "ring" else LAB["cyclegan_training"]["target"]
+    """Centres and σ of a ring described in lab.toml (``[ring]`` or ``[cycle.target]``)."""
+    spec = LAB["ring"] if name == "ring" else LAB["cycle"]["target"]
     return ring_centers(spec["modes"], spec["radius"], spec.get("angle", 0.0), spec.get("center", (0.0, 0.0))), spec["sigma"]
 
 
@@ -121,7 +121,7 @@ def conjugate_numeric(f, t, lo=1e-12, hi=1e6):
     values = grid * t - f(grid)
     best = int(np.argmax(values))
     if best == len(grid) - 1:
-        return float("inf")
+        return np.inf
     a, b = np.log(grid[max(best - 1, 0)]), np.log(grid[min(best + 1, len(grid) - 1)])
     g = lambda u: np.exp(u) * t - f(np.exp(u))  # noqa: E731
     for _ in range(200):

@@ -316,7 +316,7 @@ class CycleganTraining(Check):
     uses_reference = False
 
     def inputs(self, rng):
-        cfg = LAB["cyclegan_training"]
+        cfg = LAB["cycle"]
         x, _ = shared_ring_data()
         y, _ = shared_ring_data("target")
         x_test, _ = sample_ring(cfg["samples"], rng)
@@ -325,7 +325,7 @@ class CycleganTraining(Check):
                       secret={"x_test": x_test, "y_test": y_test})
 
     def observe(self, sub, x, y, x_test, y_test):
-        cfg = LAB["cyclegan_training"]
+        cfg = LAB["cycle"]
         hidden = tuple(cfg["hidden_units"])
         g_xy, g_yx = sub.build_mlp(2, 2, hidden, name="g_xy"), sub.build_mlp(2, 2, hidden, name="g_yx")
         d_x, d_y = sub.build_mlp(2, 1, hidden, name="d_x"), sub.build_mlp(2, 1, hidden, name="d_y")
@@ -340,7 +340,7 @@ class CycleganTraining(Check):
                 "cycled_y": np.asarray(g_xy(fake_x, training=False)), "history": history}
 
     def judge(self, got, want, secret):
-        cfg = LAB["cyclegan_training"]
+        cfg = LAB["cycle"]
         n = cfg["samples"]
         verdicts = []
         for key, ring, what in (("fake_y", "target", "G_XY(x) on the Y ring"), ("fake_x", "ring", "G_YX(y) on the X ring")):

@@ -281,9 +281,9 @@ class WganLossesAndClip(Check):
         restored = sub.WeightClip(**clip.get_config())
         critic = sub.build_mlp(3, 1, (16,), kernel_constraint=clip)
         opt = keras.optimizers.SGD(10.0)          # a huge step pushes weights far outside [−k, k]
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as recorder:
             loss = tf.reduce_mean(critic(x))
-        opt.apply_gradients(zip(tape.gradient(loss, critic.trainable_weights), critic.trainable_weights))
+        opt.apply_gradients(zip(recorder.gradient(loss, critic.trainable_weights), critic.trainable_weights))
         weights = np.concatenate([np.ravel(w) for w in critic.weights])
         return {"critic": sub.wgan_critic_loss(real, fake), "generator": sub.wgan_generator_loss(fake),
                 "max_abs": float(np.max(np.abs(weights))), "at_bound": float(np.mean(np.isclose(np.abs(weights), 0.05))),

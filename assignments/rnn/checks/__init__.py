@@ -29,20 +29,6 @@ def called_names(func) -> set[str]:
     return names - {""}
 
 
-def elman_states(x, h0, U, W, b, activation="tanh"):
-    """States ``h`` and net inputs ``z`` (B, T, H) of the Elman RNN, for checks
-    that need a consistent forward pass as *input* (the backward checks), so a
-    bug in the student's forward does not show up as a backward error."""
-    f = {"tanh": np.tanh, "linear": lambda v: v, "relu": lambda v: np.maximum(v, 0.0)}[activation]
-    h, hs, zs = h0, [], []
-    for t in range(x.shape[1]):
-        z = h @ U.T + x[:, t] @ W.T + b
-        h = f(z)
-        hs.append(h)
-        zs.append(z)
-    return np.stack(hs, axis=1), np.stack(zs, axis=1)
-
-
 def run_cell(cell, x, weights):
     """Wrap a student's cell in ``keras.layers.RNN`` (float64), set its weights
     by attribute name and return ``(sequence of outputs, final states)``."""
