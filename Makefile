@@ -27,11 +27,27 @@ test: $(STAMP)
 test-full: $(STAMP)
 	$(PY) -m pytest -q -m "full or not full"
 
-## make demo: grade the CNN reference, the starter and two mutants; print the table
+## make demo: the release path. Build the CNN lab's bundles (gates included; a
+## second run reuses the cached gate result), unpack them, then grade the
+## reference, the starter from the student bundle and two mutants with the
+## released autograder bundle: as a TA (`python -m grader grade` inside it,
+## table per check) and as Gradescope would (`run_autograder` on one submission).
 demo: $(STAMP)
+	$(GRADER) release cnn -o $(DEMO)/dist --reuse-gates -j 2
+	rm -rf $(DEMO)/student $(DEMO)/gradescope $(DEMO)/samples
+	mkdir -p $(DEMO)/student $(DEMO)/gradescope/source $(DEMO)/gradescope/submission $(DEMO)/samples/starter
+	$(PY) -m zipfile -e $(DEMO)/dist/cnn/cnn-student.zip $(DEMO)/student
+	$(PY) -m zipfile -e $(DEMO)/dist/cnn/cnn-autograder.zip $(DEMO)/gradescope/source
+	cp -r solutions/cnn $(DEMO)/samples/reference
+	cp $(DEMO)/student/cnn/cnn.py $(DEMO)/samples/starter/
 	$(GRADER) mutants cnn --write $(DEMO)/mutants
-	$(GRADER) grade cnn solutions/cnn starter/cnn \
-		$(DEMO)/mutants/maxpool_grad_to_all $(DEMO)/mutants/batchnorm_batch_stats_at_inference -o $(DEMO)/results
+	cp -r $(DEMO)/mutants/maxpool_grad_to_all $(DEMO)/mutants/batchnorm_batch_stats_at_inference $(DEMO)/samples/
+	cd $(DEMO)/gradescope/source && $(abspath $(PY)) -m grader grade cnn $(abspath $(DEMO)/samples)/reference \
+		$(abspath $(DEMO)/samples)/starter $(abspath $(DEMO)/samples)/maxpool_grad_to_all \
+		$(abspath $(DEMO)/samples)/batchnorm_batch_stats_at_inference -o $(abspath $(DEMO)/results) --regrade
+	cp $(DEMO)/samples/maxpool_grad_to_all/cnn.py $(DEMO)/gradescope/submission/
+	DLKIT_AUTOGRADER_DIR=$(abspath $(DEMO)/gradescope) DLKIT_PYTHON=$(abspath $(PY)) bash $(DEMO)/gradescope/source/run_autograder
+	@echo "Gradescope results.json of the maxpool_grad_to_all mutant: $(DEMO)/gradescope/results/results.json"
 
 starter: $(STAMP)
 	$(GRADER) starter

@@ -87,6 +87,10 @@ class Check:
     uses_reference: ClassVar[bool] = True
     #: A one-line description shown to students; defaults to the docstring.
     title: ClassVar[str] = ""
+    #: What ``observe`` returns, checked before ``judge`` sees it (see
+    #: :mod:`grader.schema`), e.g. ``{"y": (2, 6, 6, 4), "loss": [float]}``.
+    #: None: only generic size caps.
+    schema: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -2,11 +2,13 @@
 
     grader list                                  labs, points and budgets
     grader check <lab> [path]                    student self-check (public checks, in-process)
-    grader grade <lab> <submission>... [-o DIR]  grade submissions (observe sandboxed, judge here)
+    grader grade <lab> <input>... [-o DIR] [-j N] [--roster CSV] [--regrade]
+                                                 grade a class (observe sandboxed, judge here)
     grader starter [lab...] [--check]            regenerate starter code from solution markers
     grader fixtures [lab...] [--check]           regenerate expected values from the reference
     grader mutants <lab> [--write DIR] [--run]   list, write or run a lab's mutants
     grader data [--data-dir DIR]                 where each data set is found
+    grader release <lab|all> [-o DIR]            build the student, Gradescope and otter bundles
 """
 
 from __future__ import annotations
@@ -61,46 +63,52 @@ def cmd_check(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .grading import grade
+    """Batch grading (grader.batch): sandboxed workers, reports, resumable."""
+    import contextlib
+
+    from . import batch
     from .lab import Lab
     from .report import comparison, print_result
-    from .sandbox import Limits
+    from .sandbox import GIB, Limits, SandboxError, describe, isolation
 
     lab = Lab.load(args.lab)
-    out = Path(args.output) if args.output else None
-    if out:
-        out.mkdir(parents=True, exist_ok=True)
-    limits = Limits(time_scale=args.time_scale)
-    results = []
-    names = _unique_names([Path(s) for s in args.submissions])
-    for sub, name in zip(args.submissions, names):
-        result = grade(lab, Path(sub), names=args.only or None, limits=limits, threads=args.threads)
-        result.submission = name
-        results.append(result)
-        print_result(result, console)
-        if out:
-            folder = out / result.submission
-            folder.mkdir(parents=True, exist_ok=True)
-            result.write_json(folder / "result.json")
-    if len(results) > 1:
-        console.print(comparison(results))
-    if out:
-        with (out / "results.jsonl").open("w") as fh:
-            for r in results:
-                fh.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
-        console.print(f"results written to {out}")
-    for r in results:
-        console.print(r.summary(), markup=False)
-    return 0
-
-
-def _unique_names(paths: list[Path]) -> list[str]:
-    """Submission ids from file/folder names, made unique with parent folders
-    (``solutions/cnn`` and ``starter/cnn`` both end in ``cnn``)."""
-    names = [p.stem if p.is_file() else p.name for p in paths]
-    if len(set(names)) == len(names):
-        return names
-    return [f"{p.resolve().parent.name}/{n}" for p, n in zip(paths, names)]
+    limits = Limits(time_scale=args.time_scale, isolation=args.isolation)
+    if args.memory:
+        limits.memory = int(args.memory * GIB)
+    options = batch.Options(jobs=args.jobs, visibility=args.visibility, names=args.only or None, limits=limits,
+                            regrade=args.regrade, roster=Path(args.roster) if args.roster else None,
+                            threads=args.threads, progress=not args.no_progress)
+    try:
+        level = isolation(limits.isolation)
+    except SandboxError as exc:
+        err.print(f"[red]error:[/] no sandbox: {exc}")
+        return 2
+    err.print(f"sandbox: {level} ({describe(level)})", markup=False)
+    scratch = contextlib.nullcontext(args.output) if args.output else tempfile.TemporaryDirectory(prefix="dlkit-grades-")
+    with scratch as folder:
+        out = Path(folder)
+        try:
+            outcome = batch.run(lab, args.submissions, out, options, console=err)
+        except KeyboardInterrupt:  # before grading began (while reading the inputs) or after it ended
+            err.print("stopped: run the same command again to grade what is missing")
+            return 130
+        results = outcome.results
+        if len(results) <= args.show:
+            for result in results:
+                print_result(result, console)
+        if len(results) > 1:
+            console.print(comparison(results))
+        for row in outcome.rows:
+            line = row.result.summary() if row.result is not None and row.status == "graded" else \
+                f"{lab.id} {row.id}: {row.status}: {row.message}"
+            console.print(line, markup=False)
+        if args.output:
+            console.print(f"{outcome.graded} graded now, {outcome.reused} kept from an earlier run; reports in {out}: "
+                          "grades.csv, results.jsonl, summary.html, <id>/feedback.html", markup=False)
+    if outcome.interrupted:
+        err.print("stopped: run the same command again to grade what is missing")
+        return 130
+    return 1 if any(r.status == "grader error" for r in outcome.rows) else 0
 
 
 def cmd_starter(args) -> int:
@@ -183,6 +191,30 @@ def cmd_data(args) -> int:
     return 0
 
 
+def cmd_release(args) -> int:
+    try:
+        from .release import release
+    except ImportError:  # a student bundle carries no release tooling
+        err.print("[red]`grader release` is an instructor command; it is not part of this bundle[/]")
+        return 2
+
+    labs = None if args.labs == ["all"] else args.labs
+    built, refused = release(labs, Path(args.output), reuse_gates=args.reuse_gates, jobs=args.jobs,
+                             time_scale=args.time_scale, cache_dir=Path(args.gate_cache) if args.gate_cache else None,
+                             thorough=args.thorough,
+                             progress=lambda line: console.print(line, markup=False, soft_wrap=True))
+    for r in built:
+        console.print(f"[green]{r.lab.id}: released[/] to {Path(args.output) / r.lab.id}")
+        for note in r.notes:
+            console.print(f"  note: {note}", markup=False, soft_wrap=True)
+    for lab_id, exc in refused.items():
+        err.print(f"[red]{lab_id}: release refused[/]")
+        for failure in exc.failures:
+            err.print(f"  - {failure}", markup=False, soft_wrap=True)
+    console.print(f"index: {Path(args.output) / 'index.md'}")
+    return 1 if refused else 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grader", description="Lab kit and autograder for 深度学习导论.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -198,13 +230,23 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--json", metavar="FILE", help="also write the result as JSON")
     s.set_defaults(func=cmd_check)
 
-    s = sub.add_parser("grade", help="grade submissions (student code runs in a separate process)")
+    s = sub.add_parser("grade", help="grade a class: sandboxed workers, feedback and reports, resumable")
     s.add_argument("lab")
-    s.add_argument("submissions", nargs="+", help="folders holding the lab's file, or .py files")
-    s.add_argument("-o", "--output", help="folder for result.json per submission and results.jsonl")
+    s.add_argument("submissions", nargs="+", metavar="INPUT",
+                   help="a student's folder, .py, .ipynb or .zip; a folder of those; or an LMS/Gradescope export zip")
+    s.add_argument("-o", "--output", help="folder for the reports (default: a temporary folder, tables only)")
+    s.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at the same time")
+    s.add_argument("--roster", metavar="CSV", help="the class list (id, name): flags missing and unknown students")
+    s.add_argument("--regrade", action="store_true", help="grade again what an earlier run already finished")
     s.add_argument("--only", nargs="+", metavar="CHECK", help="grade only these checks")
-    s.add_argument("--threads", type=int, default=None, help="TensorFlow threads for the student's process")
+    s.add_argument("--visibility", choices=["public", "hidden"], default=None, help="only public or hidden checks")
+    s.add_argument("--threads", type=int, default=None, help="TensorFlow threads per worker (default: cores / jobs)")
     s.add_argument("--time-scale", type=float, default=1.0, help="multiply every check's time limit")
+    s.add_argument("--memory", type=float, default=None, metavar="GB", help="memory limit per submission (default 4)")
+    s.add_argument("--isolation", default="auto", choices=["auto", "root-jail", "userns-jail", "process"],
+                   help="sandbox level (default: the strongest this machine allows)")
+    s.add_argument("--show", type=int, default=8, metavar="N", help="print per-check tables for up to N submissions")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_grade)
 
     s = sub.add_parser("starter", help="generate starter code from the solution markers")
@@ -226,6 +268,17 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("data", help="show where each data set is found")
     s.add_argument("--data-dir", default=None)
     s.set_defaults(func=cmd_data)
+
+    s = sub.add_parser("release", help="build the student, Gradescope and otter bundles (instructors)")
+    s.add_argument("labs", nargs="+", metavar="LAB", help="lab ids, or `all`")
+    s.add_argument("-o", "--output", default="dist", help="folder for the bundles and the index (default: dist)")
+    s.add_argument("--reuse-gates", action="store_true",
+                   help="reuse a cached passing gate result for unchanged labs instead of grading again")
+    s.add_argument("--gate-cache", metavar="DIR", help="where gate results are cached (default ~/.cache/dlkit/release-gates)")
+    s.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once by the gates")
+    s.add_argument("--thorough", action="store_true", help="grade every mutant on every check, training included")
+    s.add_argument("--time-scale", type=float, default=1.0, help="multiply every time limit of the gates (busy machine)")
+    s.set_defaults(func=cmd_release)
     return p
 
 

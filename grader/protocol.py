@@ -124,3 +124,10 @@ def roundtrip(value: Any) -> Any:
     arrays: dict[str, np.ndarray] = {}
     tree = json.loads(json.dumps(_split(to_plain(value), arrays)))
     return _join(tree, {k: np.array(v) for k, v in arrays.items()})
+
+
+def assemble(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """Rebuild an observation from its JSON tree and its arrays: what
+    :func:`load` does, for a caller that read (and size-checked) the two
+    files itself, as the sandbox does with files a submission could touch."""
+    return _join(tree, arrays)

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import protocol
+from . import protocol, schema
 from .check import Check, Verdict
 from .judges import BadObservation
 from .results import CheckResult
@@ -21,12 +21,14 @@ from .results import CheckResult
 @dataclasses.dataclass
 class Observation:
     """What ``observe`` produced: ``status`` is ``ok``, ``todo`` or ``error``
-    (the sandbox adds ``timeout`` and ``crashed``)."""
+    (the sandbox adds ``timeout`` and ``crashed``, and says why in ``reason``:
+    ``timeout``, ``memory``, ``processes``, ``exit``, ``signal``, …)."""
 
     status: str
     value: Any = None
     message: str = ""
     time: float = 0.0
+    reason: str = ""
 
     def to_plain(self) -> dict:
         return {"status": self.status, "value": self.value, "message": self.message, "time": self.time}
@@ -105,6 +107,13 @@ def judge(check: Check, obs: Observation, want: Any, secret: dict[str, Any]) -> 
     )
     if obs.status != "ok":
         result.status, result.message = obs.status, obs.message
+        if obs.reason:
+            result.extra["reason"] = obs.reason
+        return result
+    problems = schema.validate(obs.value, getattr(check, "schema", None))
+    if problems:
+        result.status, result.message = "invalid", "your result does not have the expected form: " + "; ".join(problems)
+        result.extra["reason"] = "schema"
         return result
     try:
         verdict = check.judge(obs.value, want, secret)
@@ -120,4 +129,9 @@ def judge(check: Check, obs: Observation, want: Any, secret: dict[str, Any]) -> 
     result.score = round(check.points * verdict.fraction, 6)
     result.message = verdict.message
     result.status = "passed" if verdict.passed else ("partial" if verdict.fraction > 0 else "failed")
+    note = "" if verdict.passed else schema.non_finite_note(obs.value)
+    if note and "NaN" not in result.message:
+        result.message = f"{result.message} ({note})" if result.message else note
+    if check.kind == "training" and (curves := schema.curves(obs.value)):
+        result.extra["curves"] = curves
     return result

