@@ -13,22 +13,6 @@ AUTODIFF = {"GradientTape", "gradient", "jacobian", "batch_jacobian", "vjp", "gr
             "custom_gradient", "compute_gradient"}
 
 
-def called_names(func) -> set[str]:
-    """Names of everything a function's source calls (``tf.GradientTape()`` →
-    ``GradientTape``), to spot a forbidden built-in. Runs on the observe side."""
-    import ast
-    import inspect
-    import textwrap
-
-    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            target = node.func
-            names.add(target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", ""))
-    return names - {""}
-
-
 def run_cell(cell, x, weights):
     """Wrap a student's cell in ``keras.layers.RNN`` (float64), set its weights
     by attribute name and return ``(sequence of outputs, final states)``."""

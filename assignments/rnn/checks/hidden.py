@@ -5,8 +5,9 @@ import numpy as np
 
 from grader import HIDDEN, Check, Inputs, judges
 from grader.gradcheck import numeric_gradient
+from grader.source import called_names
 
-from . import AUTODIFF, LAB, adding_mse, called_names, run_cell, toy_bigram, train_adding
+from . import AUTODIFF, LAB, adding_mse, run_cell, toy_bigram, train_adding
 
 F64_TOL = 1e-7
 
