@@ -36,6 +36,18 @@ def toy_bigram(rng, size=30):
     return vocab, table
 
 
+def adding_inputs():
+    """The adding problem's training set, and its validation set whose targets
+    stay in the trusted process (shared by the gated and the simple-RNN checks)."""
+    from grader import Inputs
+    from grader.data import adding_problem
+
+    cfg = LAB["adding"]
+    x, y = adding_problem(cfg["train_size"], cfg["length"], seed=cfg["data_seed"])
+    x_val, y_val = adding_problem(cfg["val_size"], cfg["length"], seed=cfg["data_seed"] + 1)
+    return Inputs(public={"x_train": x, "y_train": y, "x_val": x_val}, secret={"y_val": y_val})
+
+
 def train_adding(sub, cell, x_train, y_train, x_val):
     """The adding problem's fixed recipe (``[adding]`` in lab.toml) applied to
     ``build_adding_model(cell)``: returns validation predictions, the training

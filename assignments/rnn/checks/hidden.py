@@ -7,7 +7,7 @@ from grader import HIDDEN, Check, Inputs, judges
 from grader.gradcheck import numeric_gradient
 from grader.source import called_names
 
-from . import AUTODIFF, LAB, adding_mse, run_cell, toy_bigram, train_adding
+from . import AUTODIFF, LAB, adding_inputs, adding_mse, run_cell, toy_bigram, train_adding
 
 F64_TOL = 1e-7
 
@@ -239,12 +239,7 @@ class AddingSimpleRnnFails(Check):
     uses_reference = False
 
     def inputs(self, rng):
-        from grader.data import adding_problem
-
-        cfg = LAB["adding"]
-        x, y = adding_problem(cfg["train_size"], cfg["length"], seed=cfg["data_seed"])
-        x_val, y_val = adding_problem(cfg["val_size"], cfg["length"], seed=cfg["data_seed"] + 1)
-        return Inputs(public={"x_train": x, "y_train": y, "x_val": x_val}, secret={"y_val": y_val})
+        return adding_inputs()
 
     def observe(self, sub, x_train, y_train, x_val):
         return train_adding(sub, "simple", x_train, y_train, x_val)
