@@ -1,18 +1,24 @@
 """Calibrate the RNN lab's trained checks on the reference solution.
 
-Runs each training check's own ``observe`` (the graded recipe, unchanged) on
-``solutions/rnn/rnn.py`` with several model seeds and prints the figure each
-check judges, its wall and CPU time, and the threshold from ``lab.toml``:
+Runs each training check's own ``inputs`` and ``observe`` (the graded recipe,
+unchanged) on ``solutions/rnn/rnn.py`` with several seeds and prints the
+figure each check judges, its wall and CPU time, and the threshold from
+``lab.toml`` (``[checks.<name>]``; the adding recipe is ``[shared.adding]``):
 
 * ``adding_problem``: validation MSE of the GRU (threshold: at most);
 * ``adding_simple_rnn_fails``: validation MSE of the SimpleRNN (threshold: above);
 * ``char_lm``: held-out perplexity on the Tang quatrains and, with the data
   directory hidden, on the synthetic stand-in corpus.
 
-    .venv/bin/python bench/calibrate_rnn.py [--seeds 0 1 2 3 4] [--only char_lm]
+    .venv/bin/python bench/calibrate_rnn.py [--seeds 0 1 2 3 4] [--only char_lm] [--quick]
 
-Grading seeds each check from its name; the seeds here are other draws of
-the same recipe, which is what the margin must cover.
+``--quick``: seed 0 of the two adding-problem checks (a smoke run).
+
+Grading seeds each check's inputs (the adding problem's training and
+validation sets, the language model's causality probe) and its model from the
+secret salt; seed ``s`` here draws the inputs from ``default_rng(s)`` and the
+model from ``s``: other draws of the same recipe, which is what the margin must
+cover.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from grader import Inputs  # noqa: E402
 from grader.device import configure  # noqa: E402
 from grader.lab import Lab, load_submission  # noqa: E402
 
@@ -49,9 +56,10 @@ def run(lab: Lab, ref, name: str, seeds: list[int], label: str) -> None:
     import keras
 
     check = lab.check(name)
-    made = check.make_inputs()
     rows = []
     for seed in seeds:
+        made = check.inputs(np.random.default_rng(seed))
+        made = made if isinstance(made, Inputs) else Inputs(public=dict(made))
         keras.utils.set_random_seed(seed)
         wall, cpu = time.perf_counter(), cpu_seconds()
         got = check.observe(ref, **made.public)
@@ -67,25 +75,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--only", nargs="+", default=["adding_problem", "adding_simple_rnn_fails", "char_lm", "synthetic"])
+    parser.add_argument("--quick", action="store_true", help="seed 0 of the adding-problem checks only")
     args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.only = args.seeds[:1], ["adding_problem", "adding_simple_rnn_fails"]
 
     info = configure()
     print(f"device {info['device']}, {info['threads']} threads, TensorFlow {info['tensorflow']}\n")
     lab = Lab.load("rnn")
     ref = load_submission(lab.solution_file, lab.module, alias="_rnn_reference")
-    cfg = lab.meta
+    gru, simple, lm = (lab.settings(n)["threshold"] for n in ("adding_problem", "adding_simple_rnn_fails", "char_lm"))
     if "adding_problem" in args.only:
-        run(lab, ref, "adding_problem", args.seeds, f"GRU MSE (≤ {cfg['adding']['threshold']})")
+        run(lab, ref, "adding_problem", args.seeds, f"GRU MSE (≤ {gru})")
     if "adding_simple_rnn_fails" in args.only:
-        run(lab, ref, "adding_simple_rnn_fails", args.seeds, f"SimpleRNN MSE (> {cfg['adding']['simple_threshold']})")
+        run(lab, ref, "adding_simple_rnn_fails", args.seeds, f"SimpleRNN MSE (> {simple})")
     if "char_lm" in args.only:
-        run(lab, ref, "char_lm", args.seeds, f"perplexity, tang (≤ {cfg['char_lm']['threshold']['tang']})")
+        run(lab, ref, "char_lm", args.seeds, f"perplexity, tang (≤ {lm['tang']})")
     if "synthetic" in args.only:
         import grader.data
 
         # Hide every data directory: poem_corpus falls back to the synthetic corpus.
         grader.data.candidate_dirs = lambda data_dir=None: [ROOT / "no-such-data-dir"]
-        run(lab, ref, "char_lm", args.seeds, f"perplexity, synthetic (≤ {cfg['char_lm']['threshold']['synthetic']})")
+        run(lab, ref, "char_lm", args.seeds, f"perplexity, synthetic (≤ {lm['synthetic']})")
     return 0
 
 

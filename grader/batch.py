@@ -85,7 +85,8 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
     out.mkdir(parents=True, exist_ok=True)
     checks = select(lab, visibility=options.visibility, names=options.names)
     selection = {"lab": lab.id, "checks": [c.name for c in checks], "format": RESULT_FORMAT}
-    subs = intake.collect(list(inputs), lab.module, out / ".intake", exclude=[out])
+    inputs = list(inputs)
+    subs = intake.collect(inputs, lab.module, out / ".intake", exclude=[out])
     rows = _apply_roster(subs, options.roster)
     by_id = {r.id: r for r in rows}
     outcome = Outcome(rows, out)
@@ -107,7 +108,9 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
     jobs = max(1, options.jobs)
     threads = options.threads or max(1, (os.cpu_count() or 1) // jobs)
     cancel = threading.Event()
-    limits = dataclasses.replace(options.limits, cancel=cancel, scratch=out / ".work")
+    # The uid level closes the output folder and the inputs to the sandbox's user.
+    protect = (*options.limits.protect, out, *[Path(p) for p in inputs])
+    limits = dataclasses.replace(options.limits, cancel=cancel, scratch=out / ".work", protect=protect)
     shutil.rmtree(out / ".work", ignore_errors=True)
 
     def grade_one(sub: intake.Submission) -> Result:

@@ -34,11 +34,16 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import zlib
 from typing import Any, ClassVar
 
 PUBLIC = "public"
 HIDDEN = "hidden"
+#: Graded only when asked for (``--visibility optional`` or ``--only``): long
+#: checks beyond a lab's budget. Graders only, like hidden checks.
+OPTIONAL = "optional"
+VISIBILITIES = (PUBLIC, HIDDEN, OPTIONAL)
 
 
 @dataclasses.dataclass
@@ -92,6 +97,20 @@ class Check:
     #: None: only generic size caps.
     schema: ClassVar[Any] = None
 
+    #: This check's settings: the ``[checks.<name>]`` table of ``lab.toml``
+    #: (set by :class:`grader.lab.Lab`). Trusted side only: ``observe`` runs
+    #: where ``lab.toml`` does not exist, so whatever it needs of the settings
+    #: travels in ``inputs``.
+    config: dict = {}
+    #: Settings several checks share: the ``[shared]`` table of ``lab.toml``
+    #: (ships to students: nothing only a hidden check uses belongs there).
+    shared: dict = {}
+    #: The per-release secret (bytes) that salts seeds, or None where there is
+    #: none (a student's self-check). Set by :class:`grader.lab.Lab`.
+    salt: bytes | None = None
+    #: The lab's id, part of every salted seed.
+    lab_id: str = ""
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("name"):
@@ -100,9 +119,33 @@ class Check:
             cls.title = (cls.__doc__ or cls.name).strip().splitlines()[0]
 
     @property
+    def salted(self) -> bool:
+        """Whether this check's seeds come from the secret salt: hidden and
+        optional checks always, public checks judged without a shipped
+        fixture too (their held-out labels then differ from the ones a
+        student's self-check can compute). Public checks judged against a
+        shipped fixture keep the public seed the fixture was made with."""
+        return self.salt is not None and (self.visibility != PUBLIC or not self.uses_reference)
+
+    def _derive(self, purpose: str) -> int:
+        if not self.salted:
+            return zlib.crc32(self.name.encode()) % (2**31)
+        message = f"{self.lab_id}/{self.name}/{purpose}".encode()
+        return int.from_bytes(hmac.digest(self.salt, message, "sha256")[:8], "big") % (2**31)
+
+    @property
     def seed(self) -> int:
-        """A stable per-check seed, so grading twice gives the same inputs."""
-        return zlib.crc32(self.name.encode()) % (2**31)
+        """The seed of ``inputs`` (trusted side only): stable, so grading twice
+        gives the same inputs; from the secret salt where :attr:`salted`, so
+        it cannot be recomputed from public information."""
+        return self._derive("inputs")
+
+    @property
+    def observe_seed(self) -> int:
+        """The seed ``observe`` runs under (weights, dropout, shuffling). A
+        different derivation from :attr:`seed`: knowing it tells nothing
+        about the inputs."""
+        return self._derive("observe")
 
     # -- the three halves ---------------------------------------------------
     def inputs(self, rng) -> dict[str, Any] | Inputs:

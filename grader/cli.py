@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -198,6 +199,18 @@ def cmd_release(args) -> int:
         return 2
 
     labs = None if args.labs == ["all"] else args.labs
+    if args.new_salt:
+        import secrets
+
+        from . import salt
+        from .lab import repo_root
+
+        if os.environ.get("DLKIT_SALT"):
+            err.print("[red]--new-salt: $DLKIT_SALT is set and would override the new salt; unset it[/]")
+            return 2
+        salt.write(repo_root(), secrets.token_bytes(salt.SIZE))
+        console.print(f"a new salt is in {salt.path(repo_root())}: hidden inputs change from this release on "
+                      "(grade this term's submissions with the bundles built from it)", markup=False)
     built, refused = release(labs, Path(args.output), reuse_gates=args.reuse_gates, jobs=args.jobs,
                              time_scale=args.time_scale, cache_dir=Path(args.gate_cache) if args.gate_cache else None,
                              thorough=args.thorough,
@@ -238,12 +251,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--roster", metavar="CSV", help="the class list (id, name): flags missing and unknown students")
     s.add_argument("--regrade", action="store_true", help="grade again what an earlier run already finished")
     s.add_argument("--only", nargs="+", metavar="CHECK", help="grade only these checks")
-    s.add_argument("--visibility", choices=["public", "hidden"], default=None, help="only public or hidden checks")
+    s.add_argument("--visibility", choices=["public", "hidden", "optional"], default=None,
+                   help="only public, hidden or optional checks (optional ones are graded only when asked for)")
     s.add_argument("--threads", type=int, default=None, help="TensorFlow threads per worker (default: cores / jobs)")
     s.add_argument("--time-scale", type=float, default=1.0, help="multiply every check's time limit")
     s.add_argument("--memory", type=float, default=None, metavar="GB", help="memory limit per submission (default 4)")
-    s.add_argument("--isolation", default="auto", choices=["auto", "root-jail", "userns-jail", "process"],
-                   help="sandbox level (default: the strongest this machine allows)")
+    s.add_argument("--isolation", default="auto", choices=["auto", "root-jail", "userns-jail", "uid", "process"],
+                   help="sandbox level (default: the strongest this machine allows; grading refuses when that "
+                        "cannot be built, and a weaker level is used only when named here)")
     s.add_argument("--show", type=int, default=8, metavar="N", help="print per-check tables for up to N submissions")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_grade)
@@ -277,6 +292,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once by the gates")
     s.add_argument("--thorough", action="store_true", help="grade every mutant on every check, training included")
     s.add_argument("--time-scale", type=float, default=1.0, help="multiply every time limit of the gates (busy machine)")
+    s.add_argument("--new-salt", action="store_true",
+                   help="make a new secret salt (.dlkit/salt) first, so every hidden input changes (a new term)")
     s.set_defaults(func=cmd_release)
     return p
 

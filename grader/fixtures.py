@@ -1,21 +1,35 @@
 """Expected values: the reference solution's observations, stored as fixtures.
 
 ``judge`` compares a student's observation with the reference's on the same
-inputs. Those reference observations are produced by running the reference
-(``grader fixtures <lab>``) and committed as ``fixtures/public.{json,npz}``
-(ships to students) and ``fixtures/hidden.{json,npz}`` (graders only). No
-expected number is typed in by hand; a kit test regenerates them and judges
-the regenerated values against the committed ones.
+inputs. Those reference observations are produced by running the reference,
+never typed in:
+
+* ``fixtures/public.{json,npz}``: public checks, whose inputs have public
+  seeds. Committed, shipped to students; ``grader fixtures --check`` and a
+  kit test fail when the reference no longer matches them.
+* ``fixtures/hidden.{json,npz}``: hidden and optional checks, whose inputs
+  come from the secret salt (:mod:`grader.salt`). Made for the salt in use
+  (``fixtures/hidden.key`` says which salt and which sources) and remade by
+  :func:`ensure` whenever either changes; never committed, shipped only in
+  the autograder bundle made with the same salt.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-from . import protocol, runner
-from .check import HIDDEN, PUBLIC
+from . import protocol, runner, salt as salt_file
+from .check import HIDDEN, OPTIONAL, PUBLIC
 from .lab import Lab, load_submission
+
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 class FixtureError(Exception):
@@ -43,15 +57,90 @@ def path(lab: Lab, visibility: str) -> Path:
     return lab.fixtures_dir / visibility
 
 
+def key_file(lab: Lab) -> Path:
+    return lab.fixtures_dir / "hidden.key"
+
+
+def sources_digest(lab: Lab) -> str:
+    """What hidden fixtures depend on besides the salt: the reference, the
+    lab's checks and settings, and the grader's own modules (not its
+    release tooling or reports, which cannot change an observation)."""
+    h = hashlib.sha256()
+    files = [lab.solution_file, lab.assignment_dir / "lab.toml", *sorted((lab.assignment_dir / "checks").glob("*.py")),
+             *sorted(PACKAGE_DIR.glob("*.py"))]
+    for file in files:
+        if file.is_file():
+            h.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return h.hexdigest()[:24]
+
+
+def write_public(lab: Lab) -> list[Path]:
+    """Regenerate the committed public fixtures from the reference."""
+    lab.fixtures_dir.mkdir(parents=True, exist_ok=True)
+    protocol.dump(reference_observations(lab, PUBLIC), path(lab, PUBLIC))
+    return [path(lab, PUBLIC).with_suffix(".json"), path(lab, PUBLIC).with_suffix(".npz")]
+
+
+def write_hidden(lab: Lab) -> list[Path]:
+    """Make the hidden fixtures for the lab's salt (trusted, in this process)."""
+    if lab.salt is None:
+        raise FixtureError(f"{lab.id}: no salt here, so no hidden fixtures can be made")
+    lab.fixtures_dir.mkdir(parents=True, exist_ok=True)
+    data = reference_observations(lab, HIDDEN)
+    data.update(reference_observations(lab, OPTIONAL))
+    protocol.dump(data, path(lab, HIDDEN))
+    key = {"salt": salt_file.digest(lab.salt), "sources": sources_digest(lab)}
+    key_file(lab).write_text(json.dumps(key) + "\n")
+    return [path(lab, HIDDEN).with_suffix(".json"), path(lab, HIDDEN).with_suffix(".npz"), key_file(lab)]
+
+
 def write(lab: Lab) -> list[Path]:
     """Regenerate both fixture files from the reference."""
+    return write_public(lab) + write_hidden(lab)
+
+
+def _current_key(lab: Lab) -> dict:
+    try:
+        return json.loads(key_file(lab).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+@contextlib.contextmanager
+def _locked(lab: Lab):
+    import fcntl
+
     lab.fixtures_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for vis in (PUBLIC, HIDDEN):
-        data = reference_observations(lab, vis)
-        protocol.dump(data, path(lab, vis))
-        written += [path(lab, vis).with_suffix(".json"), path(lab, vis).with_suffix(".npz")]
-    return written
+    with open(lab.fixtures_dir / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ensure(lab: Lab) -> None:
+    """Hidden fixtures for the lab's salt, made (in a child process, so this
+    one need not import TensorFlow) when missing or stale. In a bundle
+    without the reference, only the salt is checked."""
+    if lab.salt is None:
+        return
+    want_salt = salt_file.digest(lab.salt)
+    if not lab.solution_file.is_file():
+        if _current_key(lab).get("salt") != want_salt:
+            raise FixtureError(f"{lab.id}: the hidden fixtures were not made with this bundle's salt; "
+                               "rebuild the bundle with `grader release`")
+        return
+    with _locked(lab):
+        key = _current_key(lab)
+        if key.get("salt") == want_salt and key.get("sources") == sources_digest(lab) \
+                and path(lab, HIDDEN).with_suffix(".json").is_file():
+            return
+        env = {**os.environ, "DLKIT_SALT": lab.salt.hex(), "TF_CPP_MIN_LOG_LEVEL": "2"}
+        proc = subprocess.run([sys.executable, "-m", "grader.fixtures", str(lab.assignment_dir)], env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise FixtureError(f"{lab.id}: making the hidden fixtures failed: {proc.stderr.strip()[-2000:]}")
 
 
 def load(lab: Lab) -> dict[str, Any]:
@@ -65,7 +154,9 @@ def load(lab: Lab) -> dict[str, Any]:
 
 
 def expected_for(lab: Lab, checks) -> dict[str, Any]:
-    """Expected observations for ``checks``; a clear error when one is missing."""
+    """Expected observations for ``checks``; hidden ones made first if needed."""
+    if any(c.uses_reference and c.visibility != PUBLIC for c in checks):
+        ensure(lab)
     want = load(lab)
     missing = [c.name for c in checks if c.uses_reference and c.name not in want]
     if missing:
@@ -73,3 +164,11 @@ def expected_for(lab: Lab, checks) -> dict[str, Any]:
             f"no fixture for {', '.join(missing)} in {lab.fixtures_dir}; run `grader fixtures {lab.id}`"
         )
     return want
+
+
+if __name__ == "__main__":
+    # ``python -m grader.fixtures LAB_DIR``: what :func:`ensure` runs.
+    from .device import quiet_tensorflow_logs
+
+    quiet_tensorflow_logs()
+    write_hidden(Lab.load(sys.argv[1]))

@@ -63,7 +63,10 @@ def run(lab_ref: str, autograder_dir: Path) -> dict:
         with tempfile.TemporaryDirectory(prefix="dlkit-gradescope-") as staging:
             subs = intake.collect([autograder_dir / "submission"], lab.module, Path(staging) / "staged")
             if len(subs) == 1 and subs[0].ok:
-                limits = Limits(time_scale=float(os.environ.get("DLKIT_TIME_SCALE") or 1.0))
+                # The results folder and the submission stay closed to the student's code.
+                limits = Limits(time_scale=float(os.environ.get("DLKIT_TIME_SCALE") or 1.0),
+                                isolation=os.environ.get("DLKIT_ISOLATION", "auto"),
+                                protect=(autograder_dir / "results", autograder_dir / "submission", Path(staging)))
                 result = grade(lab, subs[0].path, limits=limits)
                 result.info["notes"] = list(subs[0].notes)
             else:

@@ -13,16 +13,19 @@ from pathlib import Path
 from typing import Iterable
 
 from . import fixtures, runner, sandbox
-from .check import PUBLIC, Check, Inputs
+from .check import OPTIONAL, PUBLIC, Check, Inputs
 from .lab import Lab, load_submission
 from .results import CheckResult, Result
 
 
 def select(lab: Lab, *, visibility: str | None = None, names: Iterable[str] | None = None) -> list[Check]:
-    """The lab's checks, filtered by visibility and/or an explicit list of names."""
+    """The lab's checks, filtered by visibility and/or an explicit list of
+    names (an optional check is graded when named, or with its visibility)."""
     checks = lab.checks(visibility)
     if names is not None:
         wanted = list(names)
+        if visibility is None:
+            checks = checks + lab.checks(OPTIONAL)
         unknown = set(wanted) - {c.name for c in checks}
         if unknown:
             raise KeyError(f"unknown check(s) for {lab.id}: {', '.join(sorted(unknown))}")
@@ -47,6 +50,21 @@ def _skipped(chk: Check, message: str) -> CheckResult:
     return CheckResult(chk.name, chk.title, chk.points, chk.visibility, chk.kind, status="skipped", message=message)
 
 
+def _observers(lab: Lab, checks: list[Check]) -> dict[str, Check]:
+    """What observes each check here: the check itself when public, else
+    the observe-only code the sandbox would run (:mod:`grader.anatomy`), so
+    a check that reads a setting or a private helper while observing fails
+    here as it would in the sandbox."""
+    from . import anatomy
+
+    sources = anatomy.observe_sources(lab, checks)
+    if not sources:
+        return {c.name: c for c in checks}
+    lab.check_module(PUBLIC)  # the package the observe-only code imports from
+    hidden = anatomy.load_observe_checks(lab.package, sources, [], [c.name for c in checks if c.visibility != PUBLIC])
+    return {c.name: hidden.get(c.name, c) for c in checks}
+
+
 def _submission_name(path: Path) -> str:
     return path.stem if path.is_file() else path.name
 
@@ -68,13 +86,14 @@ def self_check(lab: Lab, path: Path | str, *, visibility: str | None = PUBLIC,
         results = [runner.judge(c, runner.Observation("error", message=message), None, {}) for c in checks]
         return Result(lab.id, _submission_name(path), results, time.perf_counter() - start, {"mode": "in-process", **info})
     made_all, missing = prepare_inputs(checks)
+    observers = _observers(lab, checks)
     results = []
     for chk in checks:
         if chk.name in missing:
             results.append(_skipped(chk, missing[chk.name]))
             continue
         made = made_all[chk.name]
-        obs = runner.observe(chk, sub, made.public)
+        obs = runner.observe(observers[chk.name], sub, made.public, seed=chk.observe_seed)
         if obs.status == "ok":
             from .protocol import roundtrip
 

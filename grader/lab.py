@@ -4,6 +4,24 @@ The same loader works in the kit's repository (``assignments/<id>``,
 ``solutions/<id>``, ``starter/<id>``) and inside a student or autograder
 bundle, where the lab folder holds ``lab.toml`` and whatever part of the
 anatomy that bundle ships.
+
+Every lab has the same anatomy, and what reaches students follows from it::
+
+    lab.toml              metadata; [budget], [release], [shared] (settings several
+                          checks share) and [checks.<name>] (one check's settings,
+                          read as ``check.config``)
+    checks/__init__.py    a docstring, nothing else
+    checks/common.py      helpers public (and hidden) checks share      ships
+    checks/public.py      public checks                                 ships
+    checks/hidden.py      hidden checks                                 never ships
+    checks/private.py     helpers only hidden checks import             never ships
+    checks/optional.py    optional checks (graded when asked for)       never ships
+    fixtures/public.*     the reference's observations, public checks   ships
+    fixtures/hidden.*     the same for hidden checks, made with the salt never ships
+
+A student's copy of ``lab.toml`` keeps ``[checks.<name>]`` of public checks
+only. :mod:`grader.anatomy` states these rules as code and the kit's tests
+hold every lab to them.
 """
 
 from __future__ import annotations
@@ -17,7 +35,8 @@ import tomllib
 from pathlib import Path
 from types import ModuleType
 
-from .check import HIDDEN, PUBLIC, Check, collect
+from . import salt as salt_file
+from .check import HIDDEN, OPTIONAL, PUBLIC, VISIBILITIES, Check, collect
 
 
 def repo_root() -> Path:
@@ -75,8 +94,24 @@ class Lab:
         return float(self.meta.get("budget", {}).get("cpu_seconds", 60))
 
     def check_budget(self, check: Check) -> float:
-        overrides = self.meta.get("budget", {}).get("checks", {})
-        return float(overrides.get(check.name, check.budget))
+        """A check's time budget: ``budget`` in its ``[checks.<name>]`` table, else the class's."""
+        return float(self.settings(check.name).get("budget", check.budget))
+
+    def settings(self, check_name: str) -> dict:
+        """The ``[checks.<name>]`` table of ``lab.toml`` (empty when there is none)."""
+        return dict(self.meta.get("checks", {}).get(check_name, {}))
+
+    @property
+    def root(self) -> Path:
+        """The kit (or bundle) this lab belongs to: the folder above ``assignments/``."""
+        return self.assignment_dir.parent.parent
+
+    @functools.cached_property
+    def salt(self) -> bytes | None:
+        """The secret salt of hidden seeds (:mod:`grader.salt`): the bundle's or
+        checkout's; a checkout that has the solutions makes one on first use.
+        None in a student bundle (only public checks run there)."""
+        return salt_file.load(self.root, create=self.solution_dir.is_dir())
 
     # -- folders ---------------------------------------------------------------
     @property
@@ -100,39 +135,56 @@ class Lab:
         return self.starter_dir / self.filename
 
     # -- checks ------------------------------------------------------------------
-    @functools.cached_property
-    def _check_modules(self) -> dict[str, ModuleType]:
-        package = f"_dlkit_checks_{self.id}"
+    @property
+    def package(self) -> str:
+        """The name the lab's ``checks`` package is imported under (one per
+        folder: a lab and a bundle's copy of it can be loaded side by side)."""
+        import zlib
+
+        return f"_dlkit_checks_{self.id}_{zlib.crc32(str(self.assignment_dir).encode()):08x}"
+
+    def check_module(self, visibility: str) -> ModuleType | None:
+        """``checks/<visibility>.py`` imported (None when this copy of the lab has none)."""
         folder = self.assignment_dir / "checks"
-        if package not in sys.modules:
+        if not (folder / f"{visibility}.py").is_file():
+            return None
+        if self.package not in sys.modules:
             spec = importlib.util.spec_from_file_location(
-                package, folder / "__init__.py", submodule_search_locations=[str(folder)]
+                self.package, folder / "__init__.py", submodule_search_locations=[str(folder)]
             )
             module = importlib.util.module_from_spec(spec)
-            sys.modules[package] = module
+            sys.modules[self.package] = module
             spec.loader.exec_module(module)
-        found = {}
-        for visibility in (PUBLIC, HIDDEN):
-            if (folder / f"{visibility}.py").is_file():
-                found[visibility] = importlib.import_module(f"{package}.{visibility}")
-        return found
+        return importlib.import_module(f"{self.package}.{visibility}")
 
     def checks(self, visibility: str | None = None) -> list[Check]:
-        """The lab's checks in grading order (public first), optionally one visibility."""
+        """The lab's checks in grading order (public, then hidden); with
+        ``visibility``, only those (``optional`` checks only when asked for)."""
+        wanted = (PUBLIC, HIDDEN) if visibility is None else (visibility,)
+        if visibility is not None and visibility not in VISIBILITIES:
+            raise LabError(f"unknown visibility {visibility!r} (one of {', '.join(VISIBILITIES)})")
         out: list[Check] = []
-        for vis, module in self._check_modules.items():
-            for chk in collect(vars(module)):
+        for vis in wanted:
+            module = self.check_module(vis)
+            for chk in collect(vars(module)) if module else []:
                 if chk.visibility != vis:
                     raise LabError(f"check {chk.name} declared {chk.visibility} but lives in {vis}.py")
-                if visibility in (None, vis):
-                    out.append(chk)
+                out.append(self._configure(chk))
         names = [c.name for c in out]
         if len(set(names)) != len(names):
             raise LabError(f"duplicate check names in lab {self.id}: {names}")
         return out
 
+    def _configure(self, chk: Check) -> Check:
+        chk.config = self.settings(chk.name)
+        chk.shared = dict(self.meta.get("shared", {}))
+        chk.salt = self.salt
+        chk.lab_id = self.id
+        return chk
+
     def check(self, name: str) -> Check:
-        for chk in self.checks():
+        """Any check of the lab by name, optional ones included."""
+        for chk in self.checks() + self.checks(OPTIONAL):
             if chk.name == name:
                 return chk
         raise LabError(f"lab {self.id} has no check {name!r}")

@@ -73,11 +73,11 @@ def describe_exception(exc: BaseException, student_file: str | None = None) -> s
     return text[:2000]
 
 
-def observe(check: Check, sub: ModuleType, inputs: dict[str, Any]) -> Observation:
+def observe(check: Check, sub: ModuleType, inputs: dict[str, Any], seed: int | None = None) -> Observation:
     """Run ``check.observe`` on the student's module, seeded, catching everything."""
     from .device import seed_everything
 
-    seed_everything(check.seed)
+    seed_everything(check.observe_seed if seed is None else seed)
     start = time.perf_counter()
     try:
         value = check.observe(sub, **inputs)

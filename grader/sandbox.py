@@ -2,9 +2,10 @@
 
 The parent (trusted) prepares a work folder per submission::
 
-    work/lib/grader/   a copy of the grader package      (read-only in the sandbox)
-    work/lib/lab/      lab.toml and checks/, no fixtures (read-only)
-    work/job/          job.json and each check's public inputs (read-only)
+    work/lib/grader/       a copy of the grader package   (read-only in the sandbox)
+    work/lib/lab/checks/   the lab's *shipped* check files (``__init__``, ``common``,
+                           ``public``): no lab.toml, hidden check, fixture or salt
+    work/job/              job.json and each check's public inputs (read-only)
     work/box/          root-owned; inside it, owned by the sandbox's user:
         submission/    a copy of the submission: the working directory
         home/ tmp/     $HOME and $TMPDIR
@@ -27,9 +28,22 @@ the worker is isolated depends on what this machine allows
     Not root, but unprivileged user namespaces work: the same namespaces and
     private root filesystem; the worker keeps the grader's user id outside
     but gives up every capability.
+``uid``
+    Root, but the machine refuses new namespaces (a Docker container such as
+    Gradescope's): the worker runs as an unprivileged user id of its own
+    with no supplementary groups and ``no_new_privs``; the kit (grader,
+    checks, fixtures, salt), the output folder and the submissions are made
+    unreadable to it (:func:`lock_down`). It shares the machine's network,
+    process list and ``/tmp``.
 ``process``
     Neither: a plain child process with a scrubbed environment and the
     limits below. Reports say so.
+
+The strongest level the machine supports is *required*: :func:`isolation`
+refuses, with the reason, when that level cannot be built here, rather
+than silently grade with less. A weaker level is used only when asked for
+explicitly (``--isolation``). The hidden checks' observe code reaches the
+worker through a pipe (:mod:`grader.worker`), never as a file.
 
 Limits, whatever the level: a wall-clock budget per check, per worker start
 and per submission; memory (the RSS of the whole process tree, sampled by a
@@ -114,6 +128,9 @@ class Limits:
     uid: int | None = None
     #: Folder for the per-submission work folders (None: the system's temp).
     scratch: Path | None = None
+    #: Folders closed to the ``uid`` level's user besides the kit and the
+    #: submission (the output folder, the other submissions).
+    protect: tuple[Path, ...] = ()
     #: Set it (from another thread) to stop grading: the worker is killed and
     #: :func:`observe` raises :class:`Cancelled`.
     cancel: threading.Event | None = dataclasses.field(default=None, compare=False)
@@ -139,7 +156,7 @@ class Cancelled(RuntimeError):
 
 # -- isolation levels -----------------------------------------------------------
 
-LEVELS = ("root-jail", "userns-jail", "process")
+LEVELS = ("root-jail", "userns-jail", "uid", "process")  # strongest first
 
 DESCRIPTIONS = {
     "root-jail": "separate unprivileged user, no network, private filesystem (only the submission, the grader's "
@@ -147,6 +164,8 @@ DESCRIPTIONS = {
     "userns-jail": "user namespace (the grader's own user outside, every capability dropped), no network, "
                    "private filesystem (only the submission, the grader's public code and the check inputs are "
                    "visible), own process tree",
+    "uid": "separate unprivileged user id without namespaces (the grader, its checks, fixtures, results and "
+           "other submissions are unreadable to it); it shares the machine's network and process list",
     "process": "plain child process with a scrubbed environment and resource limits only: it runs as the "
                "grader's user, can read what that user can read and may use the network",
 }
@@ -156,39 +175,86 @@ _available: dict[str, str | None] = {}  # level -> None if it works, else why no
 
 
 def isolation(requested: str = "auto") -> str:
-    """The isolation level to use: ``requested``, or the strongest that works
-    here when ``auto``. ``$DLKIT_ISOLATION`` overrides ``auto``. Raises
-    :class:`SandboxError` when a level asked for explicitly does not work."""
+    """The isolation level to grade with. ``auto`` (or ``$DLKIT_ISOLATION``)
+    means the strongest level this machine supports (:func:`supported`),
+    which must then be buildable; an explicit level must be supported and
+    buildable. Raises :class:`SandboxError`, saying why, otherwise: grading
+    never falls back silently to weaker isolation."""
     requested = os.environ.get("DLKIT_ISOLATION", requested) if requested == "auto" else requested
     if requested not in ("auto", *LEVELS):
         raise SandboxError(f"unknown isolation level {requested!r} (one of auto, {', '.join(LEVELS)})")
-    candidates = LEVELS if requested == "auto" else (requested,)
-    reasons = []
-    for level in candidates:
-        problem = _probe(level)
-        if problem is None:
-            if reasons and os.geteuid() == 0:
-                # As root a jail should work: say loudly why it did not.
-                warnings.warn(f"sandbox: falling back to {level} ({'; '.join(reasons)})", RuntimeWarning, stacklevel=2)
-            return level
-        reasons.append(f"{level}: {problem}")
-    raise SandboxError("; ".join(reasons))
+    best, why_not = supported()
+    level = best if requested == "auto" else requested
+    if LEVELS.index(level) < LEVELS.index(best):
+        raise SandboxError(f"the {level} sandbox is not available on this machine ({why_not.get(level, '')}); "
+                           f"the strongest available is {best}")
+    problem = _probe(level)
+    if problem is not None:
+        weaker = ", ".join(LEVELS[LEVELS.index(level) + 1:])
+        raise SandboxError(
+            f"this machine supports the {level} sandbox, but it could not be built here: {problem}. "
+            f"Grading refuses rather than run student code with weaker isolation; to accept weaker "
+            f"isolation, pass it explicitly (--isolation {weaker.split(', ')[0]}; levels: {weaker})")
+    return level
 
 
 def describe(level: str) -> str:
     return DESCRIPTIONS.get(level, level)
 
 
+_supported: list = []
+
+
+def supported() -> tuple[str, dict[str, str]]:
+    """The strongest level this *machine* allows, whatever the kit does:
+    namespaces for the jails (tried with ``unshare … true``), root for
+    ``uid``. Returns it and why each stronger level is not available."""
+    with _levels_lock:
+        if _supported:
+            return _supported[0]
+        why: dict[str, str] = {}
+        unshare = shutil.which("unshare")
+        root = os.geteuid() == 0
+        for level in LEVELS:
+            if level == "process":
+                break
+            if level in ("root-jail", "uid") and not root:
+                why[level] = "needs root"
+            elif level == "uid":
+                break
+            elif level == "userns-jail" and root:
+                why[level] = "root uses root-jail"
+            elif not unshare:
+                why[level] = "the unshare command (util-linux) is missing"
+            else:
+                flags = ["--user", "--map-root-user"] if level == "userns-jail" else []
+                try:
+                    proc = subprocess.run(["unshare", *flags, "--net", "--mount", "--pid", "--ipc", "--uts", "--fork",
+                                           "true"], stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+                    ok = proc.returncode == 0
+                    text = proc.stderr.decode(errors="replace").strip().splitlines()
+                    reason = text[-1] if text else f"exit status {proc.returncode}"
+                except (OSError, subprocess.SubprocessError) as exc:
+                    ok, reason = False, str(exc)
+                if ok:
+                    break
+                why[level] = f"namespaces refused: {reason}"
+        _supported.append((level, why))
+        return _supported[0]
+
+
 def _probe(level: str) -> str | None:
-    """Whether ``level`` works here (None) or why not; tried once per process
-    by building a real sandbox around ``python -c pass``."""
+    """Whether the kit can build ``level`` here (None) or why not; tried once
+    per process by building a real sandbox around a small Python program."""
     with _levels_lock:
         if level in _available:
             return _available[level]
         if level == "process":
             problem = None
-        elif level == "root-jail" and os.geteuid() != 0:
+        elif level in ("root-jail", "uid") and os.geteuid() != 0:
             problem = "needs root"
+        elif level == "uid":
+            problem = _try_uid()
         elif not shutil.which("unshare"):
             problem = "the unshare command (util-linux) is missing"
         else:
@@ -197,17 +263,18 @@ def _probe(level: str) -> str | None:
         return problem
 
 
-def _try_jail(level: str) -> str | None:
+#: What the probe runs in the sandbox: Python with its packages.
+_PROBE_CODE = "import os, numpy; os.listdir('{box}/submission')"
+
+
+def _run_probe(build) -> str | None:
+    """Build a throw-away sandbox with ``build(work)`` (which returns the
+    command and its ``subprocess.run`` options) and run it: None when it
+    exits cleanly, else the last line it printed."""
     work = Path(tempfile.mkdtemp(prefix="dlkit-probe-"))
     try:
-        _make_layout(work, uid=_PROBE_UID if level == "root-jail" else None)
-        for sub in ("home", "tmp", "submission"):
-            (work / "box" / sub).mkdir()
-        spec = _jail_spec(work, level, _PROBE_UID if level == "root-jail" else None,
-                          [sys.executable, "-I", "-S", "-c", "import os; os.listdir('/dlkit/box')"],
-                          {"PATH": "/usr/bin:/bin"}, Limits())
-        proc = subprocess.run(_jail_command(level, spec), stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=60)
+        command, options = build(work)
+        proc = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=60, **options)
         if proc.returncode != 0:
             text = (proc.stderr or proc.stdout).decode(errors="replace").strip().splitlines()
             return text[-1] if text else f"exit status {proc.returncode}"
@@ -216,6 +283,42 @@ def _try_jail(level: str) -> str | None:
         return str(exc)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _try_jail(level: str) -> str | None:
+    def build(work: Path):
+        uid = _PROBE_UID if level == "root-jail" else None
+        _make_layout(work, uid=uid)
+        for sub in ("home", "tmp", "submission"):
+            (work / "box" / sub).mkdir()
+        spec = _jail_spec(work, level, uid, [sys.executable, "-s", "-P", "-c", _PROBE_CODE.format(box=JAIL_BOX)],
+                          {"PATH": "/usr/bin:/bin"}, Limits())
+        return _jail_command(level, spec), {}
+
+    return _run_probe(build)
+
+
+def _try_uid() -> str | None:
+    """Run Python as an unprivileged id and make sure the kit is closed to it."""
+    if not shutil.which("setpriv"):
+        return "the setpriv command (util-linux) is missing"
+    from .lab import repo_root
+
+    def build(work: Path):
+        _make_layout(work, uid=_PROBE_UID)
+        lock_down([], work)
+        box = work / "box"
+        for sub in ("home", "tmp", "submission"):
+            (box / sub).mkdir()
+            os.chown(box / sub, _PROBE_UID, _PROBE_UID)
+        closed = [str(repo_root() / n) for n in ("grader", "assignments", ".dlkit") if (repo_root() / n).exists()]
+        code = (_PROBE_CODE.format(box=box) + "\nfor p in " + repr(closed) + ":\n"
+                "    try:\n        os.listdir(p)\n    except PermissionError:\n        continue\n"
+                "    raise SystemExit('readable by the sandbox: ' + p)\n")
+        return (_uid_command(_PROBE_UID, [sys.executable, "-s", "-P", "-c", code]),
+                {"cwd": box / "submission", "env": {"PATH": "/usr/bin:/bin", "HOME": str(box / "home")}})
+
+    return _run_probe(build)
 
 
 # -- user ids for root-jail -------------------------------------------------------
@@ -241,6 +344,75 @@ def _release_uid(uid: int) -> None:
         _uids_in_use.discard(uid)
 
 
+# -- the uid level: closing the kit to the sandbox's user id ------------------------------
+
+def _python_paths() -> list[Path]:
+    """Real paths the worker must reach: the interpreter and its packages."""
+    return sorted({Path(real) for real, _ in _python_prefixes()})
+
+
+def _close(path: Path, keep: list[Path]) -> None:
+    """No access for group and others to ``path``, except traversal towards
+    the paths in ``keep`` (a virtual environment inside the kit, say)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        return
+    inside = [k for k in keep if k == path or path in k.parents]
+    if path in inside:
+        return
+    mode = stat.S_IMODE(info.st_mode) & ~0o077
+    if not inside or not stat.S_ISDIR(info.st_mode):
+        os.chmod(path, mode)
+        return
+    os.chmod(path, mode | 0o011)  # traverse, not list
+    for child in path.iterdir():
+        _close(child, keep)
+
+
+def _open_towards(path: Path) -> None:
+    """Let others traverse every folder above ``path`` (not list it)."""
+    for folder in reversed(path.parents):
+        try:
+            mode = stat.S_IMODE(os.stat(folder).st_mode)
+            if not mode & 0o001:
+                os.chmod(folder, mode | 0o001)
+        except OSError:
+            pass
+
+
+def lock_down(protect: list[Path], work: Path) -> None:
+    """Before the ``uid`` level runs a worker: the kit (grader, checks,
+    fixtures, salt), ``protect`` (the output folder, the submissions) become
+    the grader's alone, while the interpreter and the worker's own folders
+    stay reachable. Permissions are changed for good: grading as root
+    without namespaces is a throw-away container's business."""
+    from .lab import repo_root
+
+    # All work folders stay reachable (each box inside is its own user's,
+    # 0700): closing a concurrent submission's folder would break its worker.
+    keep = [*_python_paths(), work.resolve().parent]
+    for path in [repo_root(), *protect]:
+        _close(Path(path).resolve(), keep)
+    for path in [*keep, work.resolve()]:
+        _open_towards(path)
+    os.chmod(work, 0o711)
+    for folder, dirs, files in os.walk(work / "job"):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+    os.chmod(work / "box", 0o711)
+
+
+def _uid_command(uid: int, argv: list[str]) -> list[str]:
+    """``argv`` as ``uid`` (same gid, no supplementary groups, no capabilities,
+    ``no_new_privs``), killed with the grader."""
+    return ["setpriv", "--pdeathsig", "KILL", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *argv]
+
+
 # -- the work folder ----------------------------------------------------------------
 
 def copy_submission(submission: Path, dest: Path, module: str) -> Path:
@@ -264,24 +436,36 @@ def copy_submission(submission: Path, dest: Path, module: str) -> Path:
 
 def _copy_runtime(lab: Lab, lib: Path) -> None:
     """The code the worker runs besides the submission: the grader package
-    and the lab's check code (``lab.toml``, ``checks/``), never fixtures."""
+    and the lab's *shipped* check files (what students have anyway). No
+    ``lab.toml``, hidden or private check file, fixture or salt."""
+    from .anatomy import SHIPPED_CHECK_FILES
+
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(Path(__file__).resolve().parent, lib / "grader", ignore=ignore)
-    (lib / "lab").mkdir()
-    shutil.copyfile(lab.assignment_dir / "lab.toml", lib / "lab" / "lab.toml")
-    shutil.copytree(lab.assignment_dir / "checks", lib / "lab" / "checks", ignore=ignore)
+    checks = lib / "lab" / "checks"
+    checks.mkdir(parents=True)
+    for name in SHIPPED_CHECK_FILES:
+        if (lab.assignment_dir / "checks" / name).is_file():
+            shutil.copyfile(lab.assignment_dir / "checks" / name, checks / name)
+    # Readable by the sandbox's user whatever the kit's own permissions are
+    # (a umask of 077, or the uid level's lock-down of the kit).
+    for folder, dirs, files in os.walk(lib):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
 
 
 def _make_layout(work: Path, uid: int | None) -> None:
     for sub in ("lib", "job/in", "root", "box"):
         (work / sub).mkdir(parents=True, exist_ok=True)
     box = work / "box"
-    box.chmod(0o755)  # the box itself stays the grader's: nothing in it can be replaced
+    box.chmod(0o711)  # the box itself stays the grader's: nothing in it can be replaced
     (box / "out").mkdir(exist_ok=True)
     (box / "events").touch()
     if uid is not None:
         for path in (box / "out", box / "events"):
             os.chown(path, uid, uid)
+            path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def _fresh_box(work: Path, submission: Path, module: str, uid: int | None) -> None:
@@ -296,6 +480,7 @@ def _fresh_box(work: Path, submission: Path, module: str, uid: int | None) -> No
     if uid is not None:
         for sub in ("home", "tmp", "submission"):
             _chown_tree(box / sub, uid)
+            (box / sub).chmod(0o700)
 
 
 def _chown_tree(path: Path, uid: int) -> None:
@@ -330,17 +515,28 @@ def _child_env(home: str, tmp: str, lib: str, threads: int | None, level: str) -
 
 
 def _python_prefixes() -> list[tuple[str, str]]:
-    """(real path, path as Python sees it) of the interpreter and its packages."""
+    """(real path, path as Python sees it) of the interpreter and every folder
+    on its path (site-packages and what ``.pth`` files add), but never a
+    folder of the kit itself (the repository, or the bundle holding it)."""
     import site
     import sysconfig
 
+    from .lab import repo_root
+
+    kit = os.path.realpath(repo_root())
     seen, out = set(), []
     paths = [sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix,
              os.path.dirname(os.path.realpath(sys.executable)), *site.getsitepackages(),
              sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    prefixes = [os.path.realpath(p) for p in paths[:4]]
+    paths += [p for p in sys.path if p and os.path.isabs(p)]
     for path in paths:
         for logical in {path, os.path.realpath(path)}:
             real = os.path.realpath(logical)
+            in_kit = real == kit or real.startswith(kit + os.sep)
+            in_prefix = any(real == p or real.startswith(p + os.sep) for p in prefixes)
+            if in_kit and not in_prefix:
+                continue
             if os.path.isdir(real) and (real, logical) not in seen and not logical.startswith("/usr/"):
                 seen.add((real, logical))
                 out.append((real, logical))
@@ -371,9 +567,12 @@ def _jail_spec(work: Path, level: str, uid: int | None, argv: list[str], env: di
         elif os.path.isdir(top):
             binds.append((top, top, False))
     binds += [(real, logical, False) for real, logical in _python_prefixes()]
-    binds.sort(key=lambda b: len(b[1]))  # parents before what is mounted inside them
+    # /tmp is sorted in with the rest: an interpreter or virtual environment
+    # that lives under /tmp is bound *inside* the box's tmp, not hidden by it.
+    binds.append((str(work / "box" / "tmp"), "/tmp", True))
+    binds.sort(key=lambda b: (len(Path(b[1]).parts), b[1]))  # parents before what is mounted inside them
     binds += [(str(work / "lib"), JAIL_LIB, False), (str(work / "job"), JAIL_JOB, False),
-              (str(work / "box"), JAIL_BOX, True), (str(work / "box" / "tmp"), "/tmp", True)]
+              (str(work / "box"), JAIL_BOX, True)]
     devices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"]
     devices += sorted(str(p) for p in Path("/dev").glob("nvidia*"))  # GPUs, where present
     rlimits = {"CORE": 0, "FSIZE": limits.max_file_size, "NPROC": limits.max_tasks}
@@ -675,7 +874,7 @@ def observe(
     limits = limits or Limits()
     level = isolation(limits.isolation)
     uid = None
-    if level == "root-jail":
+    if level in ("root-jail", "uid"):
         uid = limits.uid if limits.uid is not None else _allocate_uid()
     scratch = limits.scratch
     if scratch is not None:
@@ -690,11 +889,15 @@ def observe(
 
 
 def _observe(lab, submission, checks, inputs, limits: Limits, threads, work: Path, level: str, uid) -> Run:
+    from .anatomy import observe_sources
+
     _copy_runtime(lab, work / "lib")
     _make_layout(work, uid)
     for chk in checks:
         protocol.dump(inputs[chk.name], work / "job" / "in" / chk.name)
-    jailed = level != "process"
+    # The hidden checks' observe code: sent through the worker's stdin, never a file.
+    payload = json.dumps({"sources": observe_sources(lab, checks)}).encode()
+    jailed = level in ("root-jail", "userns-jail")
     paths = ({"lib": JAIL_LIB, "job": JAIL_JOB, "box": JAIL_BOX} if jailed
              else {"lib": str(work / "lib"), "job": str(work / "job"), "box": str(work / "box")})
     env = _child_env(f"{paths['box']}/home", "/tmp" if jailed else str(work / "box" / "tmp"), paths["lib"],
@@ -702,8 +905,14 @@ def _observe(lab, submission, checks, inputs, limits: Limits, threads, work: Pat
     argv = [sys.executable, "-s", "-P", "-m", "grader.worker", paths["job"]]
     if jailed:
         command = _jail_command(level, _jail_spec(work, level, uid, argv, env, limits))
+    elif level == "uid":
+        lock_down([Path(submission), *limits.protect], work)
+        command = _uid_command(uid, argv)
     else:
         command = _pdeathsig() + argv
+    rlimits = {} if jailed else {"CORE": 0, "FSIZE": limits.max_file_size}
+    if level == "uid":
+        rlimits["NPROC"] = limits.max_tasks
 
     budgets = {c.name: lab.check_budget(c) * limits.time_scale for c in checks}
     output = _Output(limits.output_tail)
@@ -711,6 +920,7 @@ def _observe(lab, submission, checks, inputs, limits: Limits, threads, work: Pat
     out_fd = os.open("out", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=box_fd)
     events = _Events(box_fd)
     observations: dict[str, Observation] = {}
+    by_name = {c.name: c for c in checks}
     remaining = [c.name for c in checks]
     started_at = time.monotonic()
     starts, peak_rss, peak_processes = 0, 0, 0
@@ -719,19 +929,21 @@ def _observe(lab, submission, checks, inputs, limits: Limits, threads, work: Pat
             _fresh_box(work, submission, lab.module, uid)
             _clear(out_fd)
             events.reset()
-            job = {"assignment_dir": f"{paths['lib']}/lab", "submission": f"{paths['box']}/submission",
-                   "out": f"{paths['box']}/out", "events": f"{paths['box']}/events", "checks": remaining,
-                   "threads": threads,
-                   "rlimits": {} if jailed else {"CORE": 0, "FSIZE": limits.max_file_size}}
+            job = {"module": lab.module, "checks_dir": f"{paths['lib']}/lab/checks",
+                   "submission": f"{paths['box']}/submission", "out": f"{paths['box']}/out",
+                   "events": f"{paths['box']}/events", "threads": threads, "rlimits": rlimits,
+                   "checks": [{"name": n, "visibility": by_name[n].visibility, "seed": by_name[n].observe_seed}
+                              for n in remaining]}
             (work / "job" / "job.json").write_text(json.dumps(job))
             starts += 1
             read_fd, write_fd = os.pipe()
             try:
                 proc = subprocess.Popen(command, cwd=work / "box" / "submission", env=env,
-                                        stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
+                                        stdin=subprocess.PIPE, stdout=write_fd, stderr=write_fd,
                                         start_new_session=True)
             finally:
                 os.close(write_fd)
+            _send(proc, payload)
             reader = output.pump(read_fd)
             dog = _Watchdog(proc.pid, wrapped=jailed)
             deadline = limits.startup + sum(budgets[n] for n in remaining) + 10
@@ -785,6 +997,23 @@ def _observe(lab, submission, checks, inputs, limits: Limits, threads, work: Pat
     if uid is not None:
         info["uid"] = uid
     return Run(observations, output.text(), starts, info)
+
+
+def _send(proc: subprocess.Popen, payload: bytes) -> None:
+    """Write ``payload`` to the worker's stdin from a thread (a worker that
+    never reads it must not block the grader), then close it."""
+    def run():
+        try:
+            proc.stdin.write(payload)
+        except OSError:
+            pass
+        finally:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+
+    threading.Thread(target=run, name="dlkit-stdin", daemon=True).start()
 
 
 def _clear(dir_fd: int) -> None:

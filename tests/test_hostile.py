@@ -3,6 +3,12 @@ submission, a notebook and broken archives: every submission gets its row
 with the expected score, the honest ones get full marks, and nothing the
 attacks tried reached the grader, its files, the network or the machine.
 
+The batch runs at every isolation level this machine provides: the
+strongest (which must be buildable: a machine that allows a jail never
+skips these tests) and each weaker sandboxing level, forced (as root:
+``userns-jail`` and ``uid``, the level of containers that refuse
+namespaces). Only ``process``, which isolates nothing, is never used.
+
 Quick checks only (no training), two workers, and small limits (1 GB of
 memory: an honest worker peaks near 0.7 GB; 16 processes; 256 MB of disk),
 so the memory, fork and disk bombs are stopped early (and are bounded even if
@@ -23,7 +29,7 @@ import pytest
 
 from grader import batch
 from grader.lab import Lab, repo_root
-from grader.sandbox import GIB, Limits, isolation
+from grader.sandbox import GIB, LEVELS as SANDBOX_LEVELS, Limits, isolation, supported
 
 CHECKS = ["conv_arithmetic", "conv2d_forward", "max_pool", "avg_pool", "dropout"]
 CORPUS = Path(__file__).resolve().parent / "hostile"
@@ -31,10 +37,30 @@ ROOT = repo_root()
 WATCHED = ["grader/judges.py", "grader/runner.py", "assignments/cnn/fixtures/hidden.json",
            "assignments/cnn/fixtures/hidden.npz", "solutions/cnn/cnn.py"]
 
-LEVEL = isolation()
-pytestmark = pytest.mark.skipif(
-    LEVEL == "process",
-    reason="no jail on this machine (needs root or user namespaces): the attacks would really read and write files")
+#: Levels the corpus runs at: the strongest ("auto"), then each weaker one
+#: forced. As root, ``userns-jail`` is a level no one grades with (root gets
+#: ``root-jail``), so it runs in the full tier there.
+LEVELS = ["auto", pytest.param("userns-jail", marks=pytest.mark.full) if os.geteuid() == 0 else "userns-jail", "uid"]
+#: Attacks graded on their own (they print a lot, and what they print is the test).
+ALONE = {"snoop"}
+
+
+def level_or_skip(param: str) -> str:
+    """The level to grade at; a skip only where this machine cannot provide
+    it at all (never for the strongest: that must be buildable)."""
+    best, why_not = supported()
+    if param == "auto":
+        if best == "process":
+            pytest.skip("no sandbox on this machine (needs root or user namespaces): "
+                        "the attacks would really read and write files")
+        return isolation()
+    if SANDBOX_LEVELS.index(param) < SANDBOX_LEVELS.index(best):
+        pytest.skip(f"{param} is stronger than what this machine allows ({why_not.get(param, '')})")
+    if param == best:
+        pytest.skip(f"{param} is this machine's strongest level, graded as 'auto'")
+    if param == "uid" and os.geteuid() != 0:
+        pytest.skip("the uid level needs root")
+    return isolation(param)
 
 
 def header(path: Path) -> dict:
@@ -45,7 +71,7 @@ def header(path: Path) -> dict:
     return fields
 
 
-CASES = sorted(p.name.removesuffix(".py.in") for p in CORPUS.glob("*.py.in"))
+CASES = sorted(p.name.removesuffix(".py.in") for p in CORPUS.glob("*.py.in") if p.name.removesuffix(".py.in") not in ALONE)
 
 
 class Listener:
@@ -100,8 +126,18 @@ def _zip(entries: dict) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def _submission(lab, name: str, values: dict) -> str:
+    bases = {"solution": lab.solution_file.read_text(), "starter": lab.starter_file.read_text()}
+    snippet = (CORPUS / f"{name}.py.in").read_text()
+    for key, value in values.items():
+        snippet = snippet.replace(key, value)
+    base = bases[header(CORPUS / f"{name}.py.in")["base"]]
+    return f"{base}\n\n# ---- appended by tests/hostile/{name}.py.in ----\n{snippet}"
+
+
+@pytest.fixture(scope="module", params=LEVELS)
+def graded(request, tmp_path_factory):
+    level = level_or_skip(request.param)
     lab = Lab.load("cnn")
     folder = tmp_path_factory.mktemp("hostile-submissions")
     out = tmp_path_factory.mktemp("hostile-grades")
@@ -113,11 +149,7 @@ def graded(tmp_path_factory):
               "{{SECRET}}": secret}
     bases = {"solution": lab.solution_file.read_text(), "starter": lab.starter_file.read_text()}
     for name in CASES:
-        snippet = (CORPUS / f"{name}.py.in").read_text()
-        for key, value in values.items():
-            snippet = snippet.replace(key, value)
-        base = bases[header(CORPUS / f"{name}.py.in")["base"]]
-        (folder / f"{name}.py").write_text(f"{base}\n\n# ---- appended by tests/hostile/{name}.py.in ----\n{snippet}")
+        (folder / f"{name}.py").write_text(_submission(lab, name, values))
     (folder / "notebook.ipynb").write_bytes(_notebook(bases["solution"]))
     (folder / "broken_zip.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
     (folder / "zip_slip.zip").write_bytes(_zip({"cnn.py": bases["solution"], "../../evil.py": "print('escaped')"}))
@@ -126,13 +158,14 @@ def graded(tmp_path_factory):
     (folder / "zip_symlink.zip").write_bytes(_zip({"lab/cnn.py": bases["solution"], "/etc/passwd": link}))
     before = {rel: _digest(rel) for rel in WATCHED}
     options = batch.Options(jobs=2, names=CHECKS, progress=False,
-                            limits=Limits(memory=1 * GIB, max_processes=16, max_disk=256 << 20, startup=180))
+                            limits=Limits(memory=1 * GIB, max_processes=16, max_disk=256 << 20, startup=180,
+                                          isolation=level))
     try:
         outcome = batch.run(lab, [folder], out, options)
     finally:
         listener.stop.set()
         os.environ.pop("DLKIT_HOSTILE_SECRET", None)
-    yield {"lab": lab, "outcome": outcome, "rows": {r.id: r for r in outcome.rows}, "out": out, "marker": marker,
+    yield {"level": level, "lab": lab, "outcome": outcome, "rows": {r.id: r for r in outcome.rows}, "out": out, "marker": marker,
            "listener": listener, "secret": secret, "before": before,
            "points": {c.name: c.points for c in lab.checks() if c.name in CHECKS}}
     marker.unlink(missing_ok=True)
@@ -188,6 +221,10 @@ def test_hidden_files_cannot_be_read(graded):
 
 
 def test_nothing_outside_the_sandbox_was_written(graded):
+    if graded["level"] == "uid":
+        # Without a mount namespace the machine's /tmp is shared (world-writable
+        # by design): the marker may be there, and nothing else may.
+        graded["marker"].unlink(missing_ok=True)
     assert not graded["marker"].exists()
     assert {rel: _digest(rel) for rel in WATCHED} == graded["before"]
     assert not (ROOT / "pwned.txt").exists()
@@ -195,10 +232,17 @@ def test_nothing_outside_the_sandbox_was_written(graded):
         output = graded["rows"][case].result.info["output"]
         wrote = [line for line in output.splitlines() if line.startswith(("WROTE", "PATCHED"))]
         # The marker's path is the sandbox's own private /tmp inside a jail: allowed, and gone with it.
-        assert wrote in ([], [f"WROTE {graded['marker']}"]), output
+        # In a user namespace the worker is its box's owner: it may write there too (the box is wiped,
+        # and what the grader reads back from it is read defensively).
+        allowed = [f"WROTE {graded['marker']}"] + (["WROTE /dlkit/box/escape.txt"] if graded["level"] == "userns-jail" else [])
+        assert set(wrote) <= set(allowed), output
 
 
 def test_no_network(graded):
+    if graded["level"] == "uid":
+        # No network namespace at this level: reports say so (see describe()).
+        assert "network" in graded["rows"]["honest"].result.info["isolation_detail"]
+        return
     assert graded["listener"].connections == 0
     output = graded["rows"]["network"].result.info["output"]
     assert "CONNECTED" not in output and "no network to 127.0.0.1" in output
@@ -233,8 +277,8 @@ def test_no_process_outlives_the_batch(graded):
 
     level = graded["rows"]["honest"].result.info["isolation"]
     uids = {r.result.info.get("uid") for r in graded["outcome"].rows if r.result and r.result.info.get("uid")}
-    if level == "root-jail":
-        assert uids, "root-jail runs each submission as its own user"
+    if level in ("root-jail", "uid"):
+        assert uids, f"{level} runs each submission as its own user"
     leftovers = [p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real in uids]
     assert leftovers == []
 
@@ -259,3 +303,87 @@ def test_messages_name_the_problem(graded):
     assert "sys.exit" in rows["sys_exit"].result.by_name()["max_pool"].message
     feedback = (graded["out"] / "memory_bomb" / "feedback.md").read_text()
     assert "more memory than one submission may use" in feedback
+
+
+# -- a submission that searches for hidden material ------------------------------
+
+def _hidden_material(lab) -> dict[str, set[str]]:
+    """What must never reach a student's feedback: hidden check source lines,
+    hidden checks' lab.toml lines, their input seeds, the salt."""
+    from grader.anatomy import SHIPPED_CHECK_FILES
+
+    def lines(text):
+        return {" ".join(l.split()) for l in text.splitlines()}
+
+    shipped = set()
+    for path in [*(lab.assignment_dir / "checks" / n for n in SHIPPED_CHECK_FILES), lab.solution_file,
+                 *sorted((ROOT / "grader").rglob("*.py"))]:
+        if path.is_file():
+            shipped |= lines(path.read_text())
+    source = set()
+    for name in ("hidden.py", "private.py"):
+        path = lab.assignment_dir / "checks" / name
+        if path.is_file():
+            source |= {l for l in lines(path.read_text()) if len(l) >= 30 and l not in shipped}
+    hidden = lab.checks("hidden")
+    toml, inside = set(), False
+    for raw in (lab.assignment_dir / "lab.toml").read_text().splitlines():
+        line = " ".join(raw.split("#", 1)[0].split())
+        if line.startswith("["):
+            inside = any(line.startswith(f"[checks.{c.name}]") or line.startswith(f"[checks.{c.name}.")
+                         for c in hidden)
+        elif inside and len(line) >= 8:
+            toml.add(line)
+    return {"source": source, "toml": toml, "seeds": {str(c.seed) for c in hidden},
+            "salt": {lab.salt.hex()}}
+
+
+@pytest.fixture(scope="module", params=LEVELS)
+def snooped(request, tmp_path_factory):
+    level = level_or_skip(request.param)
+    lab = Lab.load("cnn")
+    folder = tmp_path_factory.mktemp("snoop-submissions")
+    out = tmp_path_factory.mktemp("snoop-grades")
+    (folder / "snoop.py").write_text(_submission(lab, "snoop", {"{{REPO}}": str(ROOT)}))  # it may guess where the kit is
+    options = batch.Options(jobs=1, names=CHECKS, progress=False,
+                            limits=Limits(isolation=level, output_tail=16 << 20, startup=180))
+    outcome = batch.run(lab, [folder], out, options)
+    return {"lab": lab, "row": outcome.rows[0], "out": out}
+
+
+def test_snooping_earns_the_honest_score(snooped):
+    row = snooped["row"]
+    assert row.status == "graded", row.message
+    points = sum(c.points for c in snooped["lab"].checks() if c.name in CHECKS)
+    assert row.result.score == pytest.approx(points), [(c.name, c.message) for c in row.result.checks]
+    output = row.result.info["output"]
+    assert "SNOOP end import" in output and "SNOOP end hidden check" in output, output[-3000:]
+    assert not row.result.info["output_truncated"]
+
+
+def test_snooping_finds_no_hidden_material(snooped):
+    material = _hidden_material(snooped["lab"])
+    assert material["source"] and material["seeds"], "nothing to look for: the test is broken"
+    folder = snooped["out"] / snooped["row"].id
+    texts = {"output": snooped["row"].result.info["output"]}
+    for name in ("feedback.md", "feedback.html", "results.json"):
+        texts[name] = (folder / name).read_text()
+    texts["results.jsonl"] = (snooped["out"] / "results.jsonl").read_text()
+    for where, text in texts.items():
+        flat = " ".join(text.split())
+        for kind, needles in material.items():
+            found = sorted(n for n in needles if n in flat)
+            assert not found, f"{kind} of hidden checks in {where}: {found[:3]}"
+
+
+def test_the_snoop_does_find_hidden_material_without_a_sandbox(tmp_path):
+    """The snooping test can fail: run without isolation (``process``, only
+    ever used when asked for), the same submission prints hidden check code."""
+    from grader.grading import grade
+
+    lab = Lab.load("cnn")
+    (tmp_path / "cnn.py").write_text(_submission(lab, "snoop", {"{{REPO}}": str(ROOT)}))
+    result = grade(lab, tmp_path, names=["avg_pool"], limits=Limits(isolation="process", output_tail=16 << 20))
+    flat = " ".join(result.info["output"].split())
+    material = _hidden_material(lab)
+    assert [line for line in material["source"] if line in flat], "the snoop found nothing even unsandboxed"

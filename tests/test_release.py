@@ -356,6 +356,7 @@ def test_leak_scan_finds_planted_leaks(lab_id):
     }
     if solution_line:
         plants["solution line"] = ("x/help.md", f"```\n    # {solution_line}\n```\n")
+    plants["salt"] = ("x/config.txt", f"seed material: {lab.salt.hex()}\n")
     scanned, _ = leaks.hidden_names(lab)
     if scanned:
         plants["hidden check name"] = ("x/todo.txt", f"see `{scanned[0]}` for details\n")
@@ -387,13 +388,14 @@ def test_handouts_name_no_hidden_check_in_the_student_copy(lab):
     assert text == "| hidden check | 1 | hidden |\n| conv2d_forward | 1.5 |\n"
 
 
-def test_student_lab_toml_drops_what_names_hidden_checks(lab):
-    meta = dict(lab.meta, conv_custom_gradient={"tol": 1e-7}, budget={"cpu_seconds": 60, "checks": {
-        "conv_custom_gradient": 30, "conv2d_forward": 10}})
+def test_student_lab_toml_keeps_only_public_checks_settings(lab):
+    meta = dict(lab.meta, checks={"conv_custom_gradient": {"tol": 1e-7, "budget": 30},
+                                  "conv2d_forward": {"budget": 10}})
     fake = Lab(lab.assignment_dir, meta)
     text = contents.student_lab_toml(fake)
-    assert "conv_custom_gradient" not in text
-    assert "conv2d_forward = 10" in text and 'title = "Convolutional neural networks"' in text
+    assert "conv_custom_gradient" not in text and "1e-07" not in text
+    assert "[checks.conv2d_forward]" in text and "budget = 10" in text
+    assert 'title = "Convolutional neural networks"' in text
 
 
 # -- refusals ---------------------------------------------------------------------
@@ -547,3 +549,45 @@ def test_student_notebook_runs_end_to_end_on_the_reference(release, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     executed = Bundle({"cnn/cnn.ipynb": (folder / "executed.ipynb").read_bytes()})
     assert leaks.LeakScanner(built.lab).scan(executed, "executed notebook") == []
+
+
+GRADESCOPE_ATTACK = '''
+import os as _os, pathlib as _pathlib
+_escaped = []
+for _target in ["{AG}/results/results.json", "{AG}/source/grader/judges.py", "{AG}/source/run_autograder"]:
+    try:
+        with open(_target, "a") as _fh:
+            _fh.write("")
+        _escaped.append("wrote " + _target)
+    except OSError:
+        pass
+for _target in ["{AG}/source/assignments/cnn/checks/hidden.py", "{AG}/source/assignments/cnn/fixtures/hidden.json",
+                "{AG}/source/.dlkit/salt", "{AG}/source/assignments/cnn/lab.toml", "{AG}/results"]:
+    try:
+        _path = _pathlib.Path(_target)
+        _path.read_text() if not _path.is_dir() else _os.listdir(_path)
+        _escaped.append("read " + _target)
+    except OSError:
+        pass
+if _escaped:
+    raise RuntimeError("ESCAPED: " + "; ".join(_escaped))
+'''
+
+
+def test_run_autograder_keeps_the_student_away_from_results_grader_and_hidden_files(release, lab, tmp_path,
+                                                                                     monkeypatch):
+    """Gradescope runs as root in a container that usually refuses namespaces:
+    there the kit runs the student's code as an unprivileged user id (the
+    ``uid`` level, forced here), which can neither forge the results, patch
+    the grader nor read its hidden files. The submission is the reference
+    plus those attempts: full marks means every attempt was refused."""
+    if os.geteuid() != 0:
+        pytest.skip("the uid level needs root")
+    built, _ = release
+    sub = tmp_path / "cnn.py"
+    sub.write_text(lab.solution_file.read_text() + GRADESCOPE_ATTACK.format(AG=tmp_path / "autograder"))
+    monkeypatch.setenv("DLKIT_ISOLATION", "uid")
+    results = _gradescope(built, tmp_path, sub)
+    assert results["extra_data"]["isolation"] == "uid"
+    assert results["score"] == pytest.approx(results["extra_data"]["max_score"]), \
+        [t["output"] for t in results["tests"] if t["score"] < t["max_score"]][:2]

@@ -106,6 +106,46 @@ def test_root_gets_the_strongest_jail():
     assert isolation() == "root-jail"
 
 
+def test_a_supported_level_that_cannot_be_built_is_a_refusal(monkeypatch):
+    """Fail closed: when the strongest level the machine allows cannot be
+    built, grading refuses and says how to accept weaker isolation; asked for
+    explicitly, a weaker level is used."""
+    from grader import sandbox
+
+    best, _ = sandbox.supported()
+    if best == "process":
+        pytest.skip("no sandbox on this machine")
+    monkeypatch.setitem(sandbox._available, best, "the interpreter is hidden (simulated)")
+    with pytest.raises(sandbox.SandboxError, match="could not be built here: the interpreter is hidden") as info:
+        sandbox.isolation()
+    assert "--isolation" in str(info.value)
+    weaker = sandbox.LEVELS[sandbox.LEVELS.index(best) + 1]
+    monkeypatch.setitem(sandbox._available, weaker, None)
+    assert sandbox.isolation(weaker) == weaker
+    with pytest.raises(sandbox.SandboxError):
+        sandbox.isolation(best)
+
+
+def test_a_level_stronger_than_the_machine_allows_is_refused(monkeypatch):
+    from grader import sandbox
+
+    monkeypatch.setattr(sandbox, "_supported", [("uid", {"root-jail": "namespaces refused (simulated)"})])
+    with pytest.raises(sandbox.SandboxError, match="not available on this machine"):
+        sandbox.isolation("root-jail")
+
+
+def test_grading_refuses_without_the_strongest_sandbox(lab, tmp_path, monkeypatch):
+    """The CLI refuses (exit 2, the reason said) instead of grading unsandboxed."""
+    from grader import cli, sandbox
+
+    best, _ = sandbox.supported()
+    if best == "process":
+        pytest.skip("no sandbox on this machine")
+    monkeypatch.setitem(sandbox._available, best, "simulated failure")
+    shutil.copy(lab.solution_file, tmp_path / "cnn.py")
+    assert cli.main(["grade", "cnn", str(tmp_path), "--only", "conv_arithmetic", "--no-progress"]) == 2
+
+
 def test_isolation_level_is_reported(lab, tmp_path):
     from grader.sandbox import describe, isolation
 

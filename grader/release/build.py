@@ -3,7 +3,8 @@
 For each lab, in this order (cheap checks first, so a leak is reported in
 seconds, not after minutes of grading):
 
-1. the starter is in sync with the solution markers;
+1. the starter is in sync with the solution markers, and the lab follows
+   the anatomy (:mod:`grader.anatomy`: what ships follows from it);
 2. the four bundles are assembled in memory (:mod:`.bundles`);
 3. the leak scan finds nothing in either student bundle (:mod:`.leaks`);
 4. each bundle can load its checks and fixtures and make every check's
@@ -33,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .. import anatomy
 from ..lab import Lab, LabError, all_lab_ids, repo_root
 from . import gates
 from .archive import Bundle, Written
@@ -135,6 +137,7 @@ def release_lab(lab: Lab | str, out_dir: Path, *, reuse_gates: bool = False, cac
     before = snapshot(lab)
 
     failures = gates.starter_in_sync(lab)
+    failures += [f"anatomy: {problem}" for problem in anatomy.problems(lab)]
     try:
         bundles = build_bundles(lab)
     except Exception as exc:  # noqa: BLE001 - a lab being written can break in any way; say how

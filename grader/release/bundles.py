@@ -6,7 +6,8 @@
                               public checks and fixtures, the ``grader`` parts that
                               checking needs, ``requirements.txt``
 ``<lab>-autograder.zip``      Gradescope's ``setup.sh`` + ``run_autograder`` at the
-                              root, the grader, every check and fixture
+                              root, the grader, every check and fixture (hidden
+                              fixtures made for the salt), the salt (``.dlkit/salt``)
 ``<lab>-otter-student.zip``   ``<lab>-otter/``: the otter notebook, public otter
                               tests, public checks and fixtures, the grader parts
 ``<lab>-otter-autograder.zip``  made by ``otter generate``: all otter tests, the
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import jinja2
 
+from .. import fixtures, salt as salt_file
 from ..check import HIDDEN, PUBLIC
 from ..data import known_checksums, locate
 from ..lab import Lab
@@ -117,6 +119,10 @@ def build(lab: Lab) -> LabBundles:
     """Assemble the four bundles of ``lab`` (nothing is written)."""
     notes: list[str] = []
     public, hidden = lab.checks(PUBLIC), lab.checks(HIDDEN)
+    if lab.salt is None:
+        raise ValueError(f"{lab.id}: no salt (.dlkit/salt) to release with")
+    fixtures.ensure(lab)  # hidden fixtures for this checkout's salt, which the autograders carry
+    secret = {salt_file.path(Path("")).as_posix(): lab.salt.hex() + "\n"}
     public_files = contents.public_lab_files(lab)
     grading_files = contents.grading_lab_files(lab)
     student_toml = contents.student_lab_toml(lab)
@@ -174,6 +180,8 @@ def build(lab: Lab) -> LabBundles:
     _add_files(a, "", contents.grader_files(add=["grader.gradescope"]))
     _add_lab(a, "", lab, grading_files)
     _add_files(a, "", data)
+    for rel, text in secret.items():
+        a.add(rel, text)
 
     # -- otter ----------------------------------------------------------------
     otter_grader = contents.grader_files(add=["grader.otter_bridge"])
@@ -194,6 +202,8 @@ def build(lab: Lab) -> LabBundles:
     _add_files(support, "", otter_grader)
     _add_lab(support, "", lab, grading_files)
     _add_files(support, "", data)
+    for rel, text in secret.items():
+        support.add(rel, text)
     tests = {f"{c.name}.py": otter_bundle.test_file(lab, c) for c in public + hidden}
     oa = otter_bundle.autograder_zip(lab, tests, support, contents.student_requirements())
     oa.add("README.md", render("otter_autograder_readme.md", **common, notebook=otter_notebook_name,

@@ -32,6 +32,7 @@ from typing import Callable, Iterable
 
 from .. import markers, mutants as mutants_module
 from ..grading import grade
+from ..salt import digest as salt_digest
 from ..lab import Lab
 from ..results import STATUS_TEXT, Result
 from ..sandbox import Limits
@@ -81,6 +82,7 @@ def content_key(lab: Lab, scope: dict) -> str:
     """A hash of everything that can change what the gates find."""
     h = hashlib.sha256(f"gates v{GATE_VERSION} {json.dumps(scope, sort_keys=True)}\n".encode())
     h.update(f"python {platform.python_version()}\n".encode())
+    h.update(f"salt {salt_digest(lab.salt)}\n".encode())  # hidden inputs follow the salt
     for package in KEY_PACKAGES:
         try:
             h.update(f"{package} {importlib.metadata.version(package)}\n".encode())
@@ -92,7 +94,7 @@ def content_key(lab: Lab, scope: dict) -> str:
     for label, root in trees:
         for path in sorted(root.rglob("*")):
             rel = path.relative_to(root).as_posix()
-            if (not path.is_file() or "__pycache__" in path.parts or _is_release_tooling(path, release_files)
+            if (not path.is_file() or "__pycache__" in path.parts or path.name == ".lock" or _is_release_tooling(path, release_files)
                     or (label.startswith("assignments") and rel in NOT_GRADED)):
                 continue
             h.update(f"{label}/{rel}\n".encode())

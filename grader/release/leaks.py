@@ -14,14 +14,16 @@ only graders may see:
   ``grader`` package, the starter), two in a row, or one of 50 characters or
   more (a lone short line may be a common idiom such as
   ``with tf.GradientTape() as tape:``);
-* **hidden check names and titles**: a hidden check's name or class name as a
-  whole word, and its title (the docstring's first line). A name that is also
+* **hidden check names and titles**: a hidden check's name or class name, and
+  the name of every helper ``checks/private.py`` defines, as a whole word, and
+  a hidden check's title (the docstring's first line). A name that is also
   a word of the starter code (``dropout`` in the CNN lab) cannot be told apart
   from the starter's own identifier, so it is reported as exempt and the check
   is still found through its title and source;
 * **private files**: any file with the bytes of a hidden check module, hidden
   fixture, label file, mutant list or solution file, any file at such a path,
-  and any array equal to an array of a private ``.npz``.
+  and any array equal to an array of a private ``.npz``;
+* **the salt**: the file ``.dlkit/salt`` and the salt's bytes (hex) anywhere.
 
 There is no way to switch the scan off: a bundle with a finding is not built.
 """
@@ -168,8 +170,11 @@ class LeakScanner:
     def scan(self, bundle: Bundle, name: str) -> list[Leak]:
         """Every finding in ``bundle`` (named ``name`` in the messages)."""
         leaks: list[Leak] = []
+        salt = self.lab.salt.hex().encode() if self.lab.salt else None
         for path in sorted(bundle.files):
             data = bundle.files[path]
+            if path.endswith(".dlkit/salt") or (salt and salt in data.lower()):
+                leaks.append(Leak(name, path, "salt", "the secret salt of hidden seeds"))
             where = self.private_paths.get(hashlib.sha256(data).hexdigest())
             if where:
                 leaks.append(Leak(name, path, "private file", f"a copy of {where}"))
@@ -223,12 +228,30 @@ def hidden_names(lab: Lab) -> tuple[list[str], list[str]]:
     into those the scan looks for and those that are also words of the starter
     (or names of public checks) and so cannot be told apart from them."""
     hidden = lab.checks(HIDDEN)
-    names = {c.name for c in hidden} | {type(c).__name__ for c in hidden}
+    names = {c.name for c in hidden} | {type(c).__name__ for c in hidden} | private_helper_names(lab)
     public = lab.checks(PUBLIC)
     known = {w for text in _starter_texts(lab) for w in _WORD.findall(text)}
     known |= {c.name for c in public} | {type(c).__name__ for c in public}
+    shipped = [*sorted(PACKAGE_DIR.rglob("*.py")), *public_lab_files(lab).values()]
+    known |= {w for path in shipped if path.suffix == ".py" for w in _WORD.findall(path.read_text())}
     exempt = sorted(names & known)
     return sorted(names - known, key=lambda n: (-len(n), n)), exempt
+
+
+def private_helper_names(lab: Lab) -> set[str]:
+    """Module-level names ``checks/private.py`` defines (helpers of hidden checks only)."""
+    import ast
+
+    path = lab.assignment_dir / "checks" / "private.py"
+    if not path.is_file():
+        return set()
+    out = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, ast.Assign):
+            out |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return {n for n in out if len(n) >= 6}
 
 
 def hidden_name_pattern(lab: Lab) -> re.Pattern | None:

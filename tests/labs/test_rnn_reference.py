@@ -240,7 +240,7 @@ def test_adding_problem_data():
     assert np.all(marks.sum(axis=1) == 2) and np.all(marks[:, :25].sum(axis=1) == 1)
     assert np.allclose(y, (x[..., 0] * marks).sum(axis=1))
     assert abs(np.mean((y - 1.0) ** 2) - 1 / 6) < 0.005          # the baseline in lab.toml
-    assert abs(LAB.meta["adding"]["baseline"] - 1 / 6) < 1e-3
+    assert abs(LAB.meta["shared"]["adding"]["baseline"] - 1 / 6) < 1e-3
 
 
 def test_sampling_distribution_equals_scipy_softmax():

@@ -150,6 +150,24 @@ def test_multi_head_attention_matches_keras(d_model, heads, t_q, t_k):
     assert layer.count_params() == mha.count_params() == 4 * (d_model * d_model + d_model)
 
 
+def test_keras_comparison_check_runs_keras_on_the_trusted_side():
+    """multi_head_attention_matches_keras observes only the student's layer
+    (outputs and weights read back); Keras runs in judge, with those weights."""
+    check = LAB.check("multi_head_attention_matches_keras")
+    made = check.make_inputs()
+    observation = runner.observe(check, ref, made.public)
+    assert observation.status == "ok", observation.message
+    assert set(observation.value) == {"self", "self_scores", "self_weights", "cross", "cross_scores", "cross_weights"}
+    result = runner.judge(check, observation, None, made.secret)
+    assert result.status == "passed", result.message
+    # Weights that do not belong to the outputs (heads' columns swapped): Keras disagrees.
+    tampered = dict(observation.value, cross_weights={**observation.value["cross_weights"]})
+    kernel = np.asarray(tampered["cross_weights"]["wq"]["kernel"])
+    tampered["cross_weights"]["wq"] = {**tampered["cross_weights"]["wq"], "kernel": np.roll(kernel, 4, axis=1)}
+    observation.value = tampered
+    assert runner.judge(check, observation, None, made.secret).status in ("partial", "failed")
+
+
 # -- Part 4 ----------------------------------------------------------------------
 
 def test_positional_encoding_is_the_slide_formula():

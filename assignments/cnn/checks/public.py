@@ -6,8 +6,6 @@ import numpy as np
 
 from grader import Check, Inputs, judges
 
-from . import LAB
-
 F64 = np.float64
 
 
@@ -206,17 +204,18 @@ class CnnTraining(Check):
     def inputs(self, rng):
         from grader.data import mnist_subset
 
-        cfg = LAB["training"]
-        x, y = mnist_subset(seed=cfg["data_seed"])
+        cfg = self.config
+        x, y = mnist_subset(seed=int(rng.integers(2**31)))      # the train/held-out split: from the check's seed
         n = cfg["train_size"]
-        return Inputs(public={"x_train": x[:n], "y_train": y[:n], "x_eval": x[n:]}, secret={"y_eval": y[n:]})
+        return Inputs(public={"x_train": x[:n], "y_train": y[:n], "x_eval": x[n:], "max_epochs": cfg["max_epochs"],
+                              "batch_size": cfg["batch_size"]}, secret={"y_eval": y[n:]})
 
-    def observe(self, sub, x_train, y_train, x_eval):
+    def observe(self, sub, x_train, y_train, x_eval, max_epochs, batch_size):
         import keras
 
         cfg = dict(sub.BEST_CONFIG)
-        epochs = max(1, min(int(cfg.get("epochs", 3)), LAB["training"]["max_epochs"]))
-        batch = LAB["training"]["batch_size"]
+        epochs = max(1, min(int(cfg.get("epochs", 3)), int(max_epochs)))
+        batch = int(batch_size)
         steps = int(np.ceil(len(x_train) / batch))
         model = sub.build_cnn(cfg, input_shape=x_train.shape[1:], num_classes=10)
         model.compile(optimizer=sub.make_optimizer(cfg, steps),
@@ -226,7 +225,7 @@ class CnnTraining(Check):
         return {"predictions": np.argmax(logits, axis=-1), "loss": history.history["loss"], "epochs": epochs}
 
     def judge(self, got, want, secret):
-        cfg = LAB["training"]
+        cfg = self.config
         try:
             acc = judges.accuracy(got["predictions"], secret["y_eval"], "predictions")
         except judges.BadObservation as exc:

@@ -7,9 +7,9 @@ import numpy as np
 
 from grader import HIDDEN, Check, Inputs, judges
 
-from . import (LAB, adam, conjugate_numeric, fit_for_steps, mode_report, requested_mode_figures, ring_spec,
-               sample_ring, shared_ring_data)
-from .public import judge_ring
+from .common import (adam, fit_for_steps, judge_ring, mode_report, ring_centers, sample_ring, shared_ring_data,
+                     training_setup)
+from .private import conjugate_numeric, requested_mode_figures, sliced_emd
 
 LOG2 = np.log(2.0)
 
@@ -239,28 +239,35 @@ class WganRingTraining(Check):
     kind = "training"
     budget = 60
     uses_reference = False
+    SETUP = ("noise_dim", "hidden_units", "batch_size", "steps", "n_critic", "clip_value", "learning_rate")
 
     def inputs(self, rng):
-        cfg = LAB["wgan_training"]
-        x, _ = shared_ring_data()
-        return {"x": x, "z": rng.normal(size=(cfg["samples"], cfg["noise_dim"])).astype(np.float32)}
+        cfg, ring = self.config, self.shared["ring"]
+        x, _ = shared_ring_data(ring)
+        z = rng.normal(size=(cfg["samples"], cfg["noise_dim"])).astype(np.float32)
+        fresh, _ = sample_ring(cfg["samples"], rng, ring)       # held out: the sliced EMD's reference sample
+        return Inputs(public={"x": x, "z": z, "setup": training_setup(cfg, ring, self.SETUP)},
+                      secret={"fresh": fresh})
 
-    def observe(self, sub, x, z):
+    def observe(self, sub, x, z, setup):
         import keras
 
-        cfg = LAB["wgan_training"]
-        g = sub.build_mlp(cfg["noise_dim"], 2, tuple(cfg["hidden_units"]), name="generator")
-        critic = sub.build_mlp(2, 1, tuple(cfg["hidden_units"]), name="critic",
-                               kernel_constraint=sub.WeightClip(cfg["clip_value"]))
-        wgan = sub.WGAN(g, critic, noise_dim=cfg["noise_dim"])
-        rmsprop = lambda: keras.optimizers.RMSprop(cfg["learning_rate"])  # noqa: E731 - the WGAN paper's optimiser
-        wgan.compile(d_optimizer=rmsprop(), g_optimizer=rmsprop(), d_steps=cfg["n_critic"],
-                     steps_per_execution=LAB["ring"]["steps_per_execution"])
-        history = fit_for_steps(wgan, x, cfg["batch_size"], cfg["steps"])
+        hidden = tuple(setup["hidden_units"])
+        g = sub.build_mlp(setup["noise_dim"], 2, hidden, name="generator")
+        critic = sub.build_mlp(2, 1, hidden, name="critic", kernel_constraint=sub.WeightClip(setup["clip_value"]))
+        wgan = sub.WGAN(g, critic, noise_dim=setup["noise_dim"])
+        rmsprop = lambda: keras.optimizers.RMSprop(setup["learning_rate"])  # noqa: E731 - the WGAN paper's optimiser
+        wgan.compile(d_optimizer=rmsprop(), g_optimizer=rmsprop(), d_steps=setup["n_critic"],
+                     steps_per_execution=setup["steps_per_execution"])
+        history = fit_for_steps(wgan, x, setup["batch_size"], setup["steps"])
         return {"samples": np.asarray(g(z, training=False)), "history": history}
 
     def judge(self, got, want, secret):
-        return judge_ring(got, LAB["wgan_training"], "the WGAN's")
+        cfg = self.config
+        samples = judges.as_array(got["samples"], "generated samples", shape=(cfg["samples"], 2))
+        emd = judges.at_most(sliced_emd(samples, np.asarray(secret["fresh"], dtype=np.float64)), cfg["max_sliced_emd"],
+                             "sliced EMD between the samples and the ring")
+        return judge_ring(got, cfg, self.shared["ring"], "the WGAN's", extra=[emd])
 
 
 class CganRingTraining(Check):
@@ -271,33 +278,34 @@ class CganRingTraining(Check):
     kind = "training"
     budget = 60
     uses_reference = False
+    SETUP = ("noise_dim", "hidden_units", "batch_size", "steps", "d_steps", "learning_rate", "cosine_decay", "beta_1")
 
     def inputs(self, rng):
-        cfg = LAB["cgan_training"]
-        x, labels = shared_ring_data()
-        modes = LAB["ring"]["modes"]
+        cfg, ring = self.config, self.shared["ring"]
+        x, labels = shared_ring_data(ring)
+        modes = ring["modes"]
         requested = np.repeat(np.arange(modes), cfg["samples"] // modes)
         z = rng.normal(size=(len(requested), cfg["noise_dim"])).astype(np.float32)
-        return Inputs(public={"x": x, "labels": labels, "z": z, "requested": requested}, secret={"requested": requested})
+        setup = training_setup(cfg, ring, self.SETUP) | {"modes": modes}
+        return Inputs(public={"x": x, "labels": labels, "z": z, "requested": requested, "setup": setup},
+                      secret={"requested": requested})
 
-    def observe(self, sub, x, labels, z, requested):
-        cfg = LAB["cgan_training"]
-        modes = LAB["ring"]["modes"]
-        hidden = tuple(cfg["hidden_units"])
-        g = sub.build_conditional_mlp(cfg["noise_dim"], modes, 2, hidden, name="generator")
+    def observe(self, sub, x, labels, z, requested, setup):
+        modes, hidden = setup["modes"], tuple(setup["hidden_units"])
+        g = sub.build_conditional_mlp(setup["noise_dim"], modes, 2, hidden, name="generator")
         d = sub.build_conditional_mlp(2, modes, 1, hidden, name="discriminator")
-        cgan = sub.ConditionalGAN(g, d, noise_dim=cfg["noise_dim"], num_classes=modes)
-        cgan.compile(d_optimizer=adam(cfg, cfg["steps"] * cfg["d_steps"]), g_optimizer=adam(cfg, cfg["steps"]), d_steps=cfg["d_steps"],
-                     steps_per_execution=LAB["ring"]["steps_per_execution"])
-        history = fit_for_steps(cgan, (x, labels), cfg["batch_size"], cfg["steps"])
+        cgan = sub.ConditionalGAN(g, d, noise_dim=setup["noise_dim"], num_classes=modes)
+        cgan.compile(d_optimizer=adam(setup, setup["steps"] * setup["d_steps"]), g_optimizer=adam(setup, setup["steps"]),
+                     d_steps=setup["d_steps"], steps_per_execution=setup["steps_per_execution"])
+        history = fit_for_steps(cgan, (x, labels), setup["batch_size"], setup["steps"])
         onehot = np.eye(modes, dtype=np.float32)[requested]
         return {"samples": np.asarray(g([z, onehot], training=False)), "history": history}
 
     def judge(self, got, want, secret):
-        cfg = LAB["cgan_training"]
+        cfg = self.config
         requested = secret["requested"]
         samples = judges.as_array(got["samples"], "generated samples", shape=(len(requested), 2))
-        figures = requested_mode_figures(samples, requested, cfg["k_sigma"])
+        figures = requested_mode_figures(samples, requested, self.shared["ring"], cfg["k_sigma"])
         overall = judges.at_least(figures["overall"], cfg["min_overall"],
                                   f"fraction of samples within {cfg['k_sigma']:g}σ of the requested mode", baseline=1 / 8)
         worst = judges.at_least(figures["worst_class"], cfg["min_worst_class"], "the same for the worst class", baseline=0.0)
@@ -314,39 +322,40 @@ class CycleganTraining(Check):
     kind = "training"
     budget = 60
     uses_reference = False
+    SETUP = ("hidden_units", "batch_size", "steps", "cycle_weight", "learning_rate", "beta_1")
 
     def inputs(self, rng):
-        cfg = LAB["cycle"]
-        x, _ = shared_ring_data()
-        y, _ = shared_ring_data("target")
-        x_test, _ = sample_ring(cfg["samples"], rng)
-        y_test, _ = sample_ring(cfg["samples"], rng, "target")
-        return Inputs(public={"x": x, "y": y, "x_test": x_test, "y_test": y_test},
+        cfg, ring = self.config, self.shared["ring"]
+        target = cfg["target"]                      # the Y ring: hidden, so in this check's own table
+        x, _ = shared_ring_data(ring)
+        y, _ = sample_ring(ring["train_size"], rng, target)
+        x_test, _ = sample_ring(cfg["samples"], rng, ring)
+        y_test, _ = sample_ring(cfg["samples"], rng, target)
+        return Inputs(public={"x": x, "y": y, "x_test": x_test, "y_test": y_test,
+                              "setup": training_setup(cfg, ring, self.SETUP)},
                       secret={"x_test": x_test, "y_test": y_test})
 
-    def observe(self, sub, x, y, x_test, y_test):
-        cfg = LAB["cycle"]
-        hidden = tuple(cfg["hidden_units"])
+    def observe(self, sub, x, y, x_test, y_test, setup):
+        hidden = tuple(setup["hidden_units"])
         g_xy, g_yx = sub.build_mlp(2, 2, hidden, name="g_xy"), sub.build_mlp(2, 2, hidden, name="g_yx")
         d_x, d_y = sub.build_mlp(2, 1, hidden, name="d_x"), sub.build_mlp(2, 1, hidden, name="d_y")
         cycle = sub.CycleGAN(g_xy, g_yx, d_x, d_y)
-        cycle.compile(d_optimizer=adam(cfg), g_optimizer=adam(cfg), cycle_weight=cfg["cycle_weight"],
-                      steps_per_execution=LAB["ring"]["steps_per_execution"])
-        history = fit_for_steps(cycle, (x, y), cfg["batch_size"], cfg["steps"])
-        n = len(x_test)
+        cycle.compile(d_optimizer=adam(setup), g_optimizer=adam(setup), cycle_weight=setup["cycle_weight"],
+                      steps_per_execution=setup["steps_per_execution"])
+        history = fit_for_steps(cycle, (x, y), setup["batch_size"], setup["steps"])
         fake_y = np.asarray(g_xy(x_test, training=False))
         fake_x = np.asarray(g_yx(y_test, training=False))
         return {"fake_y": fake_y, "fake_x": fake_x, "cycled_x": np.asarray(g_yx(fake_y, training=False)),
                 "cycled_y": np.asarray(g_xy(fake_x, training=False)), "history": history}
 
     def judge(self, got, want, secret):
-        cfg = LAB["cycle"]
+        cfg = self.config
         n = cfg["samples"]
         verdicts = []
-        for key, ring, what in (("fake_y", "target", "G_XY(x) on the Y ring"), ("fake_x", "ring", "G_YX(y) on the X ring")):
+        for key, ring, what in (("fake_y", cfg["target"], "G_XY(x) on the Y ring"),
+                                ("fake_x", self.shared["ring"], "G_YX(y) on the X ring")):
             samples = judges.as_array(got[key], what, shape=(n, 2))
-            centers, sigma = ring_spec(ring)
-            counts, good, _ = mode_report(samples, centers, sigma, cfg["k_sigma"])
+            counts, good, _ = mode_report(samples, ring_centers(ring), ring["sigma"], cfg["k_sigma"])
             verdicts.append(judges.at_least(float(np.mean(good)), cfg["min_on_mode"],
                                             f"fraction of {what} within {cfg['k_sigma']:g}σ of a mode", baseline=0.0))
         cycled_x = judges.as_array(got["cycled_x"], "G_YX(G_XY(x))", shape=(n, 2))

@@ -7,7 +7,7 @@ import numpy as np
 
 from grader import Check, judges
 
-from . import LAB, adam, fit_for_steps, ring_figures, sample_ring, shared_ring_data, sliced_emd
+from .common import adam, fit_for_steps, judge_ring, shared_ring_data, training_setup
 
 LOG2 = np.log(2.0)
 
@@ -191,45 +191,27 @@ class GanRingTraining(Check):
     kind = "training"
     budget = 60
     uses_reference = False
+    #: The settings ``observe`` trains with (the rest are the judge's thresholds).
+    SETUP = ("noise_dim", "hidden_units", "batch_size", "steps", "d_steps", "learning_rate", "beta_1")
 
     def inputs(self, rng):
-        cfg = LAB["gan_training"]
-        x, _ = shared_ring_data()
-        return {"x": x, "z": rng.normal(size=(cfg["samples"], cfg["noise_dim"])).astype(np.float32)}
+        cfg, ring = self.config, self.shared["ring"]
+        x, _ = shared_ring_data(ring)
+        return {"x": x, "z": rng.normal(size=(cfg["samples"], cfg["noise_dim"])).astype(np.float32),
+                "setup": training_setup(cfg, ring, self.SETUP)}
 
-    def observe(self, sub, x, z):
-        cfg = LAB["gan_training"]
-        g = sub.build_mlp(cfg["noise_dim"], 2, tuple(cfg["hidden_units"]), name="generator")
-        d = sub.build_mlp(2, 1, tuple(cfg["hidden_units"]), name="discriminator")
-        gan = sub.GAN(g, d, noise_dim=cfg["noise_dim"])
-        gan.compile(d_optimizer=adam(cfg), g_optimizer=adam(cfg), d_steps=cfg["d_steps"],
-                    steps_per_execution=LAB["ring"]["steps_per_execution"])
-        history = fit_for_steps(gan, x, cfg["batch_size"], cfg["steps"])
+    def observe(self, sub, x, z, setup):
+        hidden = tuple(setup["hidden_units"])
+        g = sub.build_mlp(setup["noise_dim"], 2, hidden, name="generator")
+        d = sub.build_mlp(2, 1, hidden, name="discriminator")
+        gan = sub.GAN(g, d, noise_dim=setup["noise_dim"])
+        gan.compile(d_optimizer=adam(setup), g_optimizer=adam(setup), d_steps=setup["d_steps"],
+                    steps_per_execution=setup["steps_per_execution"])
+        history = fit_for_steps(gan, x, setup["batch_size"], setup["steps"])
         return {"samples": np.asarray(g(z, training=False)), "history": history}
 
     def judge(self, got, want, secret):
-        return judge_ring(got, LAB["gan_training"], "the GAN's")
-
-
-def judge_ring(got, cfg, who):
-    """Judge a generator's samples on the ring: modes covered, the fraction of
-    high-quality samples (within k·σ of a mode) and, where lab.toml sets
-    ``max_sliced_emd``, the sliced EMD to fresh samples of the ring."""
-    samples = judges.as_array(got["samples"], "generated samples", shape=(cfg["samples"], 2))
-    figures = ring_figures(samples, k_sigma=cfg["k_sigma"], min_count=cfg["min_count"])
-    verdicts = [
-        judges.at_least(figures["modes"], cfg["min_modes"],
-                        f"{who} modes covered (≥ {cfg['min_count']} samples within {cfg['k_sigma']:g}σ)", baseline=1),
-        judges.at_least(figures["high_quality"], cfg["min_high_quality"],
-                        f"fraction of {who} samples within {cfg['k_sigma']:g}σ of a mode", baseline=0.0),
-    ]
-    if "max_sliced_emd" in cfg:
-        fresh, _ = sample_ring(cfg["samples"], np.random.default_rng(LAB["ring"]["data_seed"] + 2))
-        verdicts.append(judges.at_most(sliced_emd(samples, fresh.astype(np.float64)), cfg["max_sliced_emd"],
-                                       "sliced EMD between the samples and the ring"))
-    verdict = judges.all_of(verdicts)
-    verdict.message = "; ".join(v.message for v in verdicts) + f"; samples per mode: {figures['counts'].tolist()}"
-    return verdict
+        return judge_ring(got, self.config, self.shared["ring"], "the GAN's")
 
 
 class EarthMover(Check):

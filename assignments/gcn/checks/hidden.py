@@ -5,15 +5,9 @@ import numpy as np
 
 from grader import HIDDEN, Check, Inputs, judges
 
-from . import (LAB, adjacency_from_edges, as_sparse_tensor, components, edge_list, hop_distances, random_graph,
-               sage_predict, train_full_batch, train_sage)
-from .public import EXACT, _gcn_matrix, _sym_normalized
-
-
-def _cycle(n):
-    a = np.zeros((n, n))
-    a[np.arange(n), (np.arange(n) + 1) % n] = 1
-    return a + a.T
+from .common import (EXACT, adjacency_from_edges, as_sparse_tensor, components, edge_list, gcn_matrix, random_graph,
+                     sage_predict, sym_normalized, train_full_batch, train_sage)
+from .private import cycle, hop_distances, salted_sbm
 
 
 class LaplacianSpectrum(Check):
@@ -33,7 +27,7 @@ class LaplacianSpectrum(Check):
         parts[:3, :3] = 1 - np.eye(3)
         parts[np.arange(3, 7), np.arange(4, 8)] = 1
         parts = np.maximum(parts, parts.T)
-        graphs = {"even_cycle": _cycle(6), "odd_cycle": _cycle(7), "bipartite": bipartite, "parts": parts}
+        graphs = {"even_cycle": cycle(6), "odd_cycle": cycle(7), "bipartite": bipartite, "parts": parts}
         return Inputs(public={"graphs": graphs}, secret={"graphs": graphs, "components": components(parts)})
 
     def observe(self, sub, graphs):
@@ -123,7 +117,7 @@ class ChebLocality(Check):
 
     def inputs(self, rng):
         a = random_graph(rng, 30, 0.03)
-        adj, lap_sym = _sym_normalized(a)
+        adj, lap_sym = sym_normalized(a)
         hops = hop_distances(a)
         j = int(np.argmax([(hops[i] > self.K + 1).sum() for i in range(30)]))  # a node with many distant nodes
         x = rng.normal(size=(30, 3))
@@ -183,7 +177,7 @@ class GcnModel(Check):
         a = random_graph(rng, 10, 0.3)
         perm = rng.permutation(10)
         shapes = [(4, 5), (5,), (5, 5), (5,), (5, 2), (2,)]
-        return Inputs(public={"a_hat": _gcn_matrix(a), "a_hat_perm": _gcn_matrix(a[perm][:, perm]),
+        return Inputs(public={"a_hat": gcn_matrix(a), "a_hat_perm": gcn_matrix(a[perm][:, perm]),
                               "x": rng.normal(size=(10, 4)), "perm": perm,
                               "weights": [rng.normal(size=s) for s in shapes]},
                       secret={"perm": perm})
@@ -212,12 +206,14 @@ class GcnModel(Check):
                          hint="weight_decay · ½‖W‖² on the first layer's kernel only"),
             judges.close(got["y"], want["y"], "logits of a 3-layer GCN with tanh and PairNorm (inference)",
                          hint="hidden layers use config['activation'] and PairNorm when config['pair_norm']"),
-            judges.close(got["y_perm"], y[secret["perm"]], "f(PX, PAPᵀ) = P f(X, A)", tol=1e-5),
+            # float32 round-off (sparse vs dense Â, PairNorm's sums in another order): the reference's
+            # relative error over 1,000 salted inputs: median 1e-6, 99th percentile 1.3e-4, worst 3.9e-4.
+            judges.close(got["y_perm"], y[secret["perm"]], "f(PX, PAPᵀ) = P f(X, A)", tol=1e-3),
         ])
 
 
 class GatTraining(Check):
-    """build_gat trained on a 3-block SBM graph (5 labels per block): test accuracy"""
+    """build_gat trained on a 3-block SBM graph (10 labels per block): test accuracy"""
 
     visibility = HIDDEN
     points = 1
@@ -226,20 +222,20 @@ class GatTraining(Check):
     uses_reference = False
 
     def inputs(self, rng):
-        from grader.data import sbm_graph
-
-        g = sbm_graph(**LAB["training"]["gat_sbm"]["graph"])
+        cfg = self.config
+        g = salted_sbm(rng, cfg["graph"])
         return Inputs(public={"features": g.features, "adjacency": g.adjacency.toarray(), "num_classes": g.num_classes,
-                              "train_index": g.train_index, "y_train": g.labels[g.train_index]},
+                              "train_index": g.train_index, "y_train": g.labels[g.train_index],
+                              "config": dict(cfg["config"]), "epochs": cfg["epochs"],
+                              "learning_rate": cfg["learning_rate"]},
                       secret={"test_index": g.test_index, "y_test": g.labels[g.test_index]})
 
-    def observe(self, sub, features, adjacency, num_classes, train_index, y_train):
+    def observe(self, sub, features, adjacency, num_classes, train_index, y_train, config, epochs, learning_rate):
         import tensorflow as tf
 
-        cfg = LAB["training"]["gat_sbm"]
-        model = sub.build_gat(num_classes, dict(cfg["config"]))
+        model = sub.build_gat(num_classes, dict(config))
         logits, losses = train_full_batch(model, tf.constant(features, tf.float32), tf.constant(adjacency, tf.float32),
-                                          train_index, y_train, epochs=cfg["epochs"], learning_rate=cfg["learning_rate"])
+                                          train_index, y_train, epochs=epochs, learning_rate=learning_rate)
         return {"predictions": np.argmax(logits, axis=-1), "loss": losses[::25] + losses[-1:]}
 
     @staticmethod
@@ -254,7 +250,7 @@ class GatTraining(Check):
             acc = self.metric(got, secret)
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
-        verdict = judges.at_least(acc, LAB["training"]["gat_sbm"]["threshold"], "test accuracy", baseline=1 / 3)
+        verdict = judges.at_least(acc, self.config["threshold"], "test accuracy", baseline=1 / 3)
         verdict.message += f" (training loss every 25 epochs: {', '.join(f'{l:.3f}' for l in got['loss'])})"
         return verdict
 
@@ -269,28 +265,29 @@ class SageInductive(Check):
     uses_reference = False
 
     def inputs(self, rng):
-        from grader.data import sbm_graph
-
-        cfg = LAB["training"]["sage_inductive"]
-        train = sbm_graph(**cfg["graph"], seed=cfg["train_seed"])
-        test = sbm_graph(**cfg["graph"], seed=cfg["test_seed"])
+        cfg = self.config
+        train = salted_sbm(rng, cfg["graph"])
+        test = salted_sbm(rng, cfg["graph"])
         return Inputs(public={"train_features": train.features, "train_edges": edge_list(train.adjacency),
                               "train_labels": train.labels, "num_classes": train.num_classes,
-                              "test_features": test.features, "test_edges": edge_list(test.adjacency)},
+                              "test_features": test.features, "test_edges": edge_list(test.adjacency),
+                              "config": dict(cfg["config"]), "samples": list(cfg["samples"]),
+                              "batch_size": cfg["batch_size"], "epochs": cfg["epochs"],
+                              "learning_rate": cfg["learning_rate"], "inference_rounds": cfg["inference_rounds"]},
                       secret={"test_labels": test.labels})
 
-    def observe(self, sub, train_features, train_edges, train_labels, num_classes, test_features, test_edges):
-        cfg = LAB["training"]["sage_inductive"]
-        rng = np.random.default_rng(np.random.randint(2**31))  # seeded from the check's name
+    def observe(self, sub, train_features, train_edges, train_labels, num_classes, test_features, test_edges,
+                config, samples, batch_size, epochs, learning_rate, inference_rounds):
+        rng = np.random.default_rng(np.random.randint(2**31))  # seeded with the check's observe seed
         n_train, n_test = len(train_features), len(test_features)
-        model = sub.build_sage(num_classes, dict(cfg["config"]))
+        model = sub.build_sage(num_classes, dict(config))
         losses = train_sage(sub, model, train_features.astype(np.float32),
                             sub.adjacency_lists(adjacency_from_edges(train_edges, n_train)),
-                            np.arange(n_train), train_labels, sizes=cfg["samples"], batch_size=cfg["batch_size"],
-                            epochs=cfg["epochs"], learning_rate=cfg["learning_rate"], rng=rng)
+                            np.arange(n_train), train_labels, sizes=samples, batch_size=batch_size,
+                            epochs=epochs, learning_rate=learning_rate, rng=rng)
         probs = sage_predict(sub, model, test_features.astype(np.float32),
-                              sub.adjacency_lists(adjacency_from_edges(test_edges, n_test)), sizes=cfg["samples"],
-                              rng=rng, rounds=cfg["inference_rounds"])
+                              sub.adjacency_lists(adjacency_from_edges(test_edges, n_test)), sizes=samples,
+                              rng=rng, rounds=inference_rounds)
         return {"predictions": np.argmax(probs, axis=-1), "loss": losses}
 
     @staticmethod
@@ -302,7 +299,7 @@ class SageInductive(Check):
             acc = self.metric(got, secret)
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
-        verdict = judges.at_least(acc, LAB["training"]["sage_inductive"]["threshold"], "accuracy on the unseen graph",
+        verdict = judges.at_least(acc, self.config["threshold"], "accuracy on the unseen graph",
                                   baseline=1 / 3)
         verdict.message += f" (mean training loss per epoch: {', '.join(f'{l:.3f}' for l in got['loss'][::3])})"
         return verdict
@@ -322,7 +319,7 @@ class OverSmoothingLimit(Check):
 
         a = karate_club().adjacency.toarray().astype(np.float64)
         # Non-negative features (like word counts) have a sizeable component along √d̃ to begin with.
-        return {"a_hat": _gcn_matrix(a), "deg": a.sum(axis=1) + 1, "x": rng.random(size=(34, 3))}
+        return {"a_hat": gcn_matrix(a), "deg": a.sum(axis=1) + 1, "x": rng.random(size=(34, 3))}
 
     def observe(self, sub, a_hat, deg, x):
         import scipy.sparse as sp

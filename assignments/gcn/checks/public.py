@@ -7,23 +7,9 @@ import numpy as np
 
 from grader import Check, Inputs, judges
 
-from . import (LAB, adjacency_from_edges, as_sparse_tensor, components, edge_list, negative_pairs, random_graph,
-               roc_auc, row_normalize, sparse_parts, sparse_tensor, train_full_batch, train_link_predictor)
-
-#: Float64 NumPy parts agree with the reference to round-off.
-EXACT = 1e-9
-
-
-def _sym_normalized(a):
-    """``D^{-1/2} A D^{-1/2}`` and ``I − D^{-1/2} A D^{-1/2}`` of a dense graph without isolated nodes (trusted)."""
-    s = 1 / np.sqrt(a.sum(axis=1))
-    adj = s[:, None] * a * s[None, :]
-    return adj, np.eye(len(a)) - adj
-
-
-def _gcn_matrix(a):
-    """``D̃^{-1/2}(A + I)D̃^{-1/2}`` (trusted, dense)."""
-    return _sym_normalized(a + np.eye(len(a)))[0]
+from .common import (EXACT, adjacency_from_edges, as_sparse_tensor, components, edge_list, gcn_matrix,
+                     negative_pairs, random_graph, roc_auc, row_normalize, sparse_parts, sparse_tensor,
+                     sym_normalized, train_full_batch, train_link_predictor)
 
 
 class Laplacians(Check):
@@ -112,7 +98,7 @@ class Chebyshev(Check):
 
     def inputs(self, rng):
         a = random_graph(rng, 9, 0.3)
-        adj, lap_sym = _sym_normalized(a)
+        adj, lap_sym = sym_normalized(a)
         return {"lap_sym": lap_sym, "l_tilde": -adj, "x": rng.normal(size=(9, 3)),
                 "kernel": 0.5 * rng.normal(size=(self.K + 1, 3, 2)), "bias": rng.normal(size=2)}
 
@@ -156,7 +142,7 @@ class GcnLayer(Check):
     def inputs(self, rng):
         a = np.zeros((8, 8))
         a[:7, :7] = random_graph(rng, 7, 0.35)  # node 7 is isolated
-        return {"a": a, "a_hat": _gcn_matrix(a), "x": rng.normal(size=(8, 5)), "kernel": rng.normal(size=(5, 3)),
+        return {"a": a, "a_hat": gcn_matrix(a), "x": rng.normal(size=(8, 5)), "kernel": rng.normal(size=(5, 3)),
                 "bias": rng.normal(size=3)}
 
     def observe(self, sub, a, a_hat, x, kernel, bias):
@@ -206,16 +192,18 @@ class GcnCoraTraining(Check):
         return Inputs(
             public={"features": sparse_parts(row_normalize(g.features)), "edges": g.edges(),
                     "num_nodes": g.num_nodes, "num_classes": g.num_classes,
-                    "train_index": g.train_index, "y_train": g.labels[g.train_index]},
+                    "train_index": g.train_index, "y_train": g.labels[g.train_index],
+                    "config": dict(self.config["config"]), "epochs": self.config["epochs"],
+                    "learning_rate": self.config["learning_rate"]},
             secret={"test_index": g.test_index, "y_test": g.labels[g.test_index],
                     "val_index": g.val_index, "y_val": g.labels[g.val_index]})
 
-    def observe(self, sub, features, edges, num_nodes, num_classes, train_index, y_train):
-        cfg = LAB["training"]["gcn_cora"]
+    def observe(self, sub, features, edges, num_nodes, num_classes, train_index, y_train, config, epochs,
+                learning_rate):
         a_hat = as_sparse_tensor(sub.gcn_norm(adjacency_from_edges(edges, num_nodes)), "gcn_norm")
-        model = sub.build_gcn(num_classes, dict(cfg["config"]))
+        model = sub.build_gcn(num_classes, dict(config))
         logits, losses = train_full_batch(model, sparse_tensor(features), a_hat, train_index, y_train,
-                                          epochs=cfg["epochs"], learning_rate=cfg["learning_rate"])
+                                          epochs=epochs, learning_rate=learning_rate)
         return {"predictions": np.argmax(logits, axis=-1), "loss": losses[::50] + losses[-1:]}
 
     @staticmethod
@@ -227,13 +215,12 @@ class GcnCoraTraining(Check):
         return judges.accuracy(pred[secret["test_index"]], secret["y_test"])
 
     def judge(self, got, want, secret):
-        cfg = LAB["training"]["gcn_cora"]
         try:
             acc = self.metric(got, secret)
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
         val = judges.accuracy(np.asarray(got["predictions"])[secret["val_index"]], secret["y_val"])
-        verdict = judges.at_least(acc, cfg["threshold"], "test accuracy", baseline=1 / 7)
+        verdict = judges.at_least(acc, self.config["threshold"], "test accuracy", baseline=1 / 7)
         losses = ", ".join(f"{l:.3f}" for l in got["loss"])
         verdict.message += f" (validation accuracy {val:.3f}; training loss every 50 epochs: {losses})"
         return verdict
@@ -354,7 +341,7 @@ class SmoothingTools(Check):
     def inputs(self, rng):
         a = random_graph(rng, 10, 0.3)
         big = random_graph(rng, 200, 0.05) + np.eye(200) * (rng.random(200) < 0.1)  # a few self-loops
-        return Inputs(public={"a": a, "a_hat": _gcn_matrix(a), "x": rng.normal(size=(10, 3)),
+        return Inputs(public={"a": a, "a_hat": gcn_matrix(a), "x": rng.normal(size=(10, 3)),
                               "z": rng.normal(3, 5, size=(10, 4)), "big": big},
                       secret={"big": big})
 
@@ -472,27 +459,28 @@ class LinkPredictionCora(Check):
     def inputs(self, rng):
         from grader.data import cora
 
-        cfg = LAB["training"]["link_cora"]
+        cfg = self.config
         g = cora()
-        split = np.random.default_rng(cfg["split_seed"])
-        edges = g.edges()[split.permutation(len(g.edges()))]
+        # The split comes from rng: salted when grading, so the held-out edges differ from a self-check's.
+        edges = g.edges()[rng.permutation(len(g.edges()))]
         n_test = int(round(cfg["test_fraction"] * len(edges)))
         test, train = edges[:n_test], edges[n_test:]
-        candidates = np.vstack([test, negative_pairs(g.adjacency, n_test, split)])
+        candidates = np.vstack([test, negative_pairs(g.adjacency, n_test, rng)])
         labels = np.r_[np.ones(n_test), np.zeros(n_test)]
-        order = split.permutation(len(candidates))
+        order = rng.permutation(len(candidates))
         return Inputs(public={"features": sparse_parts(row_normalize(g.features)), "train_edges": train,
-                              "num_nodes": g.num_nodes, "candidates": candidates[order]},
+                              "num_nodes": g.num_nodes, "candidates": candidates[order],
+                              "config": dict(cfg["config"]), "embedding": cfg["embedding"], "epochs": cfg["epochs"],
+                              "learning_rate": cfg["learning_rate"]},
                       secret={"labels": labels[order]})
 
-    def observe(self, sub, features, train_edges, num_nodes, candidates):
-        cfg = LAB["training"]["link_cora"]
+    def observe(self, sub, features, train_edges, num_nodes, candidates, config, embedding, epochs, learning_rate):
         train = adjacency_from_edges(train_edges, num_nodes)
         a_hat = as_sparse_tensor(sub.gcn_norm(train), "gcn_norm")
-        encoder = sub.build_gcn(cfg["embedding"], dict(cfg["config"]))
-        rng = np.random.default_rng(np.random.randint(2**31))  # seeded from the check's name
+        encoder = sub.build_gcn(embedding, dict(config))
+        rng = np.random.default_rng(np.random.randint(2**31))  # seeded with the check's observe seed
         z, losses = train_link_predictor(sub, encoder, sparse_tensor(features), a_hat, train,
-                                         epochs=cfg["epochs"], learning_rate=cfg["learning_rate"], rng=rng)
+                                         epochs=epochs, learning_rate=learning_rate, rng=rng)
         return {"scores": np.asarray(sub.dot_scores(z, candidates)), "loss": losses[::50] + losses[-1:]}
 
     @staticmethod
@@ -501,11 +489,10 @@ class LinkPredictionCora(Check):
         return roc_auc(scores, secret["labels"])
 
     def judge(self, got, want, secret):
-        cfg = LAB["training"]["link_cora"]
         try:
             auc = self.metric(got, secret)
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
-        verdict = judges.at_least(auc, cfg["threshold"], "test AUC", baseline=0.5)
+        verdict = judges.at_least(auc, self.config["threshold"], "test AUC", baseline=0.5)
         verdict.message += f" (training loss every 50 epochs: {', '.join(f'{l:.3f}' for l in got['loss'])})"
         return verdict

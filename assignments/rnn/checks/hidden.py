@@ -7,23 +7,10 @@ from grader import HIDDEN, Check, Inputs, judges
 from grader.gradcheck import numeric_gradient
 from grader.source import called_names
 
-from . import AUTODIFF, LAB, adding_inputs, adding_mse, run_cell, toy_bigram, train_adding
+from .common import adding_inputs, adding_mse, run_cell, train_adding
+from .private import AUTODIFF, elman_states, is_quatrain, toy_bigram
 
 F64_TOL = 1e-7
-
-
-def elman_states(x, h0, U, W, b, activation="tanh"):
-    """States ``h`` and net inputs ``z`` (B, T, H) of the Elman RNN, for checks
-    that need a consistent forward pass as *input* (the backward checks), so a
-    bug in the student's forward does not show up as a backward error."""
-    f = {"tanh": np.tanh, "linear": lambda v: v, "relu": lambda v: np.maximum(v, 0.0)}[activation]
-    h, hs, zs = h0, [], []
-    for t in range(x.shape[1]):
-        z = h @ U.T + x[:, t] @ W.T + b
-        h = f(z)
-        hs.append(h)
-        zs.append(z)
-    return np.stack(hs, axis=1), np.stack(zs, axis=1)
 
 
 class RnnForwardVariants(Check):
@@ -35,8 +22,13 @@ class RnnForwardVariants(Check):
 
     def inputs(self, rng):
         d, n = 5, 3
-        return {"x1": rng.normal(size=(1, 1, d)), "x": rng.normal(size=(3, 4, d)), "h0": rng.normal(size=(3, n)),
-                "U": 0.6 * rng.normal(size=(n, n)), "W": rng.normal(size=(n, d)), "b": rng.normal(size=n)}
+        while True:
+            data = {"x1": rng.normal(size=(1, 1, d)), "x": rng.normal(size=(3, 4, d)), "h0": rng.normal(size=(3, n)),
+                    "U": 0.6 * rng.normal(size=(n, n)), "W": rng.normal(size=(n, d)), "b": rng.normal(size=n)}
+            # The ReLU step must see both signs of z (else h = z there, and ReLU goes untested).
+            z1 = data["h0"][:1] @ data["U"].T + data["x1"][:, 0] @ data["W"].T + data["b"]
+            if (z1 < 0).any() and (z1 > 0).any():
+                return data
 
     def observe(self, sub, x1, x, h0, U, W, b):
         import keras
@@ -239,13 +231,13 @@ class AddingSimpleRnnFails(Check):
     uses_reference = False
 
     def inputs(self, rng):
-        return adding_inputs()
+        return adding_inputs(rng, self.shared["adding"])
 
-    def observe(self, sub, x_train, y_train, x_val):
-        return train_adding(sub, "simple", x_train, y_train, x_val)
+    def observe(self, sub, x_train, y_train, x_val, recipe):
+        return train_adding(sub, "simple", x_train, y_train, x_val, recipe)
 
     def judge(self, got, want, secret):
-        cfg = LAB["adding"]
+        threshold, baseline = self.config["threshold"], self.shared["adding"]["baseline"]
         try:
             mse = adding_mse(got, secret["y_val"])
         except judges.BadObservation as exc:
@@ -254,9 +246,9 @@ class AddingSimpleRnnFails(Check):
         return judges.all_of([
             judges.property_holds(rnns == ["SimpleRNN"], "build_adding_model('simple') is one SimpleRNN layer",
                                   f"its recurrent layers are {rnns}"),
-            judges.property_holds(mse > cfg["simple_threshold"],
-                                  f"the SimpleRNN does not solve it: validation MSE {mse:.3f} > {cfg['simple_threshold']:g} "
-                                  f"(baseline {cfg['baseline']:g})"),
+            judges.property_holds(mse > threshold,
+                                  f"the SimpleRNN does not solve it: validation MSE {mse:.3f} > {threshold:g} "
+                                  f"(baseline {baseline:g})"),
         ])
 
 
@@ -288,7 +280,7 @@ class QuatrainSampling(Check):
         vocab, table = list(secret["vocab"]), secret["table"]
         index = {tok: i for i, tok in enumerate(vocab)}
         poems = list(got["greedy"]) + list(got["sampled"]) + [got["again"], got["hot"]]
-        bad = [p for p in poems if not _is_quatrain(p, vocab[5:], vocab[7])]
+        bad = [p for p in poems if not is_quatrain(p, vocab[5:], vocab[7])]
         verdicts = [judges.property_holds(not bad, f"all {len(poems)} poems are 五言绝句 starting with {vocab[7]}",
                                           f"e.g. {bad[0]!r}: 4 lines of 5 characters, '，' after lines 1 and 3, '。' after "
                                           "2 and 4, no special tokens" if bad else "")]
@@ -308,9 +300,3 @@ class QuatrainSampling(Check):
                                               f"{outside} characters were not" if not bad else "see the format"))
         return judges.all_of(verdicts)
 
-
-def _is_quatrain(text, alphabet, first) -> bool:
-    if not isinstance(text, str) or len(text) != 24 or text[0] != first:
-        return False
-    chars = set(alphabet) - {"，", "。"}
-    return all((ch == ("，" if pos % 12 == 5 else "。")) if pos % 6 == 5 else ch in chars for pos, ch in enumerate(text))

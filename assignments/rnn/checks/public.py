@@ -7,7 +7,7 @@ import numpy as np
 
 from grader import Check, Inputs, judges
 
-from . import LAB, adding_inputs, adding_mse, adding_verdict, run_cell, train_adding
+from .common import adding_inputs, adding_mse, adding_verdict, run_cell, train_adding
 
 F64_TOL = 1e-7
 
@@ -240,17 +240,17 @@ class AddingProblem(Check):
     uses_reference = False
 
     def inputs(self, rng):
-        return adding_inputs()
+        return adding_inputs(rng, self.shared["adding"])
 
-    def observe(self, sub, x_train, y_train, x_val):
-        return train_adding(sub, "gru", x_train, y_train, x_val)
+    def observe(self, sub, x_train, y_train, x_val, recipe):
+        return train_adding(sub, "gru", x_train, y_train, x_val, recipe)
 
     def judge(self, got, want, secret):
         try:
             mse = adding_mse(got, secret["y_val"])
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
-        return adding_verdict(mse, got["loss"])
+        return adding_verdict(mse, got["loss"], self.config["threshold"], self.shared["adding"]["baseline"])
 
 
 class CharLm(Check):
@@ -264,7 +264,7 @@ class CharLm(Check):
     def inputs(self, rng):
         from grader.data import encode_poems, poem_corpus, poem_vocabulary
 
-        cfg = LAB["char_lm"]
+        cfg = self.config
         corpus, train, test = poem_corpus()
         vocab = poem_vocabulary(train, cfg["vocab_size"])
         ids = encode_poems(train[: cfg["train_size"]], vocab)
@@ -278,18 +278,19 @@ class CharLm(Check):
         unigram = float(np.exp(-np.mean(np.log(counts / counts.sum())[held[:, 1:]])))
         first = "春" if "春" in vocab else next(t for t in vocab[3:] if t not in "，。")
         return Inputs(public={"corpus": corpus, "vocab": vocab, "train": ids, "test_inputs": held[:, :-1],
-                              "probe": probe, "probe_changed": changed, "first_char": first},
+                              "probe": probe, "probe_changed": changed, "first_char": first,
+                              "max_epochs": cfg["max_epochs"], "batch_size": cfg["batch_size"]},
                       secret={"targets": held[:, 1:], "corpus": corpus, "unigram": unigram})
 
-    def observe(self, sub, corpus, vocab, train, test_inputs, probe, probe_changed, first_char):
+    def observe(self, sub, corpus, vocab, train, test_inputs, probe, probe_changed, first_char, max_epochs, batch_size):
         import keras
 
         cfg = dict(sub.LM_CONFIG)
-        epochs = max(1, min(int(cfg.get("epochs", 1)), LAB["char_lm"]["max_epochs"]))
+        epochs = max(1, min(int(cfg.get("epochs", 1)), int(max_epochs)))
         model = sub.build_char_lm(len(vocab), cfg)
         model.compile(optimizer=keras.optimizers.Adam(cfg["learning_rate"]),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        history = model.fit(train[:, :-1], train[:, 1:], batch_size=LAB["char_lm"]["batch_size"], epochs=epochs,
+        history = model.fit(train[:, :-1], train[:, 1:], batch_size=int(batch_size), epochs=epochs,
                             verbose=0, shuffle=True)
         logits = np.asarray(model.predict(test_inputs, batch_size=len(test_inputs), verbose=0), dtype=np.float64)
         log_probs = logits - logits.max(axis=-1, keepdims=True)
@@ -307,7 +308,7 @@ class CharLm(Check):
                 "loss": history.history["loss"], "poem": poem[:60]}
 
     def judge(self, got, want, secret):
-        cfg = LAB["char_lm"]
+        cfg = self.config
         targets, corpus = secret["targets"], secret["corpus"]
         try:
             log_probs = judges.as_array(got["log_probs"], "log-probabilities",

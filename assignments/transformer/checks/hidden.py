@@ -7,7 +7,8 @@ import numpy as np
 from grader import HIDDEN, Check, Inputs, judges
 from grader.gradcheck import numeric_gradient
 
-from . import F32, assign, decoder_weights, keras_mha_like, mha_weights
+from .common import F32, assign, decoder_weights, mha_arrays, mha_weights
+from .private import keras_mha
 
 
 class HardAttention(Check):
@@ -104,36 +105,48 @@ class MultiHeadAttentionMatchesKeras(Check):
     points = 1
     budget = 20
     uses_reference = False
+    D_MODEL, HEADS = 12, 3
 
     def inputs(self, rng):
         mask = rng.random((2, 4, 7)) < 0.6
         mask[:, :, 0] = True
-        return {"x": rng.normal(size=(2, 5, 12)).astype(F32), "query": rng.normal(size=(2, 4, 12)).astype(F32),
-                "context": rng.normal(size=(2, 7, 12)).astype(F32), "cross_mask": mask,
-                "self_weights": mha_weights(rng, 12), "cross_weights": mha_weights(rng, 12)}
+        public = {"x": rng.normal(size=(2, 5, 12)).astype(F32), "query": rng.normal(size=(2, 4, 12)).astype(F32),
+                  "context": rng.normal(size=(2, 7, 12)).astype(F32), "cross_mask": mask,
+                  "self_weights": mha_weights(rng, 12), "cross_weights": mha_weights(rng, 12)}
+        # Keras runs here, in the trusted process (judge), on the same inputs.
+        return Inputs(public=public, secret={k: public[k] for k in ("x", "query", "context", "cross_mask")})
 
     def observe(self, sub, x, query, context, cross_mask, self_weights, cross_weights):
+        # The student's layer's outputs, and its weights read back as arrays:
+        # judge runs keras.layers.MultiHeadAttention with them.
         out = {}
         causal = np.broadcast_to(np.tril(np.ones((5, 5), bool)), (2, 5, 5))
         cases = (("self", x, None, causal, self_weights), ("cross", query, context, cross_mask, cross_weights))
         for name, q, c, mask, weights in cases:
-            layer = sub.MultiHeadAttention(12, 3)
+            layer = sub.MultiHeadAttention(self.D_MODEL, self.HEADS)
             layer(q, context=c)
             assign(layer, weights)
-            value = q if c is None else c
-            reference = keras_mha_like(layer, q, value)
             out[name], out[f"{name}_scores"] = layer(q, context=c, attention_mask=mask, return_attention_scores=True)
-            out[f"keras_{name}"], out[f"keras_{name}_scores"] = reference(q, value, attention_mask=mask,
-                                                                          return_attention_scores=True)
+            out[f"{name}_weights"] = mha_arrays(layer)
         return out
 
     def judge(self, got, want, secret):
+        d = self.D_MODEL
+        causal = np.broadcast_to(np.tril(np.ones((5, 5), bool)), (2, 5, 5))
+        cases = (("self", "causal self-attention", secret["x"], secret["x"], causal),
+                 ("cross", "cross-attention with a random mask", secret["query"], secret["context"], secret["cross_mask"]))
         verdicts = []
-        for name, what in (("self", "causal self-attention"), ("cross", "cross-attention with a random mask")):
-            verdicts.append(judges.close(got[f"{name}_scores"], got[f"keras_{name}_scores"],
+        for name, what, query, value, mask in cases:
+            weights = {}
+            for layer in ("wq", "wk", "wv", "wo"):
+                dense = got[f"{name}_weights"][layer]
+                weights[layer] = {"kernel": judges.as_array(dense["kernel"], f"{name} {layer}.kernel", shape=(d, d)),
+                                  "bias": judges.as_array(dense["bias"], f"{name} {layer}.bias", shape=(d,))}
+            want_out, want_scores = keras_mha(weights, self.HEADS, query, value, mask)
+            verdicts.append(judges.close(got[f"{name}_scores"], want_scores,
                                          f"{what}: attention scores vs Keras (B, h, T_q, T_k)",
                                          hint="3 heads of d_k = 4: head j uses columns 4j … 4j+3"))
-            verdicts.append(judges.close(got[name], got[f"keras_{name}"], f"{what}: output vs Keras"))
+            verdicts.append(judges.close(got[name], want_out, f"{what}: output vs Keras"))
         return judges.all_of(verdicts)
 
 

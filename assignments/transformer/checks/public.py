@@ -7,7 +7,7 @@ import numpy as np
 
 from grader import Check, Inputs, judges
 
-from . import F32, LAB, decoder_weights, encoder_weights, mha_weights, reversal_data, assign
+from .common import F32, assign, decoder_weights, encoder_weights, mha_weights, reversal_data
 
 
 class SoftAttention(Check):
@@ -236,30 +236,35 @@ class Seq2seqTraining(Check):
     budget = 60
     uses_reference = False
 
+    #: What observe needs of the settings (``[checks.seq2seq_training]``): the
+    #: task's sizes and the training recipe travel in the inputs.
+    RECIPE = ("length", "vocab_size", "bos_id", "d_model", "num_heads", "d_ff", "num_layers",
+              "batch_size", "epochs", "learning_rate")
+
     def inputs(self, rng):
-        cfg = LAB["training"]
-        data = np.random.default_rng(cfg["data_seed"])
+        cfg = self.config
         args = (cfg["length"], cfg["vocab_size"], cfg["bos_id"])
-        source, target_in, target = reversal_data(data, cfg["train_size"], *args)
-        eval_source, _, eval_target = reversal_data(data, cfg["eval_size"], *args)
-        return Inputs(public={"source": source, "target_in": target_in, "target": target, "eval_source": eval_source},
+        source, target_in, target = reversal_data(rng, cfg["train_size"], *args)
+        eval_source, _, eval_target = reversal_data(rng, cfg["eval_size"], *args)
+        return Inputs(public={"source": source, "target_in": target_in, "target": target, "eval_source": eval_source,
+                              "recipe": {key: cfg[key] for key in self.RECIPE}},
                       secret={"eval_target": eval_target})
 
-    def observe(self, sub, source, target_in, target, eval_source):
+    def observe(self, sub, source, target_in, target, eval_source, recipe):
         import keras
 
-        cfg = LAB["training"]
-        model = sub.build_transformer(cfg["vocab_size"], cfg["length"], d_model=cfg["d_model"], num_heads=cfg["num_heads"],
-                                      d_ff=cfg["d_ff"], num_layers=cfg["num_layers"], use_positional_encoding=True)
-        model.compile(optimizer=keras.optimizers.Adam(cfg["learning_rate"]),
+        model = sub.build_transformer(recipe["vocab_size"], recipe["length"], d_model=recipe["d_model"],
+                                      num_heads=recipe["num_heads"], d_ff=recipe["d_ff"], num_layers=recipe["num_layers"],
+                                      use_positional_encoding=True)
+        model.compile(optimizer=keras.optimizers.Adam(recipe["learning_rate"]),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        history = model.fit([source, target_in], target, batch_size=cfg["batch_size"], epochs=cfg["epochs"],
+        history = model.fit([source, target_in], target, batch_size=recipe["batch_size"], epochs=recipe["epochs"],
                             shuffle=True, verbose=0)
-        return {"predictions": sub.greedy_decode(model, eval_source, cfg["bos_id"], cfg["length"]),
+        return {"predictions": sub.greedy_decode(model, eval_source, recipe["bos_id"], recipe["length"]),
                 "loss": history.history["loss"]}
 
     def judge(self, got, want, secret):
-        cfg = LAB["training"]
+        cfg = self.config
         try:
             predictions = judges.as_array(got["predictions"], "greedy_decode output", shape=secret["eval_target"].shape)
         except judges.BadObservation as exc:
