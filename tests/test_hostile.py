@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch
+from grader import batch, fixtures
 from grader.lab import Lab, repo_root
 from grader.sandbox import GIB, LEVELS as SANDBOX_LEVELS, Limits, isolation, supported
 
@@ -156,6 +156,7 @@ def graded(request, tmp_path_factory):
     link = zipfile.ZipInfo("passwd")
     link.create_system, link.external_attr = 3, (0o120777 << 16)
     (folder / "zip_symlink.zip").write_bytes(_zip({"lab/cnn.py": bases["solution"], "/etc/passwd": link}))
+    fixtures.ensure(lab)  # made for the salt first: the batch must then leave them as they are
     before = {rel: _digest(rel) for rel in WATCHED}
     options = batch.Options(jobs=2, names=CHECKS, progress=False,
                             limits=Limits(memory=1 * GIB, max_processes=16, max_disk=256 << 20, startup=180,
