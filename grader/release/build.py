@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .. import anatomy
+from .. import anatomy, fixtures
 from ..lab import Lab, LabError, all_lab_ids, repo_root
 from . import gates
 from .archive import Bundle, Written
@@ -134,6 +134,10 @@ def release_lab(lab: Lab | str, out_dir: Path, *, reuse_gates: bool = False, cac
     out_dir = Path(out_dir)
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
+    try:
+        fixtures.ensure(lab)  # hidden fixtures for the salt, made before the sources are fingerprinted
+    except Exception as exc:  # noqa: BLE001 - a reference that cannot run is a refusal, said plainly
+        _refuse(lab, out_dir, [f"the hidden fixtures cannot be made: {type(exc).__name__}: {exc}"])
     before = snapshot(lab)
 
     failures = gates.starter_in_sync(lab)
@@ -202,7 +206,8 @@ def snapshot(lab: Lab) -> str:
     h = hashlib.sha256()
     root = lab.assignment_dir.parent.parent
     folders = [PACKAGE_DIR, lab.assignment_dir, lab.solution_dir, lab.starter_dir]
-    files = [p for f in folders for p in sorted(f.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+    files = [p for f in folders for p in sorted(f.rglob("*"))
+             if p.is_file() and "__pycache__" not in p.parts and p.name != ".lock"]
     files += [p for p in (repo_root() / "pyproject.toml", repo_root() / "requirements.lock") if p.is_file()]
     for path in files:
         h.update(f"{path.relative_to(root) if path.is_relative_to(root) else path}\n".encode())
