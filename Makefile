@@ -42,11 +42,11 @@ demo: $(STAMP)
 	cp $(DEMO)/student/cnn/cnn.py $(DEMO)/samples/starter/
 	$(GRADER) mutants cnn --write $(DEMO)/mutants
 	cp -r $(DEMO)/mutants/maxpool_grad_to_all $(DEMO)/mutants/batchnorm_batch_stats_at_inference $(DEMO)/samples/
-	cd $(DEMO)/gradescope/source && $(abspath $(PY)) -m grader grade cnn $(abspath $(DEMO)/samples)/reference \
-		$(abspath $(DEMO)/samples)/starter $(abspath $(DEMO)/samples)/maxpool_grad_to_all \
-		$(abspath $(DEMO)/samples)/batchnorm_batch_stats_at_inference -o $(abspath $(DEMO)/results) --regrade
+	cd $(DEMO)/gradescope/source && "$(CURDIR)/$(PY)" -m grader grade cnn "$(CURDIR)/$(DEMO)/samples/reference" \
+		"$(CURDIR)/$(DEMO)/samples/starter" "$(CURDIR)/$(DEMO)/samples/maxpool_grad_to_all" \
+		"$(CURDIR)/$(DEMO)/samples/batchnorm_batch_stats_at_inference" -o "$(CURDIR)/$(DEMO)/results" --regrade
 	cp $(DEMO)/samples/maxpool_grad_to_all/cnn.py $(DEMO)/gradescope/submission/
-	DLKIT_AUTOGRADER_DIR=$(abspath $(DEMO)/gradescope) DLKIT_PYTHON=$(abspath $(PY)) bash $(DEMO)/gradescope/source/run_autograder
+	DLKIT_AUTOGRADER_DIR="$(CURDIR)/$(DEMO)/gradescope" DLKIT_PYTHON="$(CURDIR)/$(PY)" bash $(DEMO)/gradescope/source/run_autograder
 	@echo "Gradescope results.json of the maxpool_grad_to_all mutant: $(DEMO)/gradescope/results/results.json"
 
 starter: $(STAMP)
