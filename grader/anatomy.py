@@ -29,7 +29,7 @@ import sys
 import types
 from pathlib import Path
 
-from .check import HIDDEN, OPTIONAL, PUBLIC, Check
+from .check import HIDDEN, OPTIONAL, Check
 
 #: Check files that ship to students (and are the only ones in the sandbox).
 SHIPPED_CHECK_FILES = ("__init__.py", "common.py", "public.py")

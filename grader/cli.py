@@ -1,4 +1,4 @@
-"""The ``grader`` command (DESIGN §5).
+"""The ``grader`` command.
 
     grader list                                  labs, points and budgets
     grader check <lab> [path]                    student self-check (public checks, in-process)

@@ -1,4 +1,4 @@
-"""Data sets for the labs (DESIGN §6), returned as NumPy arrays with fixed splits.
+"""Data sets for the labs, returned as NumPy arrays with fixed splits.
 
 Where data comes from, in order:
 

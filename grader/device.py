@@ -1,4 +1,4 @@
-"""Device selection, thread counts and determinism for TensorFlow (DESIGN §7).
+"""Device selection, thread counts and determinism for TensorFlow.
 
 Call :func:`configure` once per process *before* any model is built; it
 imports TensorFlow. Everything else in the grader's trusted process stays

@@ -1,4 +1,4 @@
-"""Solution markers → starter code (DESIGN §2).
+"""Solution markers → starter code.
 
 In a solution file, the lines between ``# BEGIN SOLUTION`` and
 ``# END SOLUTION`` are the answer. The starter replaces them with::

@@ -1,4 +1,4 @@
-"""Running *observe* in a sandboxed process, with limits (DESIGN §4).
+"""Running *observe* in a sandboxed process, with limits.
 
 The parent (trusted) prepares a work folder per submission::
 
@@ -76,7 +76,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any

@@ -1,4 +1,4 @@
-"""Release tooling (DESIGN §5): ``grader release <lab|all> -o dist/``.
+"""Release tooling: ``grader release <lab|all> -o dist/``.
 
 Builds, for each lab, a student bundle, a Gradescope autograder bundle and
 an otter-grader bundle (student notebook + autograder), reproducibly, and
