@@ -39,6 +39,8 @@ TRUSTED_CHECK_FILES = ("hidden.py", "optional.py", "private.py")
 LAB_TABLES = ("budget", "release", "shared", "checks")
 #: Methods of a check class that run in the sandbox.
 OBSERVE_METHOD = re.compile(r"^observe(_\w+)?$")
+#: Class attributes the runner reads while observing (not through ``self``).
+OBSERVE_ATTRIBUTES = ("by_hand",)
 #: Sibling modules the observe-only source may import.
 OBSERVABLE_MODULES = ("common", "public")
 
@@ -93,6 +95,7 @@ def _reduce_class(cls: ast.ClassDef, check_name: str | None) -> ast.ClassDef:
     kept: dict[int, ast.stmt] = {}
     todo = [n for n, s in members.items()
             if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and OBSERVE_METHOD.match(n)]
+    todo += [n for n in OBSERVE_ATTRIBUTES if n in members]
     seen: set[str] = set()
     while todo:
         name = todo.pop()

@@ -96,6 +96,10 @@ class Check:
     #: :mod:`grader.schema`), e.g. ``{"y": (2, 6, 6, 4), "loss": [float]}``.
     #: None: only generic size caps.
     schema: ClassVar[Any] = None
+    #: Parts the student must write themselves (:class:`grader.byhand.ByHand`
+    #: rules): enforced while ``observe`` runs, in the student's process; a
+    #: broken rule earns the check no points, whatever the values.
+    by_hand: ClassVar[tuple] = ()
 
     #: This check's settings: the ``[checks.<name>]`` table of ``lab.toml``
     #: (set by :class:`grader.lab.Lab`). Trusted side only: ``observe`` runs

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import protocol, schema
+from . import byhand, protocol, schema
 from .check import Check, Verdict
 from .judges import BadObservation
 from .results import CheckResult
@@ -29,15 +29,22 @@ class Observation:
     message: str = ""
     time: float = 0.0
     reason: str = ""
+    #: What a ``by_hand`` rule forbids that the code used (see :mod:`grader.byhand`).
+    by_hand: list[str] = dataclasses.field(default_factory=list)
 
     def to_plain(self) -> dict:
-        return {"status": self.status, "value": self.value, "message": self.message, "time": self.time}
+        return {"status": self.status, "value": self.value, "message": self.message, "time": self.time,
+                "by_hand": self.by_hand}
 
     @classmethod
     def from_plain(cls, data: Any) -> "Observation":
         if not isinstance(data, dict) or data.get("status") not in ("ok", "todo", "error"):
             return cls("invalid", message="the worker returned a malformed observation")
-        return cls(data["status"], data.get("value"), str(data.get("message", ""))[:4000], float(data.get("time") or 0))
+        found = data.get("by_hand") or []
+        if not isinstance(found, list):
+            return cls("invalid", message="the worker returned a malformed observation")
+        return cls(data["status"], data.get("value"), str(data.get("message", ""))[:4000], float(data.get("time") or 0),
+                   by_hand=[str(f)[:300] for f in found[:byhand.MAX_FINDINGS]])
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -79,8 +86,11 @@ def observe(check: Check, sub: ModuleType, inputs: dict[str, Any], seed: int | N
 
     seed_everything(check.observe_seed if seed is None else seed)
     start = time.perf_counter()
+    found: list[str] = []
     try:
-        value = check.observe(sub, **inputs)
+        with byhand.watching(sub, check.by_hand) as watch:
+            value = check.observe(sub, **inputs)
+        found = watch.findings()
         value = protocol.to_plain(value)
         status, message = "ok", ""
     except NotImplementedError as exc:
@@ -92,7 +102,7 @@ def observe(check: Check, sub: ModuleType, inputs: dict[str, Any], seed: int | N
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything, even SystemExit
         value, status = None, "error"
         message = describe_exception(exc, getattr(sub, "__file__", None))
-    return Observation(status, value, message, time.perf_counter() - start)
+    return Observation(status, value, message, time.perf_counter() - start, by_hand=found)
 
 
 def judge(check: Check, obs: Observation, want: Any, secret: dict[str, Any]) -> CheckResult:
@@ -109,6 +119,10 @@ def judge(check: Check, obs: Observation, want: Any, secret: dict[str, Any]) -> 
         result.status, result.message = obs.status, obs.message
         if obs.reason:
             result.extra["reason"] = obs.reason
+        return result
+    if check.by_hand and obs.by_hand:
+        result.status, result.message = "failed", byhand.verdict_message(check.by_hand, obs.by_hand)
+        result.extra["reason"] = "by_hand"
         return result
     problems = schema.validate(obs.value, getattr(check, "schema", None))
     if problems:

@@ -1,0 +1,355 @@
+""""Implement it yourself": one rule for every part a handout says to write by hand.
+
+A check that grades such a part declares what the student's code may not use
+there, and the runner enforces it while the check observes, in the student's
+process, two ways:
+
+* **statically**: the names the guarded functions' source refers to are
+  resolved in the student's module (so ``from tensorflow.nn import conv2d as c``
+  is still ``tf.nn.conv2d``), following the student's own helpers they call;
+  a guarded class may not inherit from a forbidden class;
+* **at run time**: while a guarded function runs, every Python call is
+  watched (``sys.setprofile``) and a call into a forbidden function, class
+  or package is recorded, however it was reached.
+
+What was found travels to the trusted side as part of the observation
+(plain strings); the judge there gives the check no points and says what is
+forbidden and why. Static and run-time looks back each other up; a student
+who sets out to defeat both can, which is why value checks stay the primary
+test and this rule catches the common shortcut::
+
+    class ConvBackward(Check):
+        by_hand = (ByHand(functions=("conv2d_backward",), forbid=AUTODIFF + ("tensorflow.nn",),
+                          why="the part is the backward pass of a convolution, written out"),)
+
+``functions`` names what the student's module defines: a function, a class
+(every method it defines) or ``Class.method``. ``forbid`` holds dotted names:
+a package or module (everything inside it), a function, or a class (calling
+it, calling its methods, or inheriting from it).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import importlib
+import inspect
+import sys
+import textwrap
+import types
+from typing import Any, Iterable
+
+#: Automatic differentiation in TensorFlow: a hand-written gradient may use none of it.
+AUTODIFF = ("tensorflow.GradientTape", "tensorflow.gradients", "tensorflow.autodiff",
+            "tensorflow.test.compute_gradient", "tensorflow.python.eager.backprop",
+            "tensorflow.python.ops.gradients_impl")
+#: Everything TensorFlow and Keras offer (a part to be written in NumPy).
+FRAMEWORKS = ("tensorflow", "keras")
+#: Switching the watch off from inside a guarded function.
+_TAMPERING = ("sys.setprofile", "sys.settrace", "threading.setprofile", "threading.settrace")
+#: At most this many findings travel back per check.
+MAX_FINDINGS = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class ByHand:
+    """A part the student writes themselves: ``functions`` (of the student's
+    module) may not use anything in ``forbid``; ``why`` is the reason, in
+    the handout's words, shown when the rule is broken."""
+
+    functions: tuple[str, ...]
+    forbid: tuple[str, ...]
+    why: str
+
+    def describe(self) -> str:
+        return f"{', '.join(self.functions)} may not use {', '.join(_short(f) for f in self.forbid)}"
+
+
+def _short(dotted: str) -> str:
+    return dotted.replace("tensorflow.", "tf.").replace("tensorflow", "TensorFlow")
+
+
+# -- what a forbidden name stands for ------------------------------------------
+@dataclasses.dataclass
+class _Forbidden:
+    name: str
+    obj: Any = None
+    prefix: str | None = None  # a module: anything whose __module__ is inside it
+    files: tuple[str, ...] = ()  # ... or whose code lives in its files
+    members: frozenset = frozenset()  # ids of what it is (a module: what it exports), unwrapped
+    codes: frozenset = frozenset()  # code objects that run when it is used
+
+
+@functools.cache
+def _resolve(dotted: str) -> _Forbidden:
+    """What a forbidden dotted name stands for (nothing when the library is
+    absent here: nothing can call what is not installed)."""
+    parts = dotted.split(".")
+    obj = None
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            obj = None
+        break
+    if obj is None:
+        return _Forbidden(dotted)
+    if not isinstance(obj, types.ModuleType):
+        return _Forbidden(dotted, obj, members=frozenset({id(obj), id(_unwrap(obj))}), codes=frozenset(_codes(obj)))
+    # A module: its own code (by file) and everything it exports. TensorFlow's
+    # public modules (tf.nn) only re-export, so the exports are what counts.
+    files = tuple(p.rstrip("/") + "/" for p in getattr(obj, "__path__", []))
+    if not files and getattr(obj, "__file__", None):
+        files = (obj.__file__,)
+    exported = [v for k, v in vars(obj).items() if not k.startswith("_") and callable(v)]
+    codes: set = set()
+    for value in exported:
+        codes |= _codes(value)
+    return _Forbidden(dotted, obj, prefix=obj.__name__, files=files, codes=frozenset(codes),
+                      members=frozenset({id(obj)} | {id(_unwrap(v)) for v in exported}))
+
+
+def _unwrap(obj):
+    try:
+        return inspect.unwrap(obj)
+    except ValueError:
+        return obj
+
+
+def _codes(obj) -> set:
+    """Code objects that run when ``obj`` (a function or a class) is used:
+    the innermost function under decorators only (TensorFlow's decorators
+    share one wrapper's code among all its ops)."""
+    out = set()
+    if isinstance(obj, type):
+        # Only what the class itself defines: its bases' machinery (a Keras
+        # Layer's __call__, say) is shared with every layer a student may use.
+        for member in vars(obj).values():
+            if not isinstance(member, type):
+                out |= _codes(member)
+        return out
+    func = _unwrap(getattr(obj, "__func__", obj))
+    for candidate in (func, getattr(func, "fget", None), getattr(func, "python_function", None)):
+        code = getattr(_unwrap(candidate), "__code__", None) if candidate is not None else None
+        if code is not None:
+            out.add(code)
+    return out
+
+
+def _matches(obj: Any, forbidden: _Forbidden) -> bool:
+    if forbidden.obj is None:
+        return False
+    if id(obj) in forbidden.members or id(_unwrap(obj)) in forbidden.members:
+        return True
+    if forbidden.prefix is not None:
+        name = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
+        if isinstance(name, str) and (name == forbidden.prefix or name.startswith(forbidden.prefix + ".")):
+            return True
+    try:
+        return isinstance(obj, type) and isinstance(forbidden.obj, type) and issubclass(obj, forbidden.obj)
+    except TypeError:
+        return False
+
+
+# -- the static look ------------------------------------------------------------
+def _targets(sub: types.ModuleType, name: str) -> list[tuple[str, Any]]:
+    """(label, function) pairs a guarded name stands for."""
+    owner, _, method = name.partition(".")
+    obj = getattr(sub, owner, None)
+    if obj is None:
+        return []
+    if method:
+        member = inspect.getattr_static(obj, method, None)
+        return [(name, member)] if member is not None else []
+    if isinstance(obj, type):
+        return [(f"{owner}.{k}", v) for k, v in vars(obj).items() if inspect.isfunction(v)]
+    return [(name, obj)]
+
+
+def _dotted_refs(tree: ast.AST) -> list[list[str]]:
+    """Every ``a.b.c`` chain (and bare name) the code refers to, outermost first."""
+    chains = []
+    for node in ast.walk(tree):
+        parts = []
+        cur = node
+        while isinstance(cur, ast.Attribute):
+            parts.append(cur.attr)
+            cur = cur.value
+        if isinstance(cur, ast.Name) and (parts or isinstance(node, ast.Name)):
+            chains.append([cur.id] + parts[::-1])
+    return chains
+
+
+def _lookup(chain: list[str], namespace: dict) -> list[Any]:
+    """The objects each prefix of ``chain`` resolves to in ``namespace``."""
+    if chain[0] not in namespace:
+        return []
+    obj = namespace[chain[0]]
+    out = [obj]
+    for attr in chain[1:]:
+        try:
+            obj = inspect.getattr_static(obj, attr) if not isinstance(obj, types.ModuleType) else getattr(obj, attr)
+        except AttributeError:
+            break
+        out.append(obj)
+    return out
+
+
+def static_findings(sub: types.ModuleType, rule: ByHand) -> list[str]:
+    """What the guarded functions' source (and the student's helpers they
+    call) refers to that the rule forbids."""
+    forbidden = [_resolve(f) for f in rule.forbid + _TAMPERING]
+    module_name = sub.__name__
+    found: list[str] = []
+    seen: set[int] = set()
+    todo: list[tuple[str, Any]] = []
+    for name in rule.functions:
+        todo += _targets(sub, name)
+        cls = getattr(sub, name.partition(".")[0], None)
+        if isinstance(cls, type):
+            for base in cls.__mro__[1:]:
+                hit = next((f for f in forbidden if _matches(base, f)), None)
+                if hit is not None:
+                    found.append(f"{cls.__name__} inherits from {base.__module__}.{base.__qualname__} "
+                                 f"(forbidden: {_short(hit.name)})")
+    while todo:
+        label, func = todo.pop(0)
+        func = getattr(func, "__func__", func)
+        if id(func) in seen:
+            continue
+        seen.add(id(func))
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        namespace = {**vars(sub), **_closure_names(func)}
+        for chain in _dotted_refs(tree):
+            resolved = _lookup(chain, namespace)
+            for depth, obj in enumerate(resolved):
+                hit = next((f for f in forbidden if _matches(obj, f)), None)
+                if hit is not None:
+                    found.append(f"{label} uses {'.'.join(chain[:depth + 1])} (forbidden: {_short(hit.name)})")
+                    break
+            else:
+                if resolved:
+                    obj = resolved[-1]
+                    if inspect.isfunction(obj) and obj.__module__ == module_name:
+                        todo.append((f"{obj.__name__} (called from {label})", obj))
+                    elif isinstance(obj, type) and obj.__module__ == module_name:
+                        todo += [(f"{obj.__name__}.{k} (used by {label})", v)
+                                 for k, v in vars(obj).items() if inspect.isfunction(v)]
+    return list(dict.fromkeys(found))
+
+
+def _closure_names(func) -> dict:
+    try:
+        return dict(inspect.getclosurevars(func).nonlocals)
+    except (TypeError, ValueError):
+        return {}
+
+
+# -- the run-time watch -----------------------------------------------------------
+class _Watch:
+    """Records calls into forbidden code while a guarded function runs."""
+
+    def __init__(self, rules: Iterable[ByHand]):
+        self.rules = list(rules)
+        self.findings: list[str] = []
+        self._depth = 0
+        self._label = ""
+        self._codes: dict = {}
+        self._files: list[tuple[str, str]] = []
+        for rule in self.rules:
+            for name in rule.forbid:
+                f = _resolve(name)
+                for code in f.codes:
+                    self._codes.setdefault(code, f.name)
+                self._files += [(path, f.name) for path in f.files]
+
+    def _profile(self, frame, event, arg):
+        if event != "call":
+            return
+        code = frame.f_code
+        hit = self._codes.get(code)
+        if hit is None and self._files:
+            filename = code.co_filename
+            hit = next((name for path, name in self._files if filename.startswith(path)), None)
+        if hit is not None and len(self.findings) < MAX_FINDINGS:
+            message = f"{self._label} called {code.co_qualname} while it ran (forbidden: {_short(hit)})"
+            if message not in self.findings:
+                self.findings.append(message)
+
+    def guard(self, label: str, func):
+        watch = self
+
+        @functools.wraps(func)
+        def guarded(*args, **kwargs):
+            if watch._depth:
+                return func(*args, **kwargs)
+            watch._depth, watch._label = 1, label
+            previous = sys.getprofile()
+            sys.setprofile(watch._profile)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                sys.setprofile(previous)
+                watch._depth = 0
+
+        return guarded
+
+
+class watching:
+    """Context manager: while it is open, the rules' guarded functions of
+    ``sub`` are watched; ``findings()`` is what the rules forbid that the
+    source refers to or the run called (empty when the rules hold)."""
+
+    def __init__(self, sub: types.ModuleType, rules: Iterable[ByHand]):
+        self.sub = sub
+        self.rules = tuple(rules)
+        self.watch = _Watch(self.rules)
+        self._restore: list[tuple[Any, str, Any]] = []
+        self._static: list[str] = []
+
+    def __enter__(self):
+        for rule in self.rules:
+            self._static += static_findings(self.sub, rule)
+            for name in rule.functions:
+                owner, _, method = name.partition(".")
+                holder = getattr(self.sub, owner, None)
+                if holder is None:
+                    continue
+                if method or isinstance(holder, type):
+                    for member in ([method] if method else [k for k, v in vars(holder).items() if inspect.isfunction(v)]):
+                        original = inspect.getattr_static(holder, member, None)
+                        if inspect.isfunction(original):
+                            self._swap(holder, member, self.watch.guard(f"{owner}.{member}", original))
+                elif callable(holder):
+                    self._swap(self.sub, owner, self.watch.guard(owner, holder))
+        return self
+
+    def _swap(self, holder, attr, value):
+        self._restore.append((holder, attr, inspect.getattr_static(holder, attr)))
+        setattr(holder, attr, value)
+
+    def __exit__(self, *exc):
+        for holder, attr, value in reversed(self._restore):
+            setattr(holder, attr, value)
+        self._restore.clear()
+        return False
+
+    def findings(self) -> list[str]:
+        return list(dict.fromkeys(self._static + self.watch.findings))[:MAX_FINDINGS]
+
+
+def verdict_message(rules: Iterable[ByHand], findings: list[str]) -> str:
+    """The student-facing message for a broken rule: what, and why."""
+    rules = list(rules)
+    why = "; ".join(dict.fromkeys(r.why for r in rules))
+    what = "; ".join(r.describe() for r in rules)
+    return f"written by hand, this part may not use the library for it ({what}): {why}. Found: " + "; ".join(findings)
