@@ -6,7 +6,7 @@ GRADER := $(VENV)/bin/grader
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 DEMO   ?= out/demo
 
-.PHONY: setup test test-full demo starter fixtures clean
+.PHONY: setup test test-full mutation demo starter fixtures clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,17 @@ test: $(STAMP)
 ## make test-full: the release tier: also every mutant sandboxed against every check
 test-full: $(STAMP)
 	$(PY) -m pytest -q -m "full or not full"
+
+## make mutation LAB=cnn [JOBS=2] [SAMPLE=200]: machine-made mutants (cosmic-ray)
+## of the lab's solution blocks, each graded by the checks that reach it; prints
+## the mutation score per lab and function, writes out/mutation/<lab>/survivors.txt.
+## LAB=all measures every lab. A tier of its own: not part of `make test`.
+LAB    ?= all
+JOBS   ?= 1
+mutation: $(STAMP)
+	$(PY) -m pip install -q -r requirements-mutation.txt
+	@for lab in $(if $(filter all,$(LAB)),$$(ls assignments),$(LAB)); do \
+		$(PY) -m grader.mutation $$lab -j $(JOBS) $(if $(SAMPLE),--sample $(SAMPLE)) || exit 1; done
 
 ## make demo: the release path. Build the CNN lab's bundles (gates included; a
 ## second run reuses the cached gate result), unpack them, then grade the

@@ -8,9 +8,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, ContextManager, Iterable
 
 from . import fixtures, runner, sandbox
 from .check import OPTIONAL, PUBLIC, Check, Inputs
@@ -70,8 +71,10 @@ def _submission_name(path: Path) -> str:
 
 
 def self_check(lab: Lab, path: Path | str, *, visibility: str | None = PUBLIC,
-               names: Iterable[str] | None = None, alias: str | None = None) -> Result:
-    """Run checks in this process (TensorFlow imported here once)."""
+               names: Iterable[str] | None = None, alias: str | None = None,
+               around: Callable[[Check], ContextManager] | None = None) -> Result:
+    """Run checks in this process (TensorFlow imported here once). ``around``
+    (the kit's tooling: :mod:`grader.tracing`) is entered while each check observes."""
     from .device import configure
 
     path = Path(path)
@@ -93,7 +96,8 @@ def self_check(lab: Lab, path: Path | str, *, visibility: str | None = PUBLIC,
             results.append(_skipped(chk, missing[chk.name]))
             continue
         made = made_all[chk.name]
-        obs = runner.observe(observers[chk.name], sub, made.public, seed=chk.observe_seed)
+        with around(chk) if around else contextlib.nullcontext():
+            obs = runner.observe(observers[chk.name], sub, made.public, seed=chk.observe_seed)
         if obs.status == "ok":
             from .protocol import roundtrip
 

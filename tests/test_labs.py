@@ -13,14 +13,15 @@ every mutant in the sandbox against every check.
 """
 
 import functools
+import inspect
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from grader import markers, mutants
+from grader import markers, mutants, mutation, tracing
 from grader.grading import grade, self_check
-from grader.lab import Lab, all_lab_ids
+from grader.lab import Lab, all_lab_ids, load_submission
 
 LABS = all_lab_ids()
 MUTANTS = [(lab_id, m.name) for lab_id in LABS for m in mutants.load(Lab.load(lab_id))]
@@ -28,9 +29,17 @@ _tmp = Path(tempfile.mkdtemp(prefix="dlkit-mutants-"))
 
 
 @functools.cache
-def reference_in_process(lab_id):
+def _traced_reference(lab_id):
+    """The reference graded in this process, every check's calls into it
+    recorded against the lab's ``cases.toml``."""
     lab = Lab.load(lab_id)
-    return self_check(lab, lab.solution_file, visibility=None, alias=f"_ref_{lab_id}")
+    recorder = tracing.Recorder(lab.solution_file, tracing.load_cases(lab))
+    result = self_check(lab, lab.solution_file, visibility=None, alias=f"_ref_{lab_id}", around=recorder.around)
+    return result, recorder
+
+
+def reference_in_process(lab_id):
+    return _traced_reference(lab_id)[0]
 
 
 @functools.cache
@@ -78,6 +87,13 @@ def test_every_check_is_targeted_by_a_mutant(lab_id):
 
 
 @pytest.mark.parametrize("lab_id", LABS)
+def test_equivalent_machine_mutants_are_current(lab_id):
+    """Every ``[[equivalent]]`` survivor of ``make mutation`` still names a line
+    of its function in the reference (the list is otherwise out of date)."""
+    assert mutation.stale_equivalents(Lab.load(lab_id)) == []
+
+
+@pytest.mark.parametrize("lab_id", LABS)
 def test_reference_full_marks_in_process(lab_id):
     result = reference_in_process(lab_id)
     assert result.score == result.max_score, [(c.name, c.message) for c in result.checks if not c.passed]
@@ -89,6 +105,37 @@ def test_reference_full_marks_sandboxed_and_repeatable(lab_id):
     assert sandboxed.score == sandboxed.max_score, [(c.name, c.message) for c in sandboxed.checks if not c.passed]
     again = reference_in_process(lab_id)
     assert [(c.name, c.score, c.message) for c in sandboxed.checks] == [(c.name, c.score, c.message) for c in again.checks]
+
+
+@pytest.mark.parametrize("lab_id", LABS)
+def test_every_documented_case_is_exercised_by_a_check(lab_id):
+    """Each case of ``cases.toml`` (an argument value or branch of a public
+    function) holds in some call the checks make into the reference."""
+    lab = Lab.load(lab_id)
+    assert tracing.load_cases(lab), f"assignments/{lab_id}/cases.toml lists no case"
+    _, recorder = _traced_reference(lab_id)
+    missing = [f"{c.function}: {c.when}" + (f" (raised {recorder.errors[i]})" if i in recorder.errors else "")
+               for i, c in enumerate(recorder.cases) if i not in recorder.hits]
+    print(recorder.table())
+    assert not missing, "cases no check exercises:\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize("lab_id", LABS)
+def test_every_defaulted_argument_has_a_case(lab_id):
+    """Every parameter with a default, of every public function and method of
+    the reference, is named by a case of ``cases.toml``: its options are
+    documented, so some check must try them."""
+    lab = Lab.load(lab_id)
+    named: dict[str, set[str]] = {}
+    for case in tracing.load_cases(lab):
+        named.setdefault(case.function, set()).update(case.code.co_names)
+    module = load_submission(lab.solution_file, lab.module, alias=f"_ref_cases_{lab_id}")
+    uncovered = []
+    for qualname, func in tracing.public_functions(module):
+        for param in inspect.signature(func).parameters.values():
+            if param.default is not inspect.Parameter.empty and param.name not in named.get(qualname, ()):
+                uncovered.append(f"{qualname}({param.name}={param.default!r})")
+    assert not uncovered, "defaulted arguments no case of cases.toml names:\n" + "\n".join(uncovered)
 
 
 @pytest.mark.parametrize("lab_id", LABS)

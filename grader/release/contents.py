@@ -28,8 +28,9 @@ PACKAGE = "grader"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 #: Modules of the release tooling: never in a student bundle. ``otter_bridge``
-#: and ``gradescope`` are added explicitly to the bundles that run them.
-RELEASE_ONLY = ("grader.release", "grader.otter_bridge", "grader.gradescope")
+#: and ``gradescope`` are added explicitly to the bundles that run them; the
+#: kit's own quality tooling (tracing, mutation testing) ships in none.
+RELEASE_ONLY = ("grader.release", "grader.otter_bridge", "grader.gradescope", "grader.tracing", "grader.mutation")
 
 #: Instructor-only packages left out of students' requirements.
 INSTRUCTOR_ONLY_REQUIREMENTS = {"otter-grader"}
