@@ -40,10 +40,12 @@ import textwrap
 import types
 from typing import Any, Iterable
 
-#: Automatic differentiation in TensorFlow: a hand-written gradient may use none of it.
-AUTODIFF = ("tensorflow.GradientTape", "tensorflow.gradients", "tensorflow.autodiff",
-            "tensorflow.test.compute_gradient", "tensorflow.python.eager.backprop",
-            "tensorflow.python.ops.gradients_impl")
+#: Automatic differentiation in TensorFlow: a hand-written gradient may use none
+#: of it. (Name what a student would call, never the library's internals: TensorFlow's
+#: own ops run those, e.g. every op goes through ``tf.raw_ops``, and ``tf.custom_gradient``
+#: through the tape's recording machinery.)
+AUTODIFF = ("tensorflow.GradientTape", "tensorflow.gradients", "tensorflow.autodiff.ForwardAccumulator",
+            "tensorflow.test.compute_gradient")
 #: Everything TensorFlow and Keras offer (a part to be written in NumPy).
 FRAMEWORKS = ("tensorflow", "keras")
 #: Switching the watch off from inside a guarded function.
@@ -255,51 +257,59 @@ def _closure_names(func) -> dict:
 
 
 # -- the run-time watch -----------------------------------------------------------
-class _Watch:
-    """Records calls into forbidden code while a guarded function runs."""
+@functools.cache
+def _compiled(forbid: tuple[str, ...]) -> tuple[dict, tuple[tuple[str, str], ...]]:
+    """``(code object → forbidden name, ((file prefix, forbidden name), ...))`` for a rule."""
+    codes: dict = {}
+    files: list[tuple[str, str]] = []
+    for name in forbid:
+        f = _resolve(name)
+        for code in f.codes:
+            codes.setdefault(code, f.name)
+        files += [(path, f.name) for path in f.files]
+    return codes, tuple(files)
 
-    def __init__(self, rules: Iterable[ByHand]):
-        self.rules = list(rules)
+
+class _Watch:
+    """Records calls into forbidden code while a guarded function runs. Each
+    guarded function is held to its own rule: the rules of the guarded
+    functions running now (one inside another) are stacked."""
+
+    def __init__(self):
         self.findings: list[str] = []
-        self._depth = 0
-        self._label = ""
-        self._codes: dict = {}
-        self._files: list[tuple[str, str]] = []
-        for rule in self.rules:
-            for name in rule.forbid:
-                f = _resolve(name)
-                for code in f.codes:
-                    self._codes.setdefault(code, f.name)
-                self._files += [(path, f.name) for path in f.files]
+        self._stack: list[tuple[str, dict, tuple]] = []
 
     def _profile(self, frame, event, arg):
         if event != "call":
             return
         code = frame.f_code
-        hit = self._codes.get(code)
-        if hit is None and self._files:
-            filename = code.co_filename
-            hit = next((name for path, name in self._files if filename.startswith(path)), None)
-        if hit is not None and len(self.findings) < MAX_FINDINGS:
-            message = f"{self._label} called {code.co_qualname} while it ran (forbidden: {_short(hit)})"
-            if message not in self.findings:
-                self.findings.append(message)
+        for label, codes, files in self._stack:
+            hit = codes.get(code)
+            if hit is None and files:
+                hit = next((name for path, name in files if code.co_filename.startswith(path)), None)
+            if hit is not None:
+                message = f"{label} called {code.co_qualname} while it ran (forbidden: {_short(hit)})"
+                if message not in self.findings and len(self.findings) < MAX_FINDINGS:
+                    self.findings.append(message)
+                return
 
-    def guard(self, label: str, func):
+    def guard(self, label: str, func, rule: ByHand):
         watch = self
+        codes, files = _compiled(rule.forbid)
 
         @functools.wraps(func)
         def guarded(*args, **kwargs):
-            if watch._depth:
-                return func(*args, **kwargs)
-            watch._depth, watch._label = 1, label
-            previous = sys.getprofile()
-            sys.setprofile(watch._profile)
+            outermost = not watch._stack
+            watch._stack.append((label, codes, files))
+            if outermost:
+                previous = sys.getprofile()
+                sys.setprofile(watch._profile)
             try:
                 return func(*args, **kwargs)
             finally:
-                sys.setprofile(previous)
-                watch._depth = 0
+                watch._stack.pop()
+                if outermost:
+                    sys.setprofile(previous)
 
         return guarded
 
@@ -312,7 +322,7 @@ class watching:
     def __init__(self, sub: types.ModuleType, rules: Iterable[ByHand]):
         self.sub = sub
         self.rules = tuple(rules)
-        self.watch = _Watch(self.rules)
+        self.watch = _Watch()
         self._restore: list[tuple[Any, str, Any]] = []
         self._static: list[str] = []
 
@@ -328,12 +338,16 @@ class watching:
                 if holder is None:
                     continue
                 if method or isinstance(holder, type):
-                    for member in ([method] if method else [k for k, v in vars(holder).items() if inspect.isfunction(v)]):
+                    # A whole class: its methods, but not the special ones (Keras
+                    # inspects a layer's __init__ and __new__ as they are).
+                    members = [method] if method else [k for k, v in vars(holder).items()
+                                                       if inspect.isfunction(v) and not k.startswith("__")]
+                    for member in members:
                         original = inspect.getattr_static(holder, member, None)
                         if inspect.isfunction(original):
-                            self._swap(holder, member, self.watch.guard(f"{owner}.{member}", original))
+                            self._swap(holder, member, self.watch.guard(f"{owner}.{member}", original, rule))
                 elif callable(holder):
-                    self._swap(self.sub, owner, self.watch.guard(owner, holder))
+                    self._swap(self.sub, owner, self.watch.guard(owner, holder, rule))
         return self
 
     def _swap(self, holder, attr, value):

@@ -147,3 +147,45 @@ def test_a_broken_rule_travels_as_an_observation_and_scores_zero():
     assert "the correlation itself" in result.message and "tf.nn" in result.message
     clean = runner.observe(check, _module(CLEAN_CONV.replace('"ni,io->no"', '"hwc,abco->hwo"')), {}, seed=0)
     assert runner.judge(check, clean, None, {}).score == 1
+
+
+TWO_PARTS = """
+import numpy as np
+import tensorflow as tf
+
+def forward(x):
+    return np.asarray(x) * 2.0
+
+class Layer(__import__("keras").layers.Layer):
+    def __init__(self, scale=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+
+    def call(self, x):
+        return x * self.scale
+
+def op(x):
+    @tf.custom_gradient
+    def inner(v):
+        def grad(dy):
+            return dy * 2.0
+        return tf.convert_to_tensor(forward(v.numpy())), grad
+    return inner(tf.convert_to_tensor(x))
+"""
+
+
+def test_each_rule_holds_only_its_own_functions():
+    module = _module(TWO_PARTS, "two_parts")
+    numpy_only = ByHand(functions=("forward",), forbid=FRAMEWORKS, why="NumPy")
+    no_tape = ByHand(functions=("op",), forbid=AUTODIFF, why="your own backward")
+    with byhand.watching(module, (numpy_only, no_tape)) as watch:
+        module.op(np.ones(3, np.float32))  # TensorFlow in op is fine; forward, called inside it, stays NumPy
+    assert watch.findings() == []
+
+
+def test_guarding_a_whole_keras_layer_keeps_it_constructible():
+    module = _module(TWO_PARTS, "two_parts_layer")
+    rule = ByHand(functions=("Layer",), forbid=("keras.layers.BatchNormalization",), why="by hand")
+    with byhand.watching(module, (rule,)) as watch:
+        out = module.Layer(scale=3.0)(np.ones((2, 2), np.float32))
+    assert np.allclose(np.asarray(out), 3.0) and watch.findings() == []
