@@ -127,21 +127,42 @@ def _unwrap(obj):
 def _codes(obj) -> set:
     """Code objects that run when ``obj`` (a function or a class) is used:
     the innermost function under decorators only (TensorFlow's decorators
-    share one wrapper's code among all its ops)."""
+    share one wrapper's code among all its ops), and only code of the
+    library ``obj`` belongs to (a networkx enum carries the standard
+    library's ``Enum.__new__``, which every enum runs)."""
+    roots = _library_roots(getattr(obj, "__module__", None))
     out = set()
     if isinstance(obj, type):
         # Only what the class itself defines: its bases' machinery (a Keras
         # Layer's __call__, say) is shared with every layer a student may use.
         for member in vars(obj).values():
             if not isinstance(member, type):
-                out |= _codes(member)
-        return out
+                out |= _codes_of_function(member)
+    else:
+        out = _codes_of_function(obj)
+    return {c for c in out if not roots or c.co_filename.startswith(roots)}
+
+
+def _codes_of_function(obj) -> set:
+    out = set()
     func = _unwrap(getattr(obj, "__func__", obj))
     for candidate in (func, getattr(func, "fget", None), getattr(func, "python_function", None)):
         code = getattr(_unwrap(candidate), "__code__", None) if candidate is not None else None
         if code is not None:
             out.add(code)
     return out
+
+
+@functools.cache
+def _library_roots(module_name: str | None) -> tuple[str, ...]:
+    """The folders of the top-level package ``module_name`` belongs to."""
+    if not isinstance(module_name, str) or not module_name:
+        return ()
+    top = sys.modules.get(module_name.split(".")[0])
+    paths = list(getattr(top, "__path__", []) or [])
+    if not paths and getattr(top, "__file__", None):
+        paths = [top.__file__]
+    return tuple(p.rstrip("/") + ("/" if not p.endswith(".py") else "") for p in paths)
 
 
 def _matches(obj: Any, forbidden: _Forbidden) -> bool:

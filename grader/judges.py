@@ -166,6 +166,20 @@ def all_of(verdicts: Iterable[Verdict], weights: Sequence[float] | None = None) 
     return Verdict(fraction, "; ".join(m for m in failed if m))
 
 
+def gated(substantive: Iterable[Verdict], trivial: Iterable[Verdict],
+          weights: Sequence[float] | None = None) -> Verdict:
+    """:func:`all_of` over ``substantive + trivial``, where the ``trivial``
+    verdicts (properties a constant answer also has: "masked weights are 0",
+    "the same seed gives the same draws", "raises ValueError") count only
+    once every substantive verdict has passed: an answer that does not
+    depend on the inputs earns nothing."""
+    substantive, trivial = list(substantive), list(trivial)
+    if not all(v.passed for v in substantive):
+        trivial = [Verdict(0.0, f"(not counted until the rest passes) {v.message}" if v.message else "")
+                   for v in trivial]
+    return all_of(substantive + trivial, weights=weights)
+
+
 def _plain(value):
     if isinstance(value, np.ndarray):
         return value.tolist()

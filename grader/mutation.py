@@ -202,8 +202,10 @@ def _coverage_main(lab: Lab, out: Path) -> None:
     if failing:
         raise SystemExit(f"the reference fails {', '.join(failing)}: fix that before measuring mutants")
     budgets = {c.name: c.budget for c in lab.checks()}
+    training = [c.name for c in lab.checks() if c.kind == "training"]
     out.write_text(json.dumps({"callers": {k: sorted(v) for k, v in recorder.callers.items()},
-                               "checks": [c.name for c in result.checks], "budgets": budgets}))
+                               "checks": [c.name for c in result.checks], "budgets": budgets,
+                               "training": training}))
 
 
 def _worker_main(lab: Lab, folder: Path) -> None:
@@ -218,12 +220,18 @@ def _worker_main(lab: Lab, folder: Path) -> None:
         work.mkdir(parents=True, exist_ok=True)
         (work / lab.filename).write_text(job["code"])
         start = time.perf_counter()
-        try:
-            result = self_check(lab, work, visibility=None, names=job["checks"], alias=f"_mutant_{os.getpid()}_{count}")
-            failed = sorted(c.name for c in result.checks if not c.passed)
-            detail = "; ".join(f"{c.name}: {c.message[:160]}" for c in result.checks if not c.passed)
-        except Exception as exc:  # noqa: BLE001 - a mutant that breaks the grader itself is killed, and said so
-            failed, detail = ["<grader>"], f"{type(exc).__name__}: {exc}"
+        failed, detail = [], ""
+        # Cheap checks first, then each training check alone: the first
+        # failure kills the mutant, and most die before any training starts.
+        for group in job["groups"]:
+            try:
+                result = self_check(lab, work, visibility=None, names=group, alias=f"_mutant_{os.getpid()}_{count}")
+                failed = sorted(c.name for c in result.checks if not c.passed)
+                detail = "; ".join(f"{c.name}: {c.message[:160]}" for c in result.checks if not c.passed)
+            except Exception as exc:  # noqa: BLE001 - a mutant that breaks the grader itself is killed, and said so
+                failed, detail = ["<grader>"], f"{type(exc).__name__}: {exc}"
+            if failed:
+                break
         answer = {"id": job["id"], "failed": failed, "detail": detail[:2000], "time": time.perf_counter() - start}
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
@@ -246,7 +254,7 @@ class _Worker:
 
     def send(self, job: dict, limit: float) -> None:
         self.job, self.deadline = job, time.monotonic() + limit
-        self.proc.stdin.write(json.dumps({k: job[k] for k in ("id", "code", "checks")}) + "\n")
+        self.proc.stdin.write(json.dumps({k: job[k] for k in ("id", "code", "groups")}) + "\n")
         self.proc.stdin.flush()
 
     def kill(self) -> None:
@@ -287,7 +295,9 @@ def run(lab: Lab, root: Path, *, jobs: int = 1, sample: int | None = None, seed:
                                                       output="no check calls this function"))
                 continue
             limit = HANG_MARGIN + 2 * sum(cover["budgets"].get(c, 20.0) for c in checks)
-            queue.append({"id": item.job_id, "code": code, "checks": checks, "diff": diff, "limit": limit})
+            slow = [c for c in checks if c in cover.get("training", ())]
+            groups = [g for g in [[c for c in checks if c not in slow]] + [[c] for c in slow] if g]
+            queue.append({"id": item.job_id, "code": code, "groups": groups, "diff": diff, "limit": limit})
         total = len(queue)
         progress(f"{lab.id}: {total} mutants to run with {jobs} worker(s)")
         threads = max(1, (os.cpu_count() or 2) // jobs)

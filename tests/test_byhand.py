@@ -189,3 +189,21 @@ def test_guarding_a_whole_keras_layer_keeps_it_constructible():
     with byhand.watching(module, (rule,)) as watch:
         out = module.Layer(scale=3.0)(np.ones((2, 2), np.float32))
     assert np.allclose(np.asarray(out), 3.0) and watch.findings() == []
+
+
+def test_a_forbidden_library_does_not_claim_the_standard_library_code_it_carries():
+    pytest.importorskip("networkx")
+    import enum
+
+    rule = ByHand(functions=("pick",), forbid=("networkx",), why="by hand")
+    module = _module("""
+import enum
+class Colour(enum.Enum):
+    RED = 1
+def pick(v):
+    return Colour(v)
+""", "enums")
+    with byhand.watching(module, (rule,)) as watch:
+        module.pick(1)
+    assert watch.findings() == []
+    assert not any(c.co_filename == enum.__file__ for c in byhand._resolve("networkx").codes)

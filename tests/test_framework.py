@@ -112,6 +112,15 @@ def test_all_of_weights_and_messages():
     assert v.fraction == 0.75 and v.message == "bad"
 
 
+def test_gated_properties_count_only_with_the_substance_right():
+    property_ok = Verdict(1, "masked weights are 0")
+    assert judges.gated([Verdict(1, "values")], [property_ok]).fraction == 1
+    junk = judges.gated([Verdict(0, "values wrong")], [property_ok])
+    assert junk.fraction == 0 and "values wrong" in junk.message
+    half = judges.gated([Verdict(1, "a"), Verdict(0, "b")], [property_ok])
+    assert half.fraction == pytest.approx(1 / 3)
+
+
 def test_check_defaults():
     class MyCheck(Check):
         """First line is the title.

@@ -35,9 +35,12 @@ def conv_output_size(n, f, stride=1, padding=0):
 
 
 def same_padding(n, f, stride=1):
-    """Padding per side that keeps the output size equal to ``ceil(N / S)`` …
-    for stride 1 this is ``(F − 1) / 2``; in general the slides give
-    ``((S − 1)·N + F − S) / 2``. Returns a float (it may be fractional)."""
+    """Padding per side that keeps the output size equal to the input size N
+    (「填充（PADDING）」: 「保持输出大小与输入大小一样」): for stride 1 this is
+    ``(F − 1) / 2``; for stride S the slide gives ``((S − 1)·N + F − S) / 2``,
+    which makes ``(N + 2P − F) / S + 1 = N`` (the output stays N, not
+    ``ceil(N / S)`` as Keras's ``padding="same"`` gives). Returns a float (it
+    may be fractional)."""
     # TODO: the slide's formula ((S - 1) * N + F - S) / 2
     raise NotImplementedError("same_padding: the slide's formula ((S - 1) * N + F - S) / 2")
 
@@ -78,7 +81,8 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     Returns:
         (N, H_out, W_out, K) with ``H_out = (H + 2P − F_h) / S + 1`` and
         ``y[n,i,j,k] = Σ_{u,v,c} x_pad[n, i·S+u, j·S+v, c] · w[u,v,c,k] + b[k]``.
-        Do not flip the kernel, and do not call ``tf.nn.conv2d``.
+        Do not flip the kernel. Written by hand in NumPy: no TensorFlow or
+        Keras, no library convolution (SciPy's included).
     """
     # TODO: zero-pad x, then for every kernel offset (u, v) add x_pad[:, u::S, v::S, :] @ w[u, v]; add b
     raise NotImplementedError("conv2d_forward: zero-pad x, then for every kernel offset (u, v) add x_pad[:, u::S, v::S, :] @ w[u, v]; add b")
@@ -99,7 +103,8 @@ def conv2d_backward(dout, x, w, stride=1, padding=0):
         ``(dx, dw, db)`` with the shapes of ``x`` (N, H, W, C), ``w``
         (F_h, F_w, C, K) and ``b`` (K,). ``dx`` is the "full" correlation of
         ``dout`` with the flipped kernel; ``dw`` the correlation of ``x_pad``
-        with ``dout``.
+        with ``dout``. Written by hand in NumPy: no TensorFlow (no autodiff),
+        no library convolution.
     """
     # TODO: for each kernel offset (u, v): dw[u, v] = Σ window^T dout and scatter dout @ w[u, v]^T back into dx_pad; db = Σ dout; crop the padding off dx
     raise NotImplementedError("conv2d_backward: for each kernel offset (u, v): dw[u, v] = Σ window^T dout and scatter dout @ w[u, v]^T back into dx_pad; db = Σ dout; crop the padding off dx")
@@ -108,7 +113,8 @@ def conv2d_backward(dout, x, w, stride=1, padding=0):
 def conv2d(x, w, b, stride=1, padding=0):
     """A differentiable convolution for TensorFlow: the forward pass is your
     ``conv2d_forward``, the backward pass your ``conv2d_backward``, joined
-    with ``tf.custom_gradient`` (eager mode). No GradientTape inside.
+    with ``tf.custom_gradient`` (eager mode). No GradientTape (or other
+    autodiff) and no library convolution inside: the gradient is yours.
 
     Returns a tensor of shape (N, H_out, W_out, K) and the dtype of ``x``.
     """
@@ -137,7 +143,8 @@ def _windows(x, f, stride):
 
 
 def max_pool_forward(x, f=2, stride=2):
-    """Max pooling of (N, H, W, C) → (N, (H − F)/S + 1, (W − F)/S + 1, C)."""
+    """Max pooling of (N, H, W, C) → (N, (H − F)/S + 1, (W − F)/S + 1, C).
+    NumPy only, like every pooling function here: no TensorFlow or Keras."""
     # TODO: the maximum of each F×F window, per channel
     raise NotImplementedError("max_pool_forward: the maximum of each F×F window, per channel")
 
@@ -171,8 +178,10 @@ def build_lenet5():
 
     CONV1 6@5×5 → (28,28,6); POOL1 2×2 average, stride 2 → (14,14,6);
     CONV2 16@5×5 → (10,10,16); POOL2 → (5,5,16); FC3 120; FC4 84; output 10
-    with softmax. tanh activations; 61,706 parameters in all. (The slide's
-    diagram says the pooling has s=1, which cannot turn 28 into 14: use 2.)
+    with softmax. tanh activations, *average* pooling (「降采样的平均池化层」,
+    「双曲正切或S型的激活函数」: use tanh), convolutions with stride 1 and no
+    padding; 61,706 parameters in all. (The slide's diagram says the pooling
+    has s=1, which cannot turn 28 into 14: use 2.)
     """
     # TODO: a keras.Sequential with Input((32, 32, 1)), Conv2D/AveragePooling2D/Flatten/Dense layers as in the table
     raise NotImplementedError("build_lenet5: a keras.Sequential with Input((32, 32, 1)), Conv2D/AveragePooling2D/Flatten/Dense layers as in the table")
@@ -228,7 +237,9 @@ class BatchNorm(layers.Layer):
     Inference: the same with the moving mean and variance instead.
     Weights: ``gamma`` (ones), ``beta`` (zeros), non-trainable
     ``moving_mean`` (zeros) and ``moving_variance`` (ones), each of shape (C,).
-    Same defaults as ``keras.layers.BatchNormalization``.
+    Same defaults as ``keras.layers.BatchNormalization``. Written by hand:
+    do not subclass or call ``keras.layers.BatchNormalization``,
+    ``keras.ops.batch_normalization`` or ``tf.nn.batch_normalization``.
     """
 
     def __init__(self, momentum=0.99, epsilon=1e-3, **kwargs):
@@ -252,7 +263,8 @@ def dropout(x, rate, training=True, seed=None):
     """Inverted dropout: in training, zero each element with probability
     ``rate`` (the *drop* probability, Keras's meaning) and scale the kept ones
     by ``1 / (1 − rate)`` so the expectation is unchanged; at inference
-    return ``x`` unchanged. Differentiable (use TensorFlow ops).
+    return ``x`` unchanged. Differentiable (use TensorFlow ops), written by
+    hand: not ``tf.nn.dropout``, ``keras.random.dropout`` or ``keras.layers.Dropout``.
 
     Args:
         x: a tensor of any shape. rate: float in [0, 1). seed: optional int.

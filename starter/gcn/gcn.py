@@ -354,7 +354,11 @@ class GAT(keras.Model):
     """Two :class:`GATLayer` s: ``GATLayer(hidden, heads, concat, "elu")`` then
     ``GATLayer(num_outputs, 1, concat=False)``, with dropout on the input of
     each and on the attention, and ``keras.regularizers.L2(weight_decay / 2)``
-    on both kernels. ``call((x, adjacency), training)`` returns logits (n, num_outputs)."""
+    on both kernels. ``call((x, adjacency), training)`` returns logits (n, num_outputs).
+
+    The graders look for the attributes ``gat1`` and ``gat2`` (the two layers):
+    the graded run predicts with their trained weights through this very
+    architecture, and the model's own output must agree."""
 
     def __init__(self, num_outputs, config=None, **kwargs):
         super().__init__(**kwargs)
@@ -446,6 +450,9 @@ class GraphSAGE(keras.Model):
     layer 1 (``SAGEMean(hidden, "relu")``) gives the batch nodes
     ``h0 = sage1(x0, x1)`` and their neighbours ``h1 = sage1(x1, x2)``, then
     layer 2 (``SAGEMean(num_outputs)``) returns the logits ``sage2(h0, h1)`` (B, num_outputs).
+
+    The graders look for the attributes ``sage1`` and ``sage2``: the graded
+    run predicts with their trained weights, and the model's own output must agree.
     """
 
     def __init__(self, num_outputs, config=None, **kwargs):
@@ -479,8 +486,9 @@ def propagate(a_hat, x, m):
 def sqrt_degree_alignment(h, deg):
     """|cos| between each column of h (n, F) and ``√d`` (n,): the direction
     every column of ``Â^m X`` converges to (over-smoothing). Returns (F,) in
-    [0, 1]. (The slides write the limit as ``D^{-1/2}𝟏 = d``; it is
-    ``D^{1/2}𝟏 = √d``, the eigenvector of Â with eigenvalue 1.)"""
+    [0, 1]. (The slide 「GCN的问题：过平滑」 names the surviving eigenvector
+    ``D^{-1/2}𝟏``; the eigenvector of ``I − γL_sym`` (and of Â) for the
+    eigenvalue 1 is ``D^{1/2}𝟏 = √d``.)"""
     # TODO: normalise √d and each column, take |dot products|
     raise NotImplementedError("sqrt_degree_alignment: normalise √d and each column, take |dot products|")
 
@@ -493,7 +501,9 @@ def pair_norm(x, scale=1.0, epsilon=1e-6):
     mean 0 and ``Σ_i ‖out_i‖² = n·scale²`` (up to ε), so the total
     pairwise squared distance ``Σ_{i,j} ‖out_i − out_j‖² = 2n²·scale²`` is the
     same whatever the input (it cannot collapse). Works on NumPy arrays and
-    tensors (use ``keras.ops``); x (n, F) → (n, F).
+    tensors (use ``keras.ops``); x (n, F) → (n, F). Use ε = ``epsilon`` as
+    given (1e-6): on a collapsed input (tiny features) a larger ε, such as
+    BatchNorm's 1e-3, no longer rescales it back.
     """
     # TODO: subtract the column means (over axis 0), divide by the root of ε + the mean squared row norm, multiply by scale
     raise NotImplementedError("pair_norm: subtract the column means (over axis 0), divide by the root of ε + the mean squared row norm, multiply by scale")

@@ -45,7 +45,8 @@ def rnn_forward(x, h0, U, W, b, activation="tanh"):
     Returns:
         ``(h, z)``, both (B, T, H): ``z[:, t − 1]`` is the net input
         ``z_t = U h_{t−1} + W x_t + b`` (净输入) and ``h[:, t − 1] = f(z_t)``.
-        Keep the dtype of the inputs (float64 in the checks). No Keras layer.
+        Keep the dtype of the inputs (float64 in the checks). NumPy only: no
+        TensorFlow or Keras here (the checks look).
     """
     # TODO: for t = 1..T: z_t = h_{t-1} @ U.T + x_t @ W.T + b, h_t = f(z_t); stack the T steps along axis 1
     raise NotImplementedError("rnn_forward: for t = 1..T: z_t = h_{t-1} @ U.T + x_t @ W.T + b, h_t = f(z_t); stack the T steps along axis 1")
@@ -82,7 +83,8 @@ def rnn_backward(dh, x, h0, U, W, h, z, activation="tanh"):
     ``∂L_t/∂U = Σ_k δ_{t,k} h_{k−1}ᵀ``, ``∂L_t/∂W = Σ_k δ_{t,k} x_kᵀ``,
     ``∂L_t/∂b = Σ_k δ_{t,k}``. Summing over t gives one backward sweep with
     ``δ_k = Σ_{t≥k} δ_{t,k} = diag(f′(z_k)) (∂L_k/∂h_k + Uᵀ δ_{k+1})``, δ_{T+1} = 0.
-    Do not use ``tf.GradientTape`` (or any autodiff) here.
+    NumPy only: no ``tf.GradientTape`` (or any autodiff), no TensorFlow or Keras
+    here (the checks look).
     """
     # TODO: one sweep k = T..1 with δ_k = diag(f'(z_k)) (∂L_k/∂h_k + Uᵀ δ_{k+1}) in row form; accumulate dU, dW, db from δ_k, h_{k-1}, x_k; dx_k = Wᵀ δ_k and dh0 = Uᵀ δ_1 (row form)
     raise NotImplementedError("rnn_backward: one sweep k = T..1 with δ_k = diag(f'(z_k)) (∂L_k/∂h_k + Uᵀ δ_{k+1}) in row form; accumulate dU, dW, db from δ_k, h_{k-1}, x_k; dx_k = Wᵀ δ_k and dh0 = Uᵀ δ_1 (row form)")
@@ -126,6 +128,8 @@ def clip_by_global_norm(grads, max_norm):
     changes when the global norm is at most ``max_norm`` and the direction of
     the whole gradient is kept otherwise.
 
+    NumPy only: reproduce ``tf.clip_by_global_norm``, do not call it.
+
     Args: grads: a list of NumPy arrays. max_norm: float > 0.
     Returns: ``(clipped, global_norm)``: a list shaped like ``grads``, and a float.
     """
@@ -159,6 +163,8 @@ class LSTMCell(layers.Layer):
     ``no_forget`` and ``coupled``). States are ``[h, c]``, each (B, units);
     ``call`` returns ``(h_t, [h_t, c_t])``. Keep the weight names: the graders
     set ``kernel``, ``recurrent_kernel``, ``bias`` and ``peephole_kernel``.
+    Write it with ``keras.ops``: it may not be, subclass or call Keras's
+    LSTM/GRU/SimpleRNN cells or layers (the checks look).
     """
 
     VARIANTS = ("standard", "no_forget", "coupled", "peephole")
@@ -211,7 +217,8 @@ class GRUCell(layers.Layer):
     This is ``keras.layers.GRU(reset_after=False)``; Keras's default
     (``reset_after=True``) computes ``r_t ⊙ (h_{t−1} U_h)`` instead, which is
     not the slides' formula. The state is ``h`` (B, units); ``call`` returns
-    ``(h_t, [h_t])``.
+    ``(h_t, [h_t])``. Write it with ``keras.ops``: it may not be, subclass or
+    call Keras's GRU/LSTM/SimpleRNN cells or layers (the checks look).
     """
 
     def __init__(self, units, **kwargs):

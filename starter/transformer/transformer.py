@@ -97,8 +97,8 @@ def hard_attention(x, alpha, mode="argmax", rng=None):
     * ``mode="argmax"``: ``a = x_ẑ`` with ``ẑ = argmax_i α_i``;
     * ``mode="sample"``: ``a = x_z`` with ``z ~ Categorical(α)``, drawn with
       the NumPy ``Generator`` ``rng``, independently for each batch row.
-      (The extracted slide text reads ``z ~ U(1, N)``; the index is drawn from
-      the attention distribution, not uniformly.)
+      (The slide 「注意力机制的变体—硬性注意力」 writes ``z ~ U(1, N)``; here, as
+      its 「根据α来计算」 says, the index is drawn from α, not uniformly.)
 
     Args:
         x: (B, N, D); alpha: (B, N) attention distributions; rng: a
@@ -223,8 +223,8 @@ def pe_shift_matrix(k, d_model):
     R_k is block-diagonal; with ``α_k = cos(k/10000^(2i/d))`` and
     ``β_k = sin(k/10000^(2i/d))`` the slide's column form is
     ``[PE(pos+k,2i); PE(pos+k,2i+1)] = [[α_k, β_k], [−β_k, α_k]] [PE(pos,2i); PE(pos,2i+1)]``
-    (the extracted slide prints the second row as ``[α_k, −β_k]``, which is
-    wrong). In the row convention each 2×2 block is the transpose.
+    (both rows follow from the ``sin(x + y)`` and ``cos(x + y)`` expansions on
+    the slide 「位置编码」). In the row convention each 2×2 block is the transpose.
     """
     # TODO: 2×2 blocks [[α, −β], [β, α]] on the diagonal (row convention)
     raise NotImplementedError("pe_shift_matrix: 2×2 blocks [[α, −β], [β, α]] on the diagonal (row convention)")

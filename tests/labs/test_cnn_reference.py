@@ -126,3 +126,85 @@ def test_every_toggle_changes_the_model():
     params = {k: ref.build_cnn({**base, **v}).count_params()
               for k, v in {"base": {}, "bn": {"batch_norm": True}, "res": {"residual": True}, "deep": {"depth": 3}}.items()}
     assert len(set(params.values())) == len(params)
+
+
+def _checks_common():
+    import importlib.util
+
+    path = LAB.assignment_dir / "checks" / "common.py"
+    spec = importlib.util.spec_from_file_location("_cnn_checks_common_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_same_padding_keeps_the_input_size():
+    """The slide's same padding keeps the output at N (not ceil(N/S)) wherever it is an integer."""
+    for n in range(5, 40):
+        for f in (1, 3, 5, 7):
+            for s in (1, 2, 3):
+                p = ref.same_padding(n, f, s)
+                if p == int(p) and n + 2 * p >= f:
+                    assert ref.conv_output_size(n, f, s, int(p)) == n
+
+
+def test_lenet5_layers_are_the_slide_table():
+    """What the lenet5 check expects, written out from the slide (「典型的卷积网络—LeNet-5」), not from the reference."""
+    words = _checks_common().describe_layers(ref.build_lenet5())
+    assert words == ["conv 6@5x5 stride 1x1 padding valid", "tanh", "average pooling 2x2 stride 2x2 padding valid",
+                     "conv 16@5x5 stride 1x1 padding valid", "tanh", "average pooling 2x2 stride 2x2 padding valid",
+                     "flatten", "dense 120", "tanh", "dense 84", "tanh", "dense 10", "softmax"]
+    # The same network written with separate activation layers reads the same.
+    separate = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Conv2D(6, 5), keras.layers.Activation("tanh"),
+                                 keras.layers.AveragePooling2D(2), keras.layers.Conv2D(16, 5), keras.layers.Activation("tanh"),
+                                 keras.layers.AveragePooling2D(2), keras.layers.Flatten(), keras.layers.Dense(120, "tanh"),
+                                 keras.layers.Dense(84, "tanh"), keras.layers.Dense(10), keras.layers.Softmax()])
+    assert _checks_common().describe_layers(separate) == words
+
+
+def test_residual_block_projects_a_channel_change_at_stride_1():
+    block = ref.ResidualBlock(8, stride=1)
+    y = block(rng.normal(size=(2, 6, 6, 4)).astype(np.float32), training=False)
+    assert block.shortcut is not None and tuple(y.shape) == (2, 6, 6, 8)
+
+
+def _log_binomial_pmf(n, p):
+    from math import lgamma, log
+
+    k = np.arange(n + 1)
+    log_choose = lgamma(n + 1) - np.array([lgamma(i + 1) + lgamma(n - i + 1) for i in k])
+    with np.errstate(divide="ignore"):
+        return log_choose + k * log(p) + (n - k) * np.log1p(-p) if 0 < p < 1 else np.where(k == round(n * p), 0.0, -np.inf)
+
+
+def test_dropout_check_power_exact():
+    """The dropout check's drop count (judges.binomial_ok, 5σ, 100,000 units, rate 0.3), exactly:
+    false alarm on a correct dropout ≤ 0.1 % (about 1e-6 per check), miss ≤ 1 % on wrong ones."""
+    from grader.judges import binomial_ok
+
+    n, rate = 100_000, 0.3
+    accepted = np.array([binomial_ok(k, n, rate) for k in range(n + 1)])
+
+    def pass_probability(p):
+        return float(np.exp(_log_binomial_pmf(n, p))[accepted].sum())
+
+    false_alarm = 1 - pass_probability(rate)
+    assert 1e-7 < false_alarm < 1e-6  # 5.75e-7 per call; the check makes two calls: 1.2e-6
+    for wrong in (0.7, rate / 2, rate**2, 0.0, 0.289, 0.311):  # keep-probability, halved, squared, none, off by 0.011
+        assert pass_probability(wrong) < 0.01, wrong
+
+
+def test_dropout_check_passes_the_reference_over_many_seeds():
+    """The hidden dropout check, observed and judged on the reference under 40 seeds: never a false alarm;
+    a keep-probability dropout (NumPy-level, same seeds) never passes the drop count."""
+    from grader.check import HIDDEN
+    from grader.judges import binomial_ok
+
+    check = next(c for c in LAB.checks(HIDDEN) if c.name == "dropout")
+    made = check.make_inputs()
+    for seed in range(40):
+        keras.utils.set_random_seed(seed)
+        got = {k: np.asarray(v) for k, v in check.observe(ref, **made.public).items()}
+        assert check.judge(got, None, made.secret).passed, seed
+        mask = np.random.default_rng(seed).uniform(size=check.SHAPE) < check.RATE  # keeps with probability `rate`
+        assert not binomial_ok(int(np.sum(~mask)), mask.size, check.RATE)

@@ -254,3 +254,56 @@ def test_optional_dcgan_check_passes_on_the_reference():
     obs.value = protocol.roundtrip(obs.value)
     result = runner.judge(check, obs, None, made.secret)
     assert result.passed, result.message
+
+
+# -- Power of cgan_ring_training's recorded pairs (a statistical verdict) ---------------------
+
+def _simulated_pairs(rng, lowest_shift, steps=4, k=2, batch=64, classes=8):
+    """What the check's spies record for a ConditionalGAN whose mismatched
+    labels are (labels + shift) mod C with shift uniform in lowest_shift … C − 1."""
+    eye = np.eye(classes)
+    batches, labels, d_calls, g_calls = [], [], [], []
+    for step in range(steps):
+        x, lab = rng.normal(size=(batch, 2)), rng.integers(classes, size=batch)
+        batches.append(x)
+        labels.append(lab)
+        for _ in range(k + 1):
+            fake = rng.normal(size=(batch, 2))
+            g_calls.append([step, rng.normal(size=(batch, 2)), eye[lab], fake])
+            d_calls.append([step, fake, eye[lab], np.zeros((batch, 1))])
+        for _ in range(k):
+            shift = rng.integers(lowest_shift, classes, size=batch)
+            d_calls += [[step, x, eye[lab], np.zeros((batch, 1))], [step, x, eye[(lab + shift) % classes], np.zeros((batch, 1))]]
+    return {"d_calls": d_calls, "g_calls": g_calls}, {"x": batches, "labels": labels}
+
+
+def test_cgan_pair_check_power_and_false_alarms():
+    """cgan_ring_training's docstring: with 4 steps × K = 2 × 64 = 512 mismatched
+    rows and C = 8, a shift drawn in 0 … 7 goes unnoticed with probability
+    (7/8)^512 (miss rate ≤ 1 %), and a correct draw in 1 … 7 fails with
+    probability ≤ 7·(6/7)^512 + 8·7·(1/7)^64 (false alarms ≤ 0.1 %). Exact
+    figures, then 300 simulated seeds of each through the check's own judge."""
+    assert (7 / 8) ** 512 < 1e-2 and (7 / 8) ** 512 < 1e-29
+    assert 7 * (6 / 7) ** 512 + 8 * 7 * (1 / 7) ** 64 < 1e-3
+    check = LAB.check("cgan_ring_training")
+    sim = np.random.default_rng(12)
+    right = [all(v.passed for v in check._judge_pairs(*_simulated_pairs(sim, 1))) for _ in range(300)]
+    wrong = [all(v.passed for v in check._judge_pairs(*_simulated_pairs(sim, 0))) for _ in range(300)]
+    assert all(right), f"false alarms on a correct draw: {right.count(False)} of 300"
+    assert not any(wrong), f"a draw in 0 … C − 1 passed {wrong.count(True)} of 300 times"
+
+
+def test_train_step_replay_matches_tensorflow():
+    """The NumPy replay the train-step checks judge against (common.py) equals
+    the reference's GAN and WGAN train_step on the same networks."""
+    common = LAB.check_module("common")
+    g0, d0 = common.replay_weights(np.random.default_rng(5), (2, 4, 2), (2, 5, 1))
+    real = rng.normal(size=(16, 2)).astype(np.float32)
+    for cls, losses in ((ref.GAN, ("d_gan", "g_nonsaturating")), (ref.WGAN, ("d_wgan", "g_wgan"))):
+        g, d = common.plain_mlp(g0, "g"), common.plain_mlp(d0, "d")
+        model = cls(g, d, noise_dim=2, seed=0)
+        model.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1), d_steps=2)
+        model.train_step(tf.constant(real))
+        want_g, want_d = common.replay_train_step(g0, d0, real.astype(np.float64), 16, 0.1, 0.1, 2, *losses)
+        for got, want in zip(g.get_weights()[1:] + d.get_weights(), want_g[1:] + want_d):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)

@@ -7,6 +7,7 @@ the real files (CI has them in ``../shared/data``) and its offline fallback
 without them."""
 
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -348,6 +349,19 @@ def test_char_lm_check_grades_offline_with_the_synthetic_threshold(tmp_path, mon
     assert check.passed and "synthetic corpus" in check.message, check.message
 
 
+def _char_lm_observation(check, made, vocab_size):
+    """A char_lm observation with the reference's layers, a causal and context-dependent model's probes."""
+    common = sys.modules[type(check).__module__]
+    cfg = {k: ref.LM_CONFIG[k] for k in ("embed_dim", "units")}
+    first_half = rng.normal(size=(8, 12, vocab_size))
+    context = rng.normal(size=(8, vocab_size))
+    return {"first_half": first_half, "first_half_changed": first_half, "context": context,
+            "context_changed": context + 0.5, "layers": common.describe_layers(ref.build_char_lm(vocab_size)),
+            "configs": {"default": common.describe_layers(ref.build_char_lm(50)),
+                        "units=12": common.describe_layers(ref.build_char_lm(50, {"units": 12}))},
+            "config": cfg, "loss": [1.0], "poem": ""}
+
+
 def test_char_lm_judge_refuses_a_model_that_peeks_ahead():
     """A non-causal model (e.g. a Bidirectional GRU) predicts the held-out text almost perfectly;
     the causality probe, not the perplexity, is what stops it."""
@@ -357,10 +371,85 @@ def test_char_lm_judge_refuses_a_model_that_peeks_ahead():
     vocab_size = len(made.public["vocab"])
     perfect = np.full(targets.shape + (vocab_size,), -30.0, dtype=np.float32)
     np.put_along_axis(perfect, targets[..., None], 0.0, axis=-1)
-    first_half = rng.normal(size=(8, 12, vocab_size))
-    got = {"log_probs": perfect, "first_half": first_half, "first_half_changed": first_half + 0.5, "loss": [1.0],
-           "poem": ""}
+    got = {**_char_lm_observation(check, made, vocab_size), "log_probs": perfect}
+    got["first_half_changed"] = got["first_half"] + 0.5
     verdict = check.judge(got, None, made.secret)
     assert verdict.fraction == 0 and "not causal" in verdict.message
     # The same predictions from a causal model would pass: the probe is what decides.
-    assert check.judge({**got, "first_half_changed": first_half}, None, made.secret).passed
+    assert check.judge({**got, "first_half_changed": got["first_half"]}, None, made.secret).passed
+
+
+def test_char_lm_judge_requires_the_recurrent_architecture_and_the_context():
+    """A perfect perplexity earns nothing without the specified layers (a recurrent layer), or when the
+    12th character's prediction ignores the earlier context (a model of the previous character)."""
+    check = LAB.check("char_lm")
+    made = check.make_inputs()
+    targets = made.secret["targets"]
+    vocab_size = len(made.public["vocab"])
+    perfect = np.full(targets.shape + (vocab_size,), -30.0, dtype=np.float32)
+    np.put_along_axis(perfect, targets[..., None], 0.0, axis=-1)
+    good = {**_char_lm_observation(check, made, vocab_size), "log_probs": perfect}
+    assert check.judge(good, None, made.secret).passed
+    common = sys.modules[type(check).__module__]
+    bigram = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(vocab_size, 64),
+                               keras.layers.Dense(128, activation="tanh"), keras.layers.Dense(vocab_size)])
+    verdict = check.judge({**good, "layers": common.describe_layers(bigram)}, None, made.secret)
+    assert verdict.fraction == 0 and "recurrent" in verdict.message
+    verdict = check.judge({**good, "context_changed": good["context"]}, None, made.secret)
+    assert verdict.fraction == 0 and "context" in verdict.message
+
+
+# -- statistical checks: their power, measured ---------------------------------------------------------
+
+def test_sampling_check_power():
+    """The sampling check's χ² test on its own logits: false alarm on the reference ≤ 1e-4 (exactly, and
+    ≤ 1e-3 over 20,000 simulated seeds), miss rate ≤ 1 % on a sample_next that ignores the temperature
+    (exactly 1e-7) or squares the probabilities, over 2,000 simulated seeds each."""
+    import scipy.stats
+
+    check = LAB.check("sampling")
+    logits = check.make_inputs().public["logits"]
+    p = ref.sampling_distribution(logits, 0.8, 5)
+    df = int(np.sum(p > 0)) - 1
+    assert df == 4 and abs(scipy.stats.chi2.isf(1e-4, df) - check.CHI2_CRITICAL) < 0.01
+    sim = np.random.default_rng(123)
+
+    def rejected(q, seeds):
+        draws = [sim.choice(q.size, size=check.DRAWS, p=q) for _ in range(seeds)]
+        return np.mean([not (lambda o, c: o == 0 and c <= check.CHI2_CRITICAL)(*check.chi2(d, p)) for d in draws])
+
+    assert rejected(p, 20000) <= 1e-3
+    ignores_temperature = ref.sampling_distribution(logits, 1.0, 5)
+    lam = check.DRAWS * np.sum((ignores_temperature[p > 0] - p[p > 0]) ** 2 / p[p > 0])
+    assert scipy.stats.ncx2.cdf(check.CHI2_CRITICAL, df, lam) < 1e-6
+    for wrong in (ignores_temperature, p ** 2 / np.sum(p ** 2)):
+        assert 1 - rejected(wrong, 2000) <= 0.01
+
+
+def test_quatrain_seeds_differ_power():
+    """quatrain_sampling's "different seeds write different poems" (seeds 0, 1, 2, top_k=3): on 2,000
+    bigram tables made like the check's, the reference never wrote three equal poems (false alarm
+    < 1e-3 at 95 % confidence would need ≤ 0 of 3,000; the exact rate is far smaller)."""
+    private = __import__(f"{type(LAB.check('quatrain_sampling')).__module__.rpartition('.')[0]}.private",
+                         fromlist=["toy_bigram"])
+    sim = np.random.default_rng(5)
+    same = 0
+    for _ in range(2000):
+        vocab, table = private.toy_bigram(sim)
+        poems = {ref.write_quatrain(lambda ids: table[ids[-1]], vocab, vocab[7], np.random.default_rng(s), 1.0, 3)
+                 for s in (0, 1, 2)}
+        same += len(poems) == 1
+    assert same == 0
+
+
+def test_adding_output_capped_at_one_cannot_pass():
+    """The adding checks' power against a model whose output cannot exceed 1 (a sigmoid Dense): its MSE
+    is at least E[(y − 1)₊²] = 1/12 ≈ 0.083 on the population; on 1,000 validation sequences the best
+    such model's MSE stays above both thresholds except with probability < 1e-5."""
+    _, y = data.adding_problem(200000, 10, seed=11)
+    floor = np.maximum(y - 1.0, 0.0) ** 2
+    assert abs(floor.mean() - 1 / 12) < 2e-3
+    se = floor.std() / np.sqrt(LAB.meta["shared"]["adding"]["val_size"])
+    for name in ("adding_problem", "adding_simple_rnn_short"):
+        threshold = LAB.settings(name)["threshold"]
+        assert (1 / 12 - threshold) / se > 4.2, name          # one-sided normal tail < 1.3e-5

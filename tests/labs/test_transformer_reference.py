@@ -394,3 +394,135 @@ def test_training_without_positional_encoding_stays_below_the_threshold():
     assert observation.status == "ok", observation.message
     result = runner.judge(check, observation, None, made.secret)
     assert result.status in ("partial", "failed"), result.message
+
+
+# -- Power of the statistical checks (their docstrings quote these figures) -------------------
+
+import types  # noqa: E402
+
+from scipy import stats  # noqa: E402
+
+SEEDS = 200
+
+
+def _verdict(check, sub, seed):
+    """One run of ``check`` (inputs from ``seed``) on a NumPy-level ``sub``; observe and judge in this process."""
+    made = check.inputs(np.random.default_rng(seed))
+    observation = check.observe(sub, **made.public)
+    return check.judge(observation, None, made.secret)
+
+
+def _tail_outside_5_sigma(n, p):
+    """P(|X − np| > 5·sd) for X ~ Binomial(n, p), exactly."""
+    sd = math.sqrt(n * p * (1 - p))
+    lo, hi = math.ceil(n * p - 5 * sd) - 1, math.floor(n * p + 5 * sd)
+    return float(stats.binom.cdf(lo, n, p) + stats.binom.sf(hi, n, p))
+
+
+def test_bert_masking_power():
+    """False alarms: exact binomial tails of the counts the check tests (union
+    bound < 1e-4) and 0 in SEEDS runs of the reference; misses: each wrong
+    version fails in every one of SEEDS runs (miss rate < 1.5 % at 95 %
+    confidence; most are caught by a deterministic part)."""
+    check = LAB.check("bert_masking")
+    # The counts' sizes (main call ≈ 16,000 candidates, small ≈ 4,800), at their smallest.
+    bound = sum(_tail_outside_5_sigma(n, p) for n, p in
+                [(15000, 0.15), (2000, 0.8), (2000, 0.1), (2000, 0.1), (4000, 0.3), (1100, 0.8), (1100, 0.09),
+                 (1100, 0.11)] + [(90, 1 / 6)] * 6)
+    assert bound < 1e-4
+    ref_sub = types.SimpleNamespace(bert_mask_tokens=ref.bert_mask_tokens)
+    assert all(_verdict(check, ref_sub, s).passed for s in range(SEEDS))
+
+    def wrong(edit):
+        def bert_mask_tokens(tokens, rng, vocab_size, mask_id, special_ids, mask_prob=0.15):
+            return edit(np.asarray(tokens), rng, vocab_size, mask_id, special_ids, mask_prob)
+        return types.SimpleNamespace(bert_mask_tokens=bert_mask_tokens)
+
+    def corrupt(tokens, rng, vocab_size, mask_id, special_ids, mask_prob, *, specials_ok=False, all_mask=False, pool=None,
+                one_id=False, prob=None, generator=None):
+        g = generator or rng
+        special = np.isin(tokens, special_ids)
+        chosen = (specials_ok | ~special) & (g.random(tokens.shape) < (prob or mask_prob))
+        action = g.random(tokens.shape)
+        ids = np.arange(vocab_size) if pool == "all" else np.setdiff1d(np.arange(vocab_size), special_ids)
+        random_ids = np.full(tokens.shape, g.choice(ids)) if one_id else g.choice(ids, size=tokens.shape)
+        mask_cut = 1.0 if all_mask else 0.8
+        inputs = np.where(chosen & (action < mask_cut), mask_id, tokens)
+        inputs = np.where(chosen & (action >= mask_cut) & (action < 0.9), random_ids, inputs)
+        return inputs, tokens.copy(), chosen.astype(np.float32)
+
+    versions = {
+        "special tokens chosen": dict(specials_ok=True),
+        "every chosen token [MASK]": dict(all_mask=True),
+        "replacements from the whole vocabulary": dict(pool="all"),
+        "one replacement id": dict(one_id=True),
+        "mask_prob ignored": dict(prob=0.15),
+        "global NumPy randomness": dict(generator=np.random.default_rng(12345)),
+    }
+    for what, kwargs in versions.items():
+        sub = wrong(lambda *a, kw=kwargs: corrupt(*a, **kw))
+        missed = sum(_verdict(check, sub, s).passed for s in range(SEEDS))
+        assert missed == 0, f"{what}: missed in {missed} of {SEEDS} seeds"
+
+
+def test_hard_attention_power():
+    """The reference: < 1e-3 false alarms (exact tails of the 20 counts, the
+    worst α) and 0 in SEEDS salts' inputs; wrong samplers are caught in every one of them."""
+    check = LAB.check("hard_attention")
+    # Every αᵢ ≥ 0.02 in the check's inputs.
+    assert 20 * max(_tail_outside_5_sigma(2500, p) for p in np.linspace(0.02, 0.92, 91)) < 1e-3
+    assert all(_verdict(check, types.SimpleNamespace(hard_attention=ref.hard_attention), s).passed for s in range(SEEDS))
+
+    def sampler(pick):
+        def hard_attention(x, alpha, mode="argmax", rng=None):
+            x, alpha = np.asarray(x), np.asarray(alpha)
+            if mode == "argmax":
+                index = alpha.argmax(-1)
+            else:
+                index = pick(alpha, rng)
+            return x[np.arange(len(x)), index], index
+        return types.SimpleNamespace(hard_attention=hard_attention)
+
+    def from_probs(p, rng):
+        return np.minimum((np.cumsum(p, -1) < rng.random(len(p))[:, None]).sum(-1), p.shape[1] - 1)
+
+    versions = {
+        "uniform z ~ U(1, N)": lambda a, rng: rng.integers(a.shape[1], size=len(a)),
+        "softmax(α)": lambda a, rng: from_probs(np.exp(a) / np.exp(a).sum(-1, keepdims=True), rng),
+        "always the argmax": lambda a, rng: a.argmax(-1),
+        "one uniform draw for all rows": lambda a, rng: np.minimum((np.cumsum(a, -1) < rng.random()).sum(-1), a.shape[1] - 1),
+    }
+    for what, pick in versions.items():
+        missed = sum(_verdict(check, sampler(pick), s).passed for s in range(SEEDS))
+        assert missed == 0, f"{what}: missed in {missed} of {SEEDS} salts"
+
+
+def test_next_sentence_pairs_power():
+    """NotNext sentences drawn from any document (A's own included) are caught
+    in every one of SEEDS salts (the two-document call); the reference's IsNext
+    count fails its 5σ test with probability < 1e-6 (exact tail)."""
+    check = LAB.check("pretraining_data")
+    assert _tail_outside_5_sigma(150, 0.5) < 1e-6 and _tail_outside_5_sigma(30, 0.5) < 1e-6
+
+    def any_document(documents, rng, cls_id, sep_id):
+        out = []
+        for d, doc in enumerate(documents):
+            for i in range(len(doc) - 1):
+                if rng.random() < 0.5:
+                    b, is_next = doc[i + 1], 1
+                else:
+                    other = rng.integers(len(documents))
+                    b, is_next = documents[other][rng.integers(len(documents[other]))], 0
+                out.append((*ref.make_nsp_input(doc[i], b, cls_id, sep_id), is_next))
+        return out
+
+    def nsp_only(check_, sub, seed):
+        made = check_.inputs(np.random.default_rng(seed))
+        pub = made.public
+        got = [[np.asarray(t), np.asarray(s), int(n)] for t, s, n in
+               sub(pub["two_documents"], np.random.default_rng(pub["seed"] + 1), check_.CLS, check_.SEP)]
+        return check_._judge_nsp(got, made.secret["two_documents"]).passed
+
+    assert all(nsp_only(check, ref.next_sentence_pairs, s) for s in range(SEEDS))
+    missed = sum(nsp_only(check, any_document, s) for s in range(SEEDS))
+    assert missed == 0, f"missed in {missed} of {SEEDS} salts"

@@ -5,9 +5,8 @@ import numpy as np
 
 from grader import HIDDEN, Check, Inputs, judges
 from grader.gradcheck import numeric_gradient
-from grader.source import called_names
 
-from .private import BUILTIN_CONVS
+from .common import AVG_POOL_RULE, CONV_FORWARD_RULE, CUSTOM_GRADIENT_RULE, DROPOUT_RULE
 
 
 class ConvArithmeticLarge(Check):
@@ -28,14 +27,20 @@ class ConvArithmeticLarge(Check):
             misfit = f"returned {sub.conv_output_size(7, 3, 3, 0)!r}"
         except ValueError:
             misfit = "ValueError"
-        return {"vgg16_weights": weights, "inception_naive_macs": inception, "misfit": misfit}
+        # Cases that fit (VGG's same convolutions and 2×2 pools, AlexNet's first layer): raising is wrong there.
+        fits = [sub.conv_output_size(n, f, s, p) for n, f, s, p in ((224, 3, 1, 1), (224, 2, 2, 0), (227, 11, 4, 0))]
+        return {"vgg16_weights": weights, "inception_naive_macs": inception, "misfit": misfit, "fits": fits}
 
     def judge(self, got, want, secret):
+        fits = judges.equal(got["fits"], want["fits"], "conv_output_size on VGG-16's and AlexNet's fitting layers")
+        misfit = judges.equal(got["misfit"], want["misfit"], "conv_output_size(7, 3, stride=3)",
+                              hint="the slides call this case 不匹配: raise ValueError")
+        if not fits.passed:  # raising is right only where the others are right
+            misfit = judges.Verdict(0.0, "conv_output_size(7, 3, stride=3): not judged while fitting sizes are wrong")
         return judges.all_of([
             judges.equal(got["vgg16_weights"], want["vgg16_weights"], "VGG-16 weights (biases excluded)"),
             judges.equal(got["inception_naive_macs"], want["inception_naive_macs"], "naive Inception multiply-adds"),
-            judges.equal(got["misfit"], want["misfit"], "conv_output_size(7, 3, stride=3)",
-                         hint="the slides call this case 不匹配: raise ValueError"),
+            fits, misfit,
         ])
 
 
@@ -45,6 +50,7 @@ class Conv2dForwardStrided(Check):
     visibility = HIDDEN
     points = 1
     budget = 10
+    by_hand = (CONV_FORWARD_RULE,)
     CASES = [((2, 9, 8, 3), (3, 2, 3, 5), 2, 2), ((1, 7, 7, 2), (1, 1, 2, 3), 3, 0)]
 
     def inputs(self, rng):
@@ -54,18 +60,12 @@ class Conv2dForwardStrided(Check):
         return out
 
     def observe(self, sub, **d):
-        out = {f"y{i}": sub.conv2d_forward(d[f"x{i}"], d[f"w{i}"], d[f"b{i}"], stride=s, padding=p)
-               for i, (_, _, s, p) in enumerate(self.CASES)}
-        out["calls"] = sorted(called_names(sub.conv2d_forward))
-        return out
+        return {f"y{i}": sub.conv2d_forward(d[f"x{i}"], d[f"w{i}"], d[f"b{i}"], stride=s, padding=p)
+                for i, (_, _, s, p) in enumerate(self.CASES)}
 
     def judge(self, got, want, secret):
-        verdicts = [judges.close(got[f"y{i}"], want[f"y{i}"], f"conv2d_forward(stride={s}, padding={p})", tol=1e-6)
-                    for i, (_, _, s, p) in enumerate(self.CASES)]
-        banned = sorted(set(got["calls"]) & BUILTIN_CONVS)
-        verdicts.append(judges.property_holds(not banned, "implemented without a library convolution",
-                                              f"conv2d_forward calls {', '.join(banned)}"))
-        return judges.all_of(verdicts)
+        return judges.all_of([judges.close(got[f"y{i}"], want[f"y{i}"], f"conv2d_forward(stride={s}, padding={p})",
+                                           tol=1e-6) for i, (_, _, s, p) in enumerate(self.CASES)])
 
 
 class ConvCustomGradient(Check):
@@ -75,6 +75,7 @@ class ConvCustomGradient(Check):
     points = 1
     kind = "gradient"
     budget = 20
+    by_hand = (CUSTOM_GRADIENT_RULE,)
 
     def inputs(self, rng):
         return {"x": rng.normal(size=(2, 7, 7, 2)), "w": rng.normal(size=(3, 3, 2, 3)), "b": rng.normal(size=3),
@@ -114,6 +115,7 @@ class AvgPool(Check):
     points = 0.5
     kind = "gradient"
     budget = 10
+    by_hand = (AVG_POOL_RULE,)
     CONFIGS = [(2, 2, (2, 6, 6, 3)), (3, 1, (1, 5, 5, 2))]
 
     def inputs(self, rng):
@@ -143,11 +145,11 @@ class ResidualIdentity(Check):
     """ResidualBlock with a zeroed residual branch is relu(shortcut(x)): h(x) = x + F(x)"""
 
     visibility = HIDDEN
-    points = 1
+    points = 0.5
     kind = "property"
     budget = 15
     uses_reference = False
-    CASES = [(6, 1), (12, 2)]  # (filters, stride) on a 6-channel input
+    CASES = [(6, 1), (12, 2), (12, 1)]  # (filters, stride) on a 6-channel input: a channel change at stride 1 too
 
     def inputs(self, rng):
         x = rng.normal(size=(2, 8, 8, 6)).astype(np.float32)
@@ -180,15 +182,82 @@ class ResidualIdentity(Check):
         return judges.all_of(verdicts)
 
 
+class ResidualBlockForward(Check):
+    """ResidualBlock with given weights: outputs in inference and training mode (the order conv → BN → ReLU, the shortcut)"""
+
+    visibility = HIDDEN
+    points = 0.5
+    budget = 15
+    #: (filters, stride) on a 6-channel input: identity shortcut, projection with a stride, projection at stride 1.
+    CASES = [(6, 1), (12, 2), (12, 1)]
+    CHANNELS = 6
+    #: The layers whose weights the check sets, with each weight's shape (c: input channels, f: filters).
+    LAYERS = {"conv1": ("3,3,c,f", "f"), "bn1": ("f",) * 4, "conv2": ("3,3,f,f", "f"), "bn2": ("f",) * 4,
+              "shortcut": ("1,1,c,f", "f")}
+
+    def inputs(self, rng):
+        data = {"x": rng.normal(size=(4, 8, 8, self.CHANNELS)).astype(np.float32)}
+        for i, (filters, stride) in enumerate(self.CASES):
+            for layer, shapes in self.LAYERS.items():
+                if layer == "shortcut" and stride == 1 and filters == self.CHANNELS:
+                    continue
+                for j, spec in enumerate(shapes):
+                    shape = tuple({"c": self.CHANNELS, "f": filters}.get(d, None) or int(d) for d in spec.split(","))
+                    if layer.startswith("bn") and j == 3:  # a moving variance is positive
+                        value = rng.uniform(0.5, 2.0, size=shape)
+                    elif layer.startswith("bn") and j == 0:  # gamma
+                        value = rng.uniform(0.5, 1.5, size=shape)
+                    else:
+                        value = rng.normal(size=shape) * (0.3 if len(shape) == 4 else 1.0)
+                    data[f"w{i}_{layer}_{j}"] = value.astype(np.float32)
+        return data
+
+    def observe(self, sub, x, **weights):
+        out = {}
+        for i, (filters, stride) in enumerate(self.CASES):
+            block = sub.ResidualBlock(filters, stride=stride)
+            block(x, training=False)
+            for layer in self.LAYERS:
+                values = [weights[k] for k in sorted(weights) if k.startswith(f"w{i}_{layer}_")]
+                if values:
+                    for var, value in zip(getattr(block, layer).weights, values):
+                        var.assign(value)
+            out[f"inference{i}"] = block(x, training=False)
+            out[f"training{i}"] = block(x, training=True)
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = []
+        for i, (filters, stride) in enumerate(self.CASES):
+            for mode in ("inference", "training"):
+                verdicts.append(judges.close(got[f"{mode}{i}"], want[f"{mode}{i}"],
+                                             f"ResidualBlock({filters}, stride={stride}) on 6 channels, {mode} mode",
+                                             hint="relu(bn1(conv1(x))), then bn2(conv2(·)), plus the shortcut, then "
+                                                  "ReLU; batch norm uses the batch statistics only in training"))
+        return judges.all_of(verdicts)
+
+
 class Dropout(Check):
-    """dropout: drop rate, 1/(1−rate) scaling, gradient and inference identity"""
+    """dropout: drop rate, 1/(1−rate) scaling, gradient, rate 0 and inference identity
+
+    Power (the drop count is statistical; measured in tests/labs/test_cnn_reference.py):
+    each of the two training calls drops units of 100,000 independently with
+    probability 0.3 and is accepted within 5σ of 30,000 (``judges.binomial_ok``).
+    False alarm on a correct dropout: 5.7e-7 per call, 1.1e-6 per check (exact
+    binomial tails), far below 0.1 %. Miss rate on a wrong one: a keep-probability
+    dropout (drops 70 %), one that drops rate/2 or rate² or nothing, or any
+    drop probability off by ≥ 0.011 (0.289 or 0.311), passes a call with
+    probability < 1 % (exact binomial: < 1e-300 for the first three).
+    """
 
     visibility = HIDDEN
     points = 0.5
     kind = "property"
     budget = 10
     uses_reference = False
+    by_hand = (DROPOUT_RULE,)
     RATE = 0.3
+    SHAPE = (400, 250)
 
     def inputs(self, rng):
         z = rng.normal(size=(50, 40)).astype(np.float32)
@@ -197,28 +266,40 @@ class Dropout(Check):
     def observe(self, sub, z):
         import tensorflow as tf
 
-        x = tf.ones((400, 250))
+        x = tf.ones(self.SHAPE)
         with tf.GradientTape() as tape:
             tape.watch(x)
             y = sub.dropout(x, self.RATE, training=True, seed=7)
         grad = tape.gradient(y, x)
-        return {"y": y, "grad": grad, "inference": sub.dropout(z, self.RATE, training=False)}
+        return {"y": y, "grad": grad, "inference": sub.dropout(z, self.RATE, training=False),
+                "unseeded": sub.dropout(2.0 * tf.ones(self.SHAPE), self.RATE),
+                "rate0": sub.dropout(z, 0.0, training=True)}
 
     def judge(self, got, want, secret):
-        y = judges.as_array(got["y"], "training output", shape=(400, 250))
-        grad = judges.as_array(got["grad"], "gradient", shape=(400, 250))
-        dropped = int(np.sum(y == 0))
-        kept = y[y != 0]
+        y = judges.as_array(got["y"], "training output", shape=self.SHAPE)
+        unseeded = judges.as_array(got["unseeded"], "training output without a seed", shape=self.SHAPE) / 2.0
+        grad = judges.as_array(got["grad"], "gradient", shape=self.SHAPE)
         scale = 1 / (1 - self.RATE)
         z = secret["z"]
-        return judges.all_of([
-            judges.property_holds(judges.binomial_ok(dropped, y.size, self.RATE), f"about {self.RATE:.0%} of units dropped",
-                                  f"{dropped / y.size:.1%} were dropped; `rate` is the probability of dropping"),
-            judges.property_holds(kept.size > 0 and np.allclose(kept, scale, rtol=1e-5), "kept units scaled by 1/(1−rate)",
-                                  "inverted dropout divides the kept units by (1 − rate)"),
-            judges.property_holds(np.allclose(grad, y, rtol=1e-5), "gradient equals mask/(1−rate)"),
-            judges.close(got["inference"], z, "inference output (must equal the input)", tol=1e-6),
-        ])
+        verdicts = []
+        for what, out in (("seed=7", y), ("no seed", unseeded)):
+            dropped = int(np.sum(out == 0))
+            kept = out[out != 0]
+            verdicts += [
+                judges.property_holds(judges.binomial_ok(dropped, out.size, self.RATE),
+                                      f"{what}: about {self.RATE:.0%} of units dropped",
+                                      f"{dropped / out.size:.1%} were dropped; `rate` is the probability of dropping"),
+                judges.property_holds(kept.size > 0 and np.allclose(kept, scale, rtol=1e-5),
+                                      f"{what}: kept units scaled by 1/(1−rate)",
+                                      "inverted dropout divides the kept units by (1 − rate)"),
+            ]
+        verdicts.append(judges.property_holds(np.allclose(grad, y, rtol=1e-5), "gradient equals mask/(1−rate)"))
+        identities = [judges.close(got["inference"], z, "inference output (must equal the input)", tol=1e-6),
+                      judges.close(got["rate0"], z, "rate 0 in training (must equal the input)", tol=1e-6)]
+        # Returning the input unchanged is right only at inference and rate 0: it counts when dropping works.
+        if not all(v.passed for v in verdicts):
+            identities = [judges.Verdict(0.0, v.message + " (not counted while dropping is wrong)") for v in identities]
+        return judges.all_of(verdicts + identities)
 
 
 class CnnToggles(Check):
@@ -231,12 +312,13 @@ class CnnToggles(Check):
     uses_reference = False
     VARIANTS = {"base": {}, "dropout": {"dropout": 0.5}, "batch_norm": {"batch_norm": True},
                 "residual": {"residual": True}, "deep": {"depth": 3}, "shallow": {"depth": 1}}
+    LEARNING_RATE = 2e-3  # not the default, so a make_optimizer that ignores the config shows
 
     def observe(self, sub):
         import keras
 
         base = {"depth": 2, "filters": 8, "batch_norm": False, "dropout": 0.0, "residual": False,
-                "learning_rate": 1e-3, "lr_decay": False, "epochs": 2}
+                "learning_rate": self.LEARNING_RATE, "lr_decay": False, "epochs": 2}
         out = {}
         for name, change in self.VARIANTS.items():
             model = sub.build_cnn({**base, **change}, input_shape=(28, 28, 1), num_classes=10)
@@ -244,6 +326,9 @@ class CnnToggles(Check):
             out[name] = {"classes": classes, "params": model.count_params(),
                          "kernels": sum(1 for v in model.weights if len(v.shape) == 4),
                          "output": list(model.output_shape)}
+        other = sub.build_cnn({**base, "residual": True}, input_shape=(32, 32, 3), num_classes=5)
+        out["other_input"] = {"output": list(other.output_shape), "input": list(other.input_shape),
+                              "logits": np.asarray(other(np.zeros((2, 32, 32, 3), np.float32), training=False)).shape}
         for name, decay in (("constant", False), ("decay", True)):
             opt = sub.make_optimizer({**base, "lr_decay": decay}, steps_per_epoch=50)
             schedule = getattr(opt, "_learning_rate", None)
@@ -257,9 +342,13 @@ class CnnToggles(Check):
         def count(variant, *needles):
             return sum(any(n in c for n in needles) for c in got[variant]["classes"])
 
-        base = got["base"]
+        base, other = got["base"], got["other_input"]
+        lr = self.LEARNING_RATE
         return judges.all_of([
             judges.equal(base["output"], [None, 10], "output shape (logits for 10 classes)"),
+            judges.equal([other["input"], other["output"], list(other["logits"])],
+                         [[None, 32, 32, 3], [None, 5], [2, 5]],
+                         "build_cnn(..., input_shape=(32, 32, 3), num_classes=5): input, output and logits shapes"),
             judges.property_holds(count("base", "Dropout") == 0 < count("dropout", "Dropout"), "dropout toggle adds Dropout"),
             judges.property_holds(count("base", "BatchNorm") == 0 < count("batch_norm", "BatchNorm"),
                                   "batch_norm toggle adds batch normalisation"),
@@ -270,4 +359,7 @@ class CnnToggles(Check):
             judges.property_holds(not got["constant"]["schedule"] and got["decay"]["schedule"]
                                   and got["decay"]["end"] < got["decay"]["start"],
                                   "lr_decay makes the learning rate a decaying schedule"),
+            judges.property_holds(all(abs(got[k][p] - lr) <= 1e-6 * lr for k, p in (("constant", "start"),
+                                                                                  ("constant", "end"), ("decay", "start"))),
+                                  "make_optimizer starts from config['learning_rate']"),
         ])

@@ -5,6 +5,9 @@ compares with the reference's result on the same inputs."""
 import numpy as np
 
 from grader import Check, Inputs, judges
+from grader.architecture import describe_layers
+
+from .common import BATCH_NORM_RULE, CONV_BACKWARD_RULE, CONV_FORWARD_RULE, MAX_POOL_RULE
 
 F64 = np.float64
 
@@ -40,6 +43,7 @@ class Conv2dForward(Check):
 
     points = 1.5
     budget = 10
+    by_hand = (CONV_FORWARD_RULE,)
     schema = {"y": (2, 6, 6, 4)}  # checked before judge (grader.schema): a wrong form is "invalid", not a crash
 
     def inputs(self, rng):
@@ -59,6 +63,7 @@ class Conv2dBackward(Check):
     points = 1
     kind = "gradient"
     budget = 10
+    by_hand = (CONV_BACKWARD_RULE,)
 
     def inputs(self, rng):
         return {"x": rng.normal(size=(2, 6, 6, 3)), "w": rng.normal(size=(3, 3, 3, 4)),
@@ -78,6 +83,7 @@ class MaxPool(Check):
     points = 1
     kind = "gradient"
     budget = 10
+    by_hand = (MAX_POOL_RULE,)
     CONFIGS = [(2, 2, (2, 6, 6, 3)), (3, 2, (1, 7, 7, 2))]
 
     def inputs(self, rng):
@@ -105,7 +111,7 @@ class MaxPool(Check):
 
 
 class Lenet5(Check):
-    """build_lenet5: the slide's per-layer output shapes and 61,706 parameters"""
+    """build_lenet5: the slide's layers in order (average pooling, tanh), per-layer shapes, 61,706 parameters"""
 
     points = 1
     kind = "shape"
@@ -119,24 +125,42 @@ class Lenet5(Check):
             shape_out = tuple(layer.output.shape[1:])
             if layer.count_params() or shape_in != shape_out:
                 rows.append([list(shape_out), layer.count_params()])
-        return {"params": model.count_params(), "layers": rows, "input": list(model.input_shape[1:])}
+        return {"params": model.count_params(), "layers": rows, "input": list(model.input_shape[1:]),
+                "ops": describe_layers(model, ignore=("Dropout",))}
 
     def judge(self, got, want, secret):
-        return judges.all_of([
+        ops, expected = list(got["ops"]), list(want["ops"])
+        if ops == expected:
+            architecture = judges.Verdict(1.0, "layers in the slide's order: correct")
+        else:
+            at = next((i for i, (a, b) in enumerate(zip(ops, expected)) if a != b), min(len(ops), len(expected)))
+            mine = ops[at] if at < len(ops) else "nothing"
+            theirs = expected[at] if at < len(expected) else "nothing more"
+            architecture = judges.Verdict(0.0, f"layers: operation {at + 1} is {mine!r} where the slides' LeNet-5 "
+                                               f"(「典型的卷积网络—LeNet-5」) has {theirs!r}: average pooling "
+                                               "2×2 stride 2, tanh activations, softmax output")
+        verdicts = [
             judges.equal(got["input"], want["input"], "input shape"),
             judges.equal(got["layers"], want["layers"], "per-layer [output shape, parameters]",
                          hint="compare with the LeNet-5 table: 28×28×6, 14×14×6, 10×10×16, 5×5×16, 120, 84, 10"),
             judges.equal(got["params"], want["params"], "total parameters"),
-        ])
+            architecture,
+        ]
+        # The layer kinds decide the part: right shapes with the wrong pooling or activations earn nothing.
+        verdict = judges.all_of(verdicts)
+        if not architecture.passed:
+            verdict.fraction = 0.0
+        return verdict
 
 
 class ResidualBlockShapes(Check):
-    """ResidualBlock: output shapes, parameter counts, identity vs 1×1 projection shortcut"""
+    """ResidualBlock: output shapes, parameter counts, kernel sizes and strides, identity vs 1×1 projection shortcut"""
 
     points = 0.5
     kind = "shape"
     budget = 15
-    CASES = [(8, 1), (16, 2)]  # (filters, stride) on an 8-channel input
+    #: (filters, stride) on an 8-channel input: identity; stride and channel change; a channel change at stride 1.
+    CASES = [(8, 1), (16, 2), (16, 1)]
 
     def inputs(self, rng):
         return {"x": rng.normal(size=(2, 8, 8, 8)).astype(np.float32)}
@@ -146,8 +170,14 @@ class ResidualBlockShapes(Check):
         for filters, stride in self.CASES:
             block = sub.ResidualBlock(filters, stride=stride)
             y = block(x, training=False)
+            layers = {}
+            for name in ("conv1", "conv2", "shortcut"):
+                conv = getattr(block, name, None)
+                if conv is not None:
+                    layers[name] = [list(getattr(conv, "kernel_size", [])), list(getattr(conv, "strides", [])),
+                                    str(getattr(conv, "padding", ""))]
             out.append({"shape": list(y.shape), "params": block.count_params(),
-                        "projection": block.shortcut is not None})
+                        "projection": block.shortcut is not None, "layers": layers})
         return out
 
     def judge(self, got, want, secret):
@@ -156,33 +186,57 @@ class ResidualBlockShapes(Check):
             case = f"ResidualBlock({filters}, stride={stride}) on 8 channels"
             verdicts += [judges.equal(g["shape"], w["shape"], f"{case}: output shape"),
                          judges.equal(g["projection"], w["projection"], f"{case}: uses a projection shortcut"),
-                         judges.equal(g["params"], w["params"], f"{case}: parameter count")]
+                         judges.equal(g["params"], w["params"], f"{case}: parameter count"),
+                         judges.equal(g["layers"], w["layers"], f"{case}: [kernel size, strides, padding] of conv1, "
+                                      "conv2 and the shortcut",
+                                      hint="conv1 3×3 with the block's stride, conv2 3×3 stride 1, both 'same'; "
+                                           "the projection 1×1 with the block's stride")]
+        # The shortcut's kind alone is a yes/no answer: it counts only with the shapes right.
+        if not all(v.passed for v in verdicts[0::4]):
+            return judges.Verdict(0.0, judges.all_of(verdicts).message)
         return judges.all_of(verdicts)
 
 
 class BatchNormLayer(Check):
-    """BatchNorm: training and inference outputs and moving statistics"""
+    """BatchNorm: training and inference outputs and moving statistics; the momentum, epsilon and their defaults"""
 
     points = 1
     budget = 15
+    by_hand = (BATCH_NORM_RULE,)
 
     def inputs(self, rng):
         return {"batches": rng.normal(2.0, 3.0, size=(4, 16, 5, 5, 3)).astype(np.float32),
                 "test": rng.normal(2.0, 3.0, size=(6, 5, 5, 3)).astype(np.float32),
                 "gamma": rng.uniform(0.5, 1.5, size=3).astype(np.float32),
-                "beta": rng.normal(size=3).astype(np.float32)}
+                "beta": rng.normal(size=3).astype(np.float32),
+                # Small-variance features (σ² ≈ 0.01) where an epsilon of 0.1 is far from negligible.
+                "narrow": rng.normal(1.0, 0.1, size=(3, 32, 4)).astype(np.float32)}
 
-    def observe(self, sub, batches, test, gamma, beta):
+    def observe(self, sub, batches, test, gamma, beta, narrow):
         bn = sub.BatchNorm(momentum=0.9, epsilon=1e-3)
         bn.build(test.shape)
         bn.gamma.assign(gamma)
         bn.beta.assign(beta)
         train_out = [bn(b, training=True) for b in batches]
-        return {"train": np.stack([np.asarray(t) for t in train_out]), "test": bn(test, training=False),
-                "moving_mean": bn.moving_mean, "moving_variance": bn.moving_variance}
+        out = {"train": np.stack([np.asarray(t) for t in train_out]), "test": bn(test, training=False),
+               "moving_mean": bn.moving_mean, "moving_variance": bn.moving_variance}
+        wide = sub.BatchNorm(momentum=0.5, epsilon=0.1)
+        out["epsilon_train"] = np.stack([np.asarray(wide(b, training=True)) for b in narrow])
+        out["epsilon_test"] = wide(narrow[0], training=False)
+        default = sub.BatchNorm()
+        for b in batches:
+            default(b, training=True)
+        out["default_moving"] = np.stack([np.asarray(default.moving_mean), np.asarray(default.moving_variance)])
+        return out
 
     def judge(self, got, want, secret):
         return judges.all_of([
+            judges.close(got["epsilon_train"], want["epsilon_train"], "BatchNorm(momentum=0.5, epsilon=0.1), training",
+                         hint="use the layer's own epsilon: sqrt(σ²_B + epsilon)"),
+            judges.close(got["epsilon_test"], want["epsilon_test"], "BatchNorm(momentum=0.5, epsilon=0.1), inference",
+                         hint="use the layer's own momentum and epsilon"),
+            judges.close(got["default_moving"], want["default_moving"], "BatchNorm() moving statistics after 4 batches",
+                         hint="the defaults are Keras's: momentum=0.99, epsilon=1e-3"),
             judges.close(got["train"], want["train"], "training-mode outputs", hint="use the biased batch variance"),
             judges.close(got["moving_mean"], want["moving_mean"], "moving_mean after 4 batches",
                          hint="moving = momentum·moving + (1 − momentum)·batch"),
@@ -193,13 +247,14 @@ class BatchNormLayer(Check):
 
 
 class CnnTraining(Check):
-    """build_cnn(BEST_CONFIG) trained on 4,000 MNIST digits: held-out accuracy"""
+    """build_cnn(BEST_CONFIG) trained on 4,000 MNIST digits: a trained CNN, and its held-out accuracy"""
 
     points = 1.5
     kind = "training"
     budget = 90
     uses_reference = False
-    schema = {"predictions": (None,), "loss": [float], "epochs": int}  # `loss` per epoch: the reports' curve
+    #: `loss` per epoch: the reports' curve.
+    schema = {"predictions": (None,), "loss": [float], "epochs": int, "conv_kernels": int, "kernels_trained": bool}
 
     def inputs(self, rng):
         from grader.data import mnist_subset
@@ -218,11 +273,18 @@ class CnnTraining(Check):
         batch = int(batch_size)
         steps = int(np.ceil(len(x_train) / batch))
         model = sub.build_cnn(cfg, input_shape=x_train.shape[1:], num_classes=10)
+        # The convolutions: 4-D trainable kernels, wherever they sit (nested blocks included).
+        kernels = [v for v in model.trainable_weights if len(v.shape) == 4]
+        before = [np.array(v) for v in kernels]
         model.compile(optimizer=sub.make_optimizer(cfg, steps),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         history = model.fit(x_train, y_train, batch_size=batch, epochs=epochs, verbose=0, shuffle=True)
-        logits = model.predict(x_eval, batch_size=500, verbose=0)
-        return {"predictions": np.argmax(logits, axis=-1), "loss": history.history["loss"], "epochs": epochs}
+        # The grader's own forward pass (not the model's predict), in inference mode.
+        logits = np.concatenate([np.asarray(model(x_eval[i:i + 500], training=False))
+                                 for i in range(0, len(x_eval), 500)])
+        trained = bool(kernels) and all(not np.array_equal(b, np.array(v)) for b, v in zip(before, kernels))
+        return {"predictions": np.argmax(logits, axis=-1), "loss": history.history["loss"], "epochs": epochs,
+                "conv_kernels": len(kernels), "kernels_trained": trained}
 
     def judge(self, got, want, secret):
         cfg = self.config
@@ -230,6 +292,12 @@ class CnnTraining(Check):
             acc = judges.accuracy(got["predictions"], secret["y_eval"], "predictions")
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
+        if not got["conv_kernels"]:
+            return judges.Verdict(0.0, "build_cnn(BEST_CONFIG) has no convolution (no 4-D kernel): the part is a "
+                                       f"convolutional network (held-out accuracy {acc:.4f} not counted)")
+        if not got["kernels_trained"]:
+            return judges.Verdict(0.0, "some convolution kernels of build_cnn(BEST_CONFIG) did not change in "
+                                       "training: every layer must be trainable and used")
         verdict = judges.at_least(acc, cfg["threshold"], "held-out accuracy", baseline=0.1)
         losses = ", ".join(f"{l:.3f}" for l in got["loss"])
         verdict.message += f" (training loss per epoch: {losses})"

@@ -7,9 +7,10 @@ import numpy as np
 
 from grader import HIDDEN, Check, Inputs, judges
 
-from .common import (adam, fit_for_steps, judge_ring, mode_report, ring_centers, sample_ring, shared_ring_data,
-                     training_setup)
-from .private import conjugate_numeric, requested_mode_figures, sliced_emd
+from .common import (DIVERGENCE_RULE, EMD_RULE, GAN_LOSS_RULE, adam, fit_for_steps, judge_replay, judge_ring,
+                     mode_report, plain_mlp, replay_train_step, replay_weights, ring_centers,
+                     sample_ring, shared_ring_data, training_setup)
+from .private import (cgan_pair_figures, conjugate_numeric, replay_cyclegan, requested_mode_figures, sliced_emd)
 
 LOG2 = np.log(2.0)
 
@@ -23,6 +24,11 @@ F_TABLE = {
 }
 
 
+#: The f-GAN activations g and the conjugates f* (trusted side's own NumPy).
+FGAN_G = {"kl": lambda v: v, "rkl": lambda v: -np.exp(-v), "js": lambda v: LOG2 - np.logaddexp(0.0, -v)}
+F_STAR = {"kl": lambda t: np.exp(t - 1), "rkl": lambda t: -1 - np.log(-t), "js": lambda t: -np.log(2 - np.exp(t))}
+
+
 def _kl(p, q):
     return float(np.sum(p * np.log(p / q)))
 
@@ -34,6 +40,7 @@ class LossStabilityAndSaturation(Check):
     points = 1
     kind = "gradient"
     budget = 10
+    by_hand = (GAN_LOSS_RULE,)
 
     def inputs(self, rng):
         return {"extreme": np.array([[-1000.0], [-100.0], [-30.0], [0.0], [30.0], [100.0], [1000.0]]),
@@ -90,10 +97,11 @@ class ConjugateSuprema(Check):
         deltas = rng.normal(0.0, 0.3, size=(3, 6))
         v_real, v_fake = rng.normal(size=9), rng.normal(size=11)
         public = {"v_star": v_star, "deltas": deltas, "v_real": v_real, "v_fake": v_fake}
-        return Inputs(public=public, secret={"p": p, "q": q})
+        return Inputs(public=public, secret={"p": p, "q": q, "v_real": v_real, "v_fake": v_fake})
 
     def observe(self, sub, v_star, deltas, v_real, v_fake):
-        out = {"fgan_gan": sub.fgan_objective(v_real, v_fake, "gan"), "d_loss": sub.discriminator_loss(v_real, v_fake)}
+        out = {"fgan_gan": sub.fgan_objective(v_real, v_fake, "gan"), "d_loss": sub.discriminator_loss(v_real, v_fake),
+               "objectives": [sub.fgan_objective(v_real, v_fake, name) for name in ("kl", "rkl", "js")]}
         for name in self.NAMES:
             case = {"inside": sub.conjugate(name, np.array(self.T_INSIDE[name])), "terms": []}
             if name in self.T_OUTSIDE:   # NaN is the right answer there; report which entries are NaN
@@ -131,6 +139,12 @@ class ConjugateSuprema(Check):
             verdicts.append(judges.property_holds(all(v <= values[0] + 1e-12 for v in values[1:]),
                                                   f"perturbing V* lowers the {name!r} objective",
                                                   "check the activation g for this divergence"))
+        v_real, v_fake = secret["v_real"], secret["v_fake"]
+        for name, objective in zip(("kl", "rkl", "js"), got["objectives"]):
+            g_real, g_fake = FGAN_G[name](v_real), FGAN_G[name](v_fake)
+            verdicts.append(judges.close(objective, np.mean(g_real) - np.mean(F_STAR[name](g_fake)),
+                                         f"fgan_objective(v_real, v_fake, {name!r})", tol=1e-6,
+                                         hint="mean g(V(x_real)) − mean f*(g(V(x_fake)))"))
         verdicts.append(judges.property_holds(abs(float(got["fgan_gan"]) + float(got["d_loss"])) < 1e-9,
                                               "fgan_objective(…, 'gan') = −discriminator_loss (GAN is a special f-GAN)"))
         return judges.all_of(verdicts)
@@ -144,6 +158,7 @@ class JsConstantEmdGrows(Check):
     kind = "property"
     budget = 5
     uses_reference = False
+    by_hand = (DIVERGENCE_RULE, EMD_RULE)
     GAP = 0.25
     SHIFTS = (1, 3, 5, 9, 14)        # in grid steps; the box is 3 points wide, so shift 1 overlaps
 
@@ -166,22 +181,23 @@ class JsConstantEmdGrows(Check):
         return out
 
     def judge(self, got, want, secret):
-        verdicts = []
+        # A constant 0 has V = 0, JS < log 2 and "costs ≥ EMD": those count once JS and the EMD are right.
+        verdicts, trivial = [], []
         for shift, g in zip(self.SHIFTS, got):
             distance = shift * self.GAP
             js, emd, v = float(g["js"]), float(g["emd"]), float(g["v_star"])
             if shift >= 3:
                 verdicts.append(judges.property_holds(abs(js - LOG2) < 1e-9, f"JS = log 2 for disjoint supports {distance:g} apart",
                                                       f"got {js:.6g}"))
-                verdicts.append(judges.property_holds(abs(v) < 1e-9, f"V(G, D*) = 0 for disjoint supports {distance:g} apart",
-                                                      f"got {v:.6g}"))
+                trivial.append(judges.property_holds(abs(v) < 1e-9, f"V(G, D*) = 0 for disjoint supports {distance:g} apart",
+                                                     f"got {v:.6g}"))
             else:
-                verdicts.append(judges.property_holds(js < LOG2 - 1e-6, "JS < log 2 when the supports overlap"))
+                trivial.append(judges.property_holds(js < LOG2 - 1e-6, "JS < log 2 when the supports overlap"))
             verdicts.append(judges.property_holds(abs(emd - distance) < 1e-9, f"EMD = {distance:g} for a shift by {distance:g}",
                                                   f"emd_1d returned {emd:.6g}"))
-            verdicts.append(judges.property_holds(float(g["product_cost"]) >= emd - 1e-9 and abs(float(g["monotone_cost"]) - emd) < 1e-9,
-                                                  "the monotone plan costs the EMD and the product plan p·qᵀ costs at least that"))
-        return judges.all_of(verdicts)
+            trivial.append(judges.property_holds(float(g["product_cost"]) >= emd - 1e-9 and abs(float(g["monotone_cost"]) - emd) < 1e-9,
+                                                 "the monotone plan costs the EMD and the product plan p·qᵀ costs at least that"))
+        return judges.gated(verdicts, trivial)
 
 
 class GradientPenalty(Check):
@@ -232,7 +248,14 @@ class GradientPenalty(Check):
 
 
 class WganRingTraining(Check):
-    """WGAN with weight clipping and n_critic steps trained on the ring: modes covered and high-quality samples"""
+    """WGAN with weight clipping and n_critic steps trained on the ring: its own losses drive the updates; modes covered and high-quality samples
+
+    First one ``train_step`` of the student's ``WGAN`` on the grader's small
+    networks (plain Dense layers, SGD) is replayed in NumPy with the WGAN
+    losses (the critic's ``mean D(G(z)) − mean D(x)``, n_critic times, then the
+    generator's ``−mean D(G(z))``): a WGAN that keeps the GAN's log losses,
+    or whose losses are never called, earns nothing here, whatever its samples.
+    Then the ring figures, thresholds calibrated as in ``lab.toml``."""
 
     visibility = HIDDEN
     points = 1
@@ -246,11 +269,25 @@ class WganRingTraining(Check):
         x, _ = shared_ring_data(ring)
         z = rng.normal(size=(cfg["samples"], cfg["noise_dim"])).astype(np.float32)
         fresh, _ = sample_ring(cfg["samples"], rng, ring)       # held out: the sliced EMD's reference sample
-        return Inputs(public={"x": x, "z": z, "setup": training_setup(cfg, ring, self.SETUP)},
-                      secret={"fresh": fresh})
+        g, d = replay_weights(rng, (2, 4, 2), (2, 5, 1))
+        real = rng.normal(size=(16, 2)).astype(np.float32)
+        step = {"g": g, "d": d, "real": real}
+        return Inputs(public={"x": x, "z": z, "setup": training_setup(cfg, ring, self.SETUP), "step": step},
+                      secret={"fresh": fresh, "step": step})
 
-    def observe(self, sub, x, z, setup):
+    #: The replayed step: SGD rates (critic, generator) and n_critic.
+    STEP = (0.05, 0.05, 3)
+
+    def observe(self, sub, x, z, setup, step):
         import keras
+        import tensorflow as tf
+
+        d_lr, g_lr, k = self.STEP
+        gen, critic = plain_mlp(step["g"], "generator"), plain_mlp(step["d"], "critic")
+        probe = sub.WGAN(gen, critic, noise_dim=2, seed=1)
+        probe.compile(d_optimizer=keras.optimizers.SGD(d_lr), g_optimizer=keras.optimizers.SGD(g_lr), d_steps=k)
+        probe.train_step(tf.constant(step["real"]))
+        replayed = {"g": [np.array(w) for w in gen.weights], "d": [np.array(w) for w in critic.weights]}
 
         hidden = tuple(setup["hidden_units"])
         g = sub.build_mlp(setup["noise_dim"], 2, hidden, name="generator")
@@ -260,18 +297,46 @@ class WganRingTraining(Check):
         wgan.compile(d_optimizer=rmsprop(), g_optimizer=rmsprop(), d_steps=setup["n_critic"],
                      steps_per_execution=setup["steps_per_execution"])
         history = fit_for_steps(wgan, x, setup["batch_size"], setup["steps"])
-        return {"samples": np.asarray(g(z, training=False)), "history": history}
+        return {"samples": np.asarray(g(z, training=False)), "history": history, "step": replayed}
 
     def judge(self, got, want, secret):
         cfg = self.config
+        step = secret["step"]
+        d_lr, g_lr, k = self.STEP
+        g0 = [np.asarray(w, dtype=np.float64) for w in step["g"]]
+        d0 = [np.asarray(w, dtype=np.float64) for w in step["d"]]
+        want_g, want_d = replay_train_step(g0, d0, np.asarray(step["real"], dtype=np.float64), len(step["real"]),
+                                           d_lr, g_lr, k, "d_wgan", "g_wgan")
+        structure = judge_replay(got["step"], g0, d0, want_g, want_d,
+                                 f"one WGAN train_step (n_critic = {k}, SGD) against the WGAN losses")
         samples = judges.as_array(got["samples"], "generated samples", shape=(cfg["samples"], 2))
         emd = judges.at_most(sliced_emd(samples, np.asarray(secret["fresh"], dtype=np.float64)), cfg["max_sliced_emd"],
                              "sliced EMD between the samples and the ring")
-        return judge_ring(got, cfg, self.shared["ring"], "the WGAN's", extra=[emd])
+        ring = judge_ring(got, cfg, self.shared["ring"], "the WGAN's", extra=[emd])
+        verdict = judges.gated(structure, [ring])
+        verdict.message = "; ".join(v.message for v in structure if not v.passed) or ring.message
+        return verdict
 
 
 class CganRingTraining(Check):
-    """Conditional GAN on the labelled ring: samples land on the requested mode"""
+    """Conditional GAN on the labelled ring: the three kinds of pairs as specified; samples land on the requested mode
+
+    First ``SPY_STEPS`` eager ``train_step`` calls of the student's
+    ``ConditionalGAN`` on the grader's small networks, wrapped so that every
+    input they receive is recorded: per step the discriminator must see the
+    real batch with its true one-hot c, the real batch with a one-hot c′ that
+    differs from c in *every* row, and the generated batch with the c the
+    generator got; the generator must get the true c; the shifts c′ − c must
+    vary within a batch and cover 1 … C − 1 over the steps.
+
+    Power (computed exactly, ``tests/labs/test_gan_reference.py``): 4 steps ×
+    K = 2 × 64 rows = 512 mismatched rows with C = 8. A wrong draw whose
+    shift (or new label) is uniform over all C classes leaves every row
+    mismatched with probability (7/8)^512 ≈ 2e-30 (the miss rate); the
+    reference, drawing shifts uniformly in 1 … 7, misses a shift value with
+    probability ≤ 7·(6/7)^512 ≈ 4e-34 and draws one shift for a whole batch
+    of 64 with probability 7·(1/7)^64 (the false-alarm rate). Then the ring
+    figures, thresholds calibrated as in ``lab.toml``."""
 
     visibility = HIDDEN
     points = 1
@@ -287,11 +352,47 @@ class CganRingTraining(Check):
         requested = np.repeat(np.arange(modes), cfg["samples"] // modes)
         z = rng.normal(size=(len(requested), cfg["noise_dim"])).astype(np.float32)
         setup = training_setup(cfg, ring, self.SETUP) | {"modes": modes}
-        return Inputs(public={"x": x, "labels": labels, "z": z, "requested": requested, "setup": setup},
-                      secret={"requested": requested})
+        picks = rng.choice(len(x), size=(self.SPY_STEPS, self.SPY_BATCH), replace=False)
+        spy = {"x": x[picks], "labels": labels[picks]}
+        return Inputs(public={"x": x, "labels": labels, "z": z, "requested": requested, "setup": setup, "spy": spy},
+                      secret={"requested": requested, "spy": spy})
 
-    def observe(self, sub, x, labels, z, requested, setup):
+    SPY_STEPS, SPY_BATCH, SPY_K = 4, 64, 2
+
+    def observe(self, sub, x, labels, z, requested, setup, spy):
+        import keras
+        import tensorflow as tf
+
         modes, hidden = setup["modes"], tuple(setup["hidden_units"])
+
+        class Spy(keras.Model):
+            """The grader's network, recording what it is called on (eagerly)."""
+
+            def __init__(self, inner, record, **kwargs):
+                super().__init__(**kwargs)
+                self.inner, self.record = inner, record   # a function: Keras would copy a list attribute
+
+            def call(self, inputs, training=None):
+                out = self.inner(inputs)
+                if tf.executing_eagerly() and all(hasattr(t, "numpy") for t in [*inputs, out]):
+                    self.record([t.numpy() for t in inputs] + [out.numpy()])
+                return out
+
+        def small(n_in, n_out):
+            a, c = keras.Input((n_in,)), keras.Input((modes,))
+            h = keras.layers.Dense(16, activation="relu")(keras.layers.Concatenate()([a, c]))
+            return keras.Model([a, c], keras.layers.Dense(n_out)(h))
+
+        d_log, g_log, now = [], [], [0]
+        spy_g = Spy(small(setup["noise_dim"], 2), lambda call: g_log.append([now[0]] + call))
+        spy_d = Spy(small(2, 1), lambda call: d_log.append([now[0]] + call))
+        probe = sub.ConditionalGAN(spy_g, spy_d, noise_dim=setup["noise_dim"], num_classes=modes, seed=1)
+        probe.compile(d_optimizer=keras.optimizers.SGD(0.01), g_optimizer=keras.optimizers.SGD(0.01), d_steps=self.SPY_K)
+        for step, (xb, lb) in enumerate(zip(spy["x"], spy["labels"])):
+            now[0] = step
+            probe.train_step((tf.constant(xb), tf.constant(lb)))
+        pairs = {"d_calls": d_log[:200], "g_calls": g_log[:200]}
+
         g = sub.build_conditional_mlp(setup["noise_dim"], modes, 2, hidden, name="generator")
         d = sub.build_conditional_mlp(2, modes, 1, hidden, name="discriminator")
         cgan = sub.ConditionalGAN(g, d, noise_dim=setup["noise_dim"], num_classes=modes)
@@ -299,9 +400,42 @@ class CganRingTraining(Check):
                      d_steps=setup["d_steps"], steps_per_execution=setup["steps_per_execution"])
         history = fit_for_steps(cgan, (x, labels), setup["batch_size"], setup["steps"])
         onehot = np.eye(modes, dtype=np.float32)[requested]
-        return {"samples": np.asarray(g([z, onehot], training=False)), "history": history}
+        return {"samples": np.asarray(g([z, onehot], training=False)), "history": history, "pairs": pairs}
 
     def judge(self, got, want, secret):
+        structure = self._judge_pairs(got["pairs"], secret["spy"])
+        ring = self._judge_ring(got, secret)
+        verdict = judges.gated(structure, [ring])
+        verdict.message = "; ".join(v.message for v in structure if not v.passed) or ring.message
+        return verdict
+
+    def _judge_pairs(self, pairs, spy):
+        modes, k = self.shared["ring"]["modes"], self.SPY_K
+        try:
+            figures = cgan_pair_figures(pairs["d_calls"], pairs["g_calls"], spy["x"], spy["labels"], modes, k)
+        except (TypeError, ValueError, IndexError) as exc:
+            return [judges.Verdict(0.0, f"could not read the recorded train_step calls ({exc})")]
+        steps = figures["steps"]
+        what = f"per train_step (d_steps = {k}), the discriminator's calls"
+        return [
+            judges.property_holds(len(pairs["d_calls"]) > 0 and len(pairs["g_calls"]) > 0,
+                                  "train_step calls the discriminator and the generator (eagerly, when called eagerly)",
+                                  "no call was recorded: does train_step call self.discriminator and self.generator?"),
+            judges.property_holds(all(c["bad_mismatch"] == 0 for c in steps),
+                                  "every mismatched pair (c′, real x) has c′ ≠ c in every row",
+                                  "some pair of the real batch with a changed condition kept the true label: draw the "
+                                  "shift in 1 … C − 1, and use mismatched_labels"),
+            judges.property_holds(all(c["real"] >= k and c["mismatched"] >= k and c["fake"] >= k + 1 for c in steps),
+                                  f"{what}: ≥ K real pairs (x, c), ≥ K mismatched (x, c′), ≥ K + 1 generated (G(z, c), c)",
+                                  f"counts per step: {[[c['real'], c['mismatched'], c['fake']] for c in steps]}"),
+            judges.property_holds(figures["wrong_generator_condition"] == 0, "the generator gets the true condition c",
+                                  "G(z, c) must be conditioned on the batch's own labels"),
+            judges.property_holds(sorted(set(figures["shifts"])) == list(range(1, modes)) and figures["constant_shift_calls"] == 0,
+                                  "the shifts c′ − c are drawn per sample and cover 1 … C − 1",
+                                  "draw a random shift per sample in 1 … C − 1"),
+        ]
+
+    def _judge_ring(self, got, secret):
         cfg = self.config
         requested = secret["requested"]
         samples = judges.as_array(got["samples"], "generated samples", shape=(len(requested), 2))
@@ -315,7 +449,14 @@ class CganRingTraining(Check):
 
 
 class CycleganTraining(Check):
-    """CycleGAN between two rings of Gaussians (unpaired): translations land on the other ring's modes and cycle back"""
+    """CycleGAN between two rings of Gaussians (unpaired): one train_step as specified; translations land on the other ring's modes and cycle back
+
+    First one ``train_step`` of the student's ``CycleGAN`` on the grader's four
+    small networks (SGD, the default ``cycle_weight``) is replayed in NumPy:
+    both generators' update on the LSGAN generator terms plus λ × the L1 cycle
+    loss, then both discriminators' update on the recomputed translations. A
+    CycleGAN that never trains one network (or mixes up the domains) earns
+    nothing here, whatever its samples. Then the ring figures."""
 
     visibility = HIDDEN
     points = 1
@@ -331,11 +472,30 @@ class CycleganTraining(Check):
         y, _ = sample_ring(ring["train_size"], rng, target)
         x_test, _ = sample_ring(cfg["samples"], rng, ring)
         y_test, _ = sample_ring(cfg["samples"], rng, target)
+        g_xy, d_x = replay_weights(rng, (2, 4, 2), (2, 5, 1))
+        g_yx, d_y = replay_weights(rng, (2, 4, 2), (2, 5, 1))
+        # Generators with a non-zero first kernel: here nothing is random.
+        g_xy[0], g_yx[0] = (rng.normal(0.0, 0.7, size=(2, 4)).astype(np.float32) for _ in range(2))
+        step = {"g_xy": g_xy, "g_yx": g_yx, "d_x": d_x, "d_y": d_y,
+                "x": x[:16], "y": y[:16]}
         return Inputs(public={"x": x, "y": y, "x_test": x_test, "y_test": y_test,
-                              "setup": training_setup(cfg, ring, self.SETUP)},
-                      secret={"x_test": x_test, "y_test": y_test})
+                              "setup": training_setup(cfg, ring, self.SETUP), "step": step},
+                      secret={"x_test": x_test, "y_test": y_test, "step": step})
 
-    def observe(self, sub, x, y, x_test, y_test, setup):
+    #: The replayed step's SGD rates (generators, discriminators); cycle_weight is left at its default, 10.
+    STEP = (0.05, 0.05)
+    NETWORKS = ("g_xy", "g_yx", "d_x", "d_y")
+
+    def observe(self, sub, x, y, x_test, y_test, setup, step):
+        import keras
+        import tensorflow as tf
+
+        g_lr, d_lr = self.STEP
+        nets = {name: plain_mlp(step[name], name) for name in self.NETWORKS}
+        probe = sub.CycleGAN(nets["g_xy"], nets["g_yx"], nets["d_x"], nets["d_y"])
+        probe.compile(d_optimizer=keras.optimizers.SGD(d_lr), g_optimizer=keras.optimizers.SGD(g_lr))
+        probe.train_step((tf.constant(step["x"]), tf.constant(step["y"])))
+        replayed = {name: [np.array(w) for w in net.weights] for name, net in nets.items()}
         hidden = tuple(setup["hidden_units"])
         g_xy, g_yx = sub.build_mlp(2, 2, hidden, name="g_xy"), sub.build_mlp(2, 2, hidden, name="g_yx")
         d_x, d_y = sub.build_mlp(2, 1, hidden, name="d_x"), sub.build_mlp(2, 1, hidden, name="d_y")
@@ -346,9 +506,36 @@ class CycleganTraining(Check):
         fake_y = np.asarray(g_xy(x_test, training=False))
         fake_x = np.asarray(g_yx(y_test, training=False))
         return {"fake_y": fake_y, "fake_x": fake_x, "cycled_x": np.asarray(g_yx(fake_y, training=False)),
-                "cycled_y": np.asarray(g_xy(fake_x, training=False)), "history": history}
+                "cycled_y": np.asarray(g_xy(fake_x, training=False)), "history": history, "step": replayed}
 
     def judge(self, got, want, secret):
+        step = secret["step"]
+        g_lr, d_lr = self.STEP
+        start = {name: [np.asarray(w, dtype=np.float64) for w in step[name]] for name in self.NETWORKS}
+        expected = replay_cyclegan(start["g_xy"], start["g_yx"], start["d_x"], start["d_y"], step["x"], step["y"],
+                                   g_lr, d_lr, cycle_weight=10.0)
+        structure = []
+        for name in self.NETWORKS:
+            what = f"one CycleGAN train_step (SGD, default cycle_weight 10): {name}'s update"
+            after = got["step"][name] if isinstance(got["step"], dict) and name in got["step"] else []
+            if len(after) != len(start[name]):
+                structure.append(judges.Verdict(0.0, f"{what}: {len(after)} weights, expected {len(start[name])}"))
+                continue
+            try:
+                change = np.concatenate([(judges.as_array(a, name, shape=b.shape) - b).ravel() for a, b in zip(after, start[name])])
+            except judges.BadObservation as exc:
+                structure.append(judges.Verdict(0.0, f"{what}: {exc}"))
+                continue
+            want_change = np.concatenate([(w - b).ravel() for w, b in zip(expected[name], start[name])])
+            structure.append(judges.close(change, want_change, what, tol=1e-3,
+                                          hint="generators first (both directions' LSGAN terms + cycle_weight × cycle "
+                                               "loss), then both discriminators on the recomputed translations"))
+        ring = self._judge_ring(got, secret)
+        verdict = judges.gated(structure, [ring])
+        verdict.message = "; ".join(v.message for v in structure if not v.passed) or ring.message
+        return verdict
+
+    def _judge_ring(self, got, secret):
         cfg = self.config
         n = cfg["samples"]
         verdicts = []

@@ -4,14 +4,95 @@ The graphs the checks build (in the trusted process, NumPy/SciPy only), the
 conversions between SciPy matrices and the plain arrays the sandbox protocol
 carries, and the training loops the training checks run *with the student's
 models* on the observe side (``bench/calibrate_gcn.py`` runs the very same
-loops on the reference). Nothing here reads ``lab.toml``: each training
-check passes its configuration to ``observe`` in its inputs.
+loops on the reference), the grader's own forward passes (NumPy, trusted
+side) that training checks predict with from the weights the student's model
+trained, and the "implement it yourself" rules (:mod:`grader.byhand`) of the
+parts the handout says to write by hand. Nothing here reads ``lab.toml``:
+each training check passes its configuration to ``observe`` in its inputs.
 """
 
 import numpy as np
 
+from grader.byhand import FRAMEWORKS, ByHand
+
 #: Float64 NumPy parts agree with the reference to round-off.
 EXACT = 1e-9
+
+# --------------------------------------------------------------------------
+# "Implement it yourself": what each part may not call (never what the
+# reference uses: NumPy, SciPy's sparse matrices and np.linalg.eigh for the
+# eigen-decomposition of part 2; TensorFlow's elementary ops in the layers)
+# --------------------------------------------------------------------------
+
+#: Ready-made Laplacians, normalised adjacencies and spectra (named one by one: the rule reads
+#: calls into what it names, and networkx as a whole also exports enum machinery everybody calls).
+NETWORKX = ("networkx.laplacian_matrix", "networkx.normalized_laplacian_matrix", "networkx.laplacian_spectrum",
+            "networkx.normalized_laplacian_spectrum", "networkx.adjacency_spectrum", "networkx.adjacency_matrix",
+            "networkx.to_numpy_array", "networkx.to_scipy_sparse_array", "networkx.from_numpy_array",
+            "networkx.from_scipy_sparse_array", "networkx.Graph")
+#: Graph-learning libraries' layers.
+GRAPH_LAYERS = ("torch_geometric", "dgl", "spektral", "stellargraph")
+GRAPH_LIBRARIES = NETWORKX + ("scipy.sparse.csgraph",) + GRAPH_LAYERS
+#: The handout's NumPy/SciPy parts (1–3, 7, 8) may not hand the work to TensorFlow/Keras or a graph library.
+NUMPY_PART = FRAMEWORKS + GRAPH_LIBRARIES
+#: Eigen-decompositions and library Chebyshev polynomials: the Chebyshev filter's recurrence avoids them.
+EIGEN = ("numpy.linalg.eig", "numpy.linalg.eigh", "numpy.linalg.eigvals", "numpy.linalg.eigvalsh", "numpy.polynomial",
+         "scipy.linalg", "scipy.sparse.linalg", "tensorflow.linalg.eig", "tensorflow.linalg.eigh",
+         "tensorflow.linalg.expm", "keras.ops.eig", "keras.ops.eigh")
+
+# One check's rules are watched together (what one forbids, the others' functions may not
+# call either), so the rules a check carries never forbid what its other parts need.
+LAPLACIAN_RULE = ByHand(
+    functions=("laplacians",), forbid=NUMPY_PART,
+    why="Part 1 builds L = D − A, L_sym and L_rw yourself in NumPy (no networkx or scipy.sparse.csgraph "
+        "Laplacian, no TensorFlow)")
+SPECTRAL_RULE = ByHand(
+    functions=("fourier_basis", "gft", "igft", "smoothness", "spectral_filter", "normalized_lambda_max"),
+    forbid=FRAMEWORKS + NETWORKX,
+    why="Part 2 is NumPy: np.linalg.eigh for the eigen-decomposition, the rest your own matrix products "
+        "(no networkx spectrum, no TensorFlow)")
+CHEBYSHEV_RULE = ByHand(
+    functions=("scaled_laplacian", "chebyshev_basis", "ChebConv.call"), forbid=GRAPH_LIBRARIES + EIGEN,
+    why="Part 3's Chebyshev filter is the three-term recurrence (chebyshev_basis, and ChebConv with "
+        "graph_matmul): K products with L̃, no eigen-decomposition, no library Chebyshev polynomials or graph layer")
+GCN_NORM_RULE = ByHand(
+    functions=("gcn_norm",), forbid=NUMPY_PART,
+    why="Part 4's gcn_norm builds D̃^{-1/2}(A + I)D̃^{-1/2} yourself with scipy.sparse (no networkx or "
+        "csgraph normalisation)")
+#: Library attention: GAT's masked softmax over the neighbourhood is the part to write.
+ATTENTION = ("keras.layers.MultiHeadAttention", "keras.layers.Attention", "keras.layers.AdditiveAttention",
+             "keras.layers.GroupQueryAttention", "keras.ops.dot_product_attention")
+GAT_RULE = ByHand(
+    functions=("GATLayer.call",), forbid=ATTENTION + GRAPH_LAYERS,
+    why="Part 5's GATLayer computes e_ij, masks it and takes the softmax over N(i) ∪ {i} itself: no Keras "
+        "attention layer or op, no library GAT layer")
+PROPAGATE_RULE = ByHand(
+    functions=("propagate", "sqrt_degree_alignment"),
+    forbid=GRAPH_LIBRARIES + ("numpy.linalg.matrix_power", "scipy.sparse.linalg", "scipy.linalg", "sklearn",
+                              "scipy.spatial", "tensorflow.linalg.matmul", "keras.ops.matmul"),
+    why="Part 7's propagate multiplies by Â m times (never forms Â^m, no matrix_power) and the alignment "
+        "is your own cosine, in NumPy")
+#: Library normalisations a PairNorm could hand its rescaling to.
+NORMALIZATIONS = ("keras.layers.LayerNormalization", "keras.layers.BatchNormalization",
+                  "keras.layers.UnitNormalization", "keras.layers.GroupNormalization", "keras.layers.Normalization",
+                  "keras.ops.normalize", "keras.ops.batch_normalization", "tensorflow.nn.l2_normalize",
+                  "tensorflow.math.l2_normalize", "tensorflow.nn.batch_normalization", "tensorflow.linalg.normalize")
+PAIR_NORM_RULE = ByHand(
+    functions=("pair_norm",), forbid=NORMALIZATIONS,
+    why="Part 7's PairNorm centres and rescales with elementary ops (keras.ops.mean, sum, sqrt): no library "
+        "normalisation")
+#: Library dropout and random numbers not drawn from the Generator passed in.
+DROPOUTS = ("tensorflow.nn.dropout", "tensorflow.random", "keras.layers.Dropout", "keras.random",
+            "numpy.random.random", "numpy.random.rand", "numpy.random.uniform", "numpy.random.binomial",
+            "numpy.random.choice", "numpy.random.permutation", "numpy.random.shuffle")
+DROP_EDGE_RULE = ByHand(
+    functions=("drop_edge",), forbid=GRAPH_LIBRARIES + DROPOUTS,
+    why="Part 7's DropEdge draws its keep flags from the Generator passed in, in NumPy/SciPy (no library "
+        "dropout, no other random numbers)")
+LINK_RULE = ByHand(
+    functions=("split_edges", "negative_edges", "roc_auc"), forbid=NUMPY_PART + ("sklearn",),
+    why="Part 8's split, negative sampling and ROC AUC are NumPy/SciPy (scipy.stats.rankdata is fine; no "
+        "scikit-learn, no TensorFlow)")
 
 
 # --------------------------------------------------------------------------
@@ -193,20 +274,6 @@ def train_sage(sub, model, features, neighbors, train_nodes, y_train, *, sizes, 
     return history
 
 
-def sage_predict(sub, model, features, neighbors, *, sizes, rng, rounds: int = 1):
-    """Class probabilities for every node of a graph, averaged over ``rounds``
-    independently sampled neighbourhoods (sampling noise averages out)."""
-    import keras
-
-    nodes = np.arange(len(features))
-    total = 0.0
-    for _ in range(rounds):
-        hop1, hop2 = sub.sample_computation_graph(neighbors, nodes, tuple(sizes), rng)
-        logits = model((features, features[np.asarray(hop1)], features[np.asarray(hop2)]), training=False)
-        total = total + np.asarray(keras.ops.softmax(logits, axis=-1))
-    return total / rounds
-
-
 def train_link_predictor(sub, encoder, x, a_hat, train_adjacency, *, epochs: int, learning_rate: float, rng):
     """A graph auto-encoder: the student's encoder embeds the nodes, the
     student's ``dot_scores`` decodes pairs; binary cross-entropy on the training
@@ -237,3 +304,154 @@ def train_link_predictor(sub, encoder, x, a_hat, train_adjacency, *, epochs: int
         neg = np.asarray(sub.negative_edges(train_adjacency, len(positives), rng), dtype=np.int64)
         losses.append(float(step(tf.constant(neg))))
     return np.asarray(encoder((x, a_hat), training=False)), losses
+
+
+# --------------------------------------------------------------------------
+# The grader's own inference (NumPy): training checks predict with the
+# weights the student's model trained, through the architecture the handout
+# specifies, and require the model's own output to be that architecture's
+# --------------------------------------------------------------------------
+
+#: The model's float32 output against the grader's float64 forward pass of
+#: the same weights: round-off is about 1e-6; a missing or extra activation,
+#: layer or graph product is far above it.
+STRUCTURE_TOL = 1e-3
+
+
+def _elu(x):
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
+
+
+ACTIVATIONS = {"relu": lambda x: np.maximum(x, 0), "elu": _elu, "tanh": np.tanh, "linear": lambda x: x}
+
+
+def neighbor_lists(adjacency) -> list:
+    """Sorted neighbours of every node (self-loops left out): the grader's own adjacency lists."""
+    import scipy.sparse as sp
+
+    csr = sp.csr_matrix(adjacency)
+    return [np.setdiff1d(csr.indices[csr.indptr[i]:csr.indptr[i + 1]], [i]).astype(np.int64)
+            for i in range(csr.shape[0])]
+
+
+def grader_hops(neighbors, nodes, sizes, rng):
+    """The grader's own two-hop sampled neighbourhood (GraphSAGE's rules:
+    without replacement when a node has enough neighbours, with replacement
+    otherwise, the node itself when it has none): ``(hop1 (B, S1), hop2 (B, S1, S2))``."""
+    def sample(ids, size):
+        out = np.empty((len(ids), size), dtype=np.int64)
+        for row, node in enumerate(ids):
+            nbrs = neighbors[node]
+            out[row] = node if len(nbrs) == 0 else rng.choice(nbrs, size=size, replace=len(nbrs) < size)
+        return out
+
+    hop1 = sample(np.asarray(nodes, dtype=np.int64), sizes[0])
+    return hop1, sample(hop1.ravel(), sizes[1]).reshape(len(nodes), sizes[0], sizes[1])
+
+
+def layer_weights(layers, names) -> list:
+    """The named weights of each layer as float32 arrays (observe side)."""
+    return [[np.asarray(getattr(layer, name)) for name in names] for layer in layers]
+
+
+def _weights(got, shapes, what):
+    """The observed weights checked against the expected shapes (list per layer)."""
+    from grader import judges
+
+    weights = got.get("weights") if isinstance(got, dict) else None
+    if not isinstance(weights, (list, tuple)) or len(weights) != len(shapes):
+        raise judges.BadObservation(f"{what}: expected {len(shapes)} layers, found "
+                                    f"{len(weights) if isinstance(weights, (list, tuple)) else 'none'}")
+    out = []
+    for i, (layer, layer_shapes) in enumerate(zip(weights, shapes)):
+        if not isinstance(layer, (list, tuple)) or len(layer) != len(layer_shapes):
+            raise judges.BadObservation(f"{what}: layer {i + 1} does not have its weights")
+        out.append([judges.as_array(w, f"{what}: layer {i + 1} weight {j + 1}", shape=s)
+                    for j, (w, s) in enumerate(zip(layer, layer_shapes))])
+    return out
+
+
+def observed_sparse(parts, n: int, what: str):
+    """A SciPy matrix (n, n) from :func:`sparse_parts`' arrays a student's process returned (trusted side)."""
+    import scipy.sparse as sp
+    from grader import judges
+
+    try:
+        idx = np.asarray(parts["indices"], dtype=np.int64).reshape(-1, 2)
+        values = judges.as_array(parts["values"], what, shape=(len(idx),))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise judges.BadObservation(f"{what}: not a sparse matrix ({exc})") from None
+    if len(idx) and (idx.min() < 0 or idx.max() >= n):
+        raise judges.BadObservation(f"{what}: an index outside 0..{n - 1}")
+    return sp.csr_matrix((values, (idx[:, 0], idx[:, 1])), shape=(n, n))
+
+
+def gcn_inference(got, x, *, hidden: int, outputs: int, layers: int, activation: str):
+    """The grader's forward pass of the specified GCN from the trained
+    ``gcn_layers`` weights and the student's Â (``got["a_hat"]``): hidden
+    layers ``σ(Â H W + b)``, output ``Â H W + b``; dropout is the identity at
+    inference. Returns float64 logits (n, outputs)."""
+    n, f_in = x.shape
+    widths = [f_in] + [hidden] * (layers - 1) + [outputs]
+    weights = _weights(got, [[(widths[i], widths[i + 1]), (widths[i + 1],)] for i in range(layers)],
+                       "gcn_layers (kernel, bias)")
+    a_hat = observed_sparse(got["a_hat"], n, "Â from gcn_norm")
+    h = x
+    for i, (kernel, bias) in enumerate(weights):
+        h = np.asarray(a_hat @ np.asarray(h @ kernel)) + bias
+        if i < layers - 1:
+            h = ACTIVATIONS[activation](h)
+    return h
+
+
+def gat_layer_forward(h, adjacency, kernel, attn_self, attn_neighbor, *, concat: bool, activation: str,
+                      slope: float = 0.2):
+    """One GAT layer at inference (the handout's formulas), NumPy float64."""
+    z = np.einsum("nf,fhu->hnu", h, kernel)
+    e = np.einsum("hnu,hu->hn", z, attn_self)[:, :, None] + np.einsum("hnu,hu->hn", z, attn_neighbor)[:, None, :]
+    e = np.where(e > 0, e, slope * e)
+    mask = (np.asarray(adjacency) != 0) | np.eye(len(h), dtype=bool)
+    e = np.where(mask[None], e, -np.inf)
+    alpha = np.exp(e - e.max(axis=-1, keepdims=True))
+    alpha /= alpha.sum(axis=-1, keepdims=True)
+    out = np.einsum("hij,hju->hiu", alpha, z)
+    out = out.transpose(1, 0, 2).reshape(len(h), -1) if concat else out.mean(axis=0)
+    return ACTIVATIONS[activation](out)
+
+
+def gat_inference(got, x, adjacency, *, hidden: int, heads: int, outputs: int):
+    """The grader's forward pass of the specified GAT from ``gat1``/``gat2``'s
+    weights: ``GATLayer(hidden, heads, concat, "elu")`` then
+    ``GATLayer(outputs, 1, concat=False)``; dropout is the identity."""
+    f_in = x.shape[1]
+    (k1, s1, n1), (k2, s2, n2) = _weights(
+        got, [[(f_in, heads, hidden), (heads, hidden), (heads, hidden)],
+              [(heads * hidden, 1, outputs), (1, outputs), (1, outputs)]], "gat1, gat2 (kernel, attn_self, attn_neighbor)")
+    h = gat_layer_forward(x, adjacency, k1, s1, n1, concat=True, activation="elu")
+    return gat_layer_forward(h, adjacency, k2, s2, n2, concat=False, activation="linear")
+
+
+def sage_inference(got, x0, x1, x2, *, hidden: int, outputs: int):
+    """The grader's forward pass of the specified GraphSAGE from ``sage1``/``sage2``'s
+    weights: ``h0 = relu(sage1(x0, x1))``, ``h1 = relu(sage1(x1, x2))``, logits ``sage2(h0, h1)``."""
+    f_in = x0.shape[-1]
+    (s1, n1, b1), (s2, n2, b2) = _weights(
+        got, [[(f_in, hidden), (f_in, hidden), (hidden,)], [(hidden, outputs), (hidden, outputs), (outputs,)]],
+        "sage1, sage2 (kernel_self, kernel_neighbor, bias)")
+
+    def mean_layer(h_self, h_nbrs, ks, kn, b):
+        return h_self @ ks + h_nbrs.mean(axis=-2) @ kn + b
+
+    h0 = np.maximum(mean_layer(x0, x1, s1, n1, b1), 0)
+    h1 = np.maximum(mean_layer(x1, x2, s1, n1, b1), 0)
+    return mean_layer(h0, h1, s2, n2, b2)
+
+
+def same_architecture(model_output, grader_output, what: str, hint: str):
+    """Verdict: the model's own inference output is the specified architecture's (structure gate)."""
+    from grader import judges
+
+    verdict = judges.close(model_output, grader_output, what, tol=STRUCTURE_TOL, hint=hint)
+    if not verdict.passed:
+        verdict.message = "the model is not the architecture the part specifies: " + verdict.message
+    return verdict

@@ -5,8 +5,10 @@ import numpy as np
 
 from grader import HIDDEN, Check, Inputs, judges
 
-from .common import (EXACT, adjacency_from_edges, as_sparse_tensor, components, edge_list, gcn_matrix, random_graph,
-                     sage_predict, sym_normalized, train_full_batch, train_sage)
+from .common import (CHEBYSHEV_RULE, EXACT, LAPLACIAN_RULE, PROPAGATE_RULE, SPECTRAL_RULE, adjacency_from_edges,
+                     as_sparse_tensor, components, edge_list, gat_inference, gcn_matrix,
+                     grader_hops, layer_weights, neighbor_lists, random_graph, sage_inference,
+                     same_architecture, sym_normalized, train_full_batch, train_sage)
 from .private import cycle, hop_distances, salted_sbm
 
 
@@ -17,6 +19,7 @@ class LaplacianSpectrum(Check):
     points = 1
     kind = "property"
     budget = 10
+    by_hand = (LAPLACIAN_RULE,)
 
     def inputs(self, rng):
         bipartite = np.zeros((9, 9))  # parts {0..3} and {4..8}: random edges plus a spanning path 4-0-5-1-6-2-7-3-8
@@ -61,18 +64,21 @@ class LaplacianSpectrum(Check):
         quad = 0.5 * np.sum(bip * (z[:, None] - z[None, :]) ** 2)
         rw_spectrum = np.sort(np.linalg.eigvals(mats["odd_cycle"]["L_rw"]).real)
         verdicts += [
-            judges.property_holds(in_range, "every L_sym spectrum lies in [0, 2]"),
             judges.property_holds(abs(top("even_cycle") - 2) < 1e-9 and abs(top("bipartite") - 2) < 1e-9,
                                   "λ_max(L_sym) = 2 for bipartite graphs (even cycle, random bipartite)"),
-            judges.property_holds(top("odd_cycle") < 2 - 1e-3, "λ_max(L_sym) < 2 for an odd cycle (not bipartite)"),
             judges.property_holds(zeros_l == secret["components"] and zeros_sym == secret["components"],
                                   "L and L_sym have one zero eigenvalue per component (3, one an isolated node)",
                                   f"found {zeros_l} for L and {zeros_sym} for L_sym"),
             judges.close(float(z @ mats["bipartite"]["L"] @ z), quad, "zᵀLz = ½ Σ_ij a_ij (z_i − z_j)²", tol=1e-9),
+        ]
+        # Zero matrices also have a spectrum in [0, 2] below 2, equal for L_rw and L_sym: these count once
+        # the values and the non-trivial facts hold.
+        return judges.gated(verdicts, [
+            judges.property_holds(in_range, "every L_sym spectrum lies in [0, 2]"),
+            judges.property_holds(top("odd_cycle") < 2 - 1e-3, "λ_max(L_sym) < 2 for an odd cycle (not bipartite)"),
             judges.close(rw_spectrum, spectra["odd_cycle"], "L_rw and L_sym have the same eigenvalues", tol=1e-8,
                          hint="L_rw = D^{-1/2} L_sym D^{1/2} is similar to L_sym"),
-        ]
-        return judges.all_of(verdicts)
+        ])
 
 
 class SelfLoopTheorem(Check):
@@ -83,6 +89,7 @@ class SelfLoopTheorem(Check):
     kind = "property"
     budget = 10
     GAMMAS = (0.0, 0.5, 1.0, 2.0, 5.0)
+    by_hand = (SPECTRAL_RULE,)
 
     def inputs(self, rng):
         from grader.data import karate_club
@@ -114,6 +121,7 @@ class ChebLocality(Check):
     kind = "property"
     budget = 15
     K = 2
+    by_hand = (CHEBYSHEV_RULE,)
 
     def inputs(self, rng):
         a = random_graph(rng, 30, 0.03)
@@ -152,16 +160,16 @@ class ChebLocality(Check):
         leaks = int(np.sum(change[far] > tiny))
         k_local = all(np.all(np.abs(basis[k][hops > k]) < 1e-12) and np.all(np.abs(basis[k][hops == k]) > 0)
                       for k in range(5))
-        return judges.all_of([
-            judges.property_holds(leaks == 0, "nodes more than K = 2 hops away are unaffected",
-                                  f"{leaks} node(s) beyond 2 hops changed: the layer reaches further than K hops"),
+        # A layer that ignores its input also leaves distant nodes unchanged: that counts once the rest holds.
+        return judges.gated([
             judges.property_holds(bool(np.all(change[near] > tiny)), "nodes within 2 hops are affected",
                                   "some node within K hops did not change: are all K + 1 terms used?"),
             judges.property_holds(k_local, "T_k(L̃) e_j is non-zero exactly up to k hops from j",
                                   "each recurrence step may reach one hop further, no more"),
             judges.close(got["l_tilde_15"], want["l_tilde_15"], "scaled_laplacian(L_sym, lambda_max=1.5)", tol=EXACT,
                          hint="L̃ = 2L/λ_max − I"),
-        ])
+        ], [judges.property_holds(leaks == 0, "nodes more than K = 2 hops away are unaffected",
+                                  f"{leaks} node(s) beyond 2 hops changed: the layer reaches further than K hops")])
 
 
 class GcnModel(Check):
@@ -177,12 +185,14 @@ class GcnModel(Check):
         a = random_graph(rng, 10, 0.3)
         perm = rng.permutation(10)
         shapes = [(4, 5), (5,), (5, 5), (5,), (5, 2), (2,)]
+        default_shapes = [(4, 16), (16,), (16, 2), (2,)]  # GCN_CONFIG: 2 layers, 16 hidden units
         return Inputs(public={"a_hat": gcn_matrix(a), "a_hat_perm": gcn_matrix(a[perm][:, perm]),
                               "x": rng.normal(size=(10, 4)), "perm": perm,
-                              "weights": [rng.normal(size=s) for s in shapes]},
+                              "weights": [rng.normal(size=s) for s in shapes],
+                              "default_weights": [0.5 * rng.normal(size=s) for s in default_shapes]},
                       secret={"perm": perm})
 
-    def observe(self, sub, a_hat, a_hat_perm, x, perm, weights):
+    def observe(self, sub, a_hat, a_hat_perm, x, perm, weights, default_weights):
         import tensorflow as tf
 
         model = sub.build_gcn(2, dict(self.CONFIG))
@@ -191,7 +201,13 @@ class GcnModel(Check):
         variables = [v for layer in model.gcn_layers for v in (layer.kernel, layer.bias)]
         for var, value in zip(variables, weights):
             var.assign(value.astype(np.float32))
+        default = sub.build_gcn(2)  # no config: GCN_CONFIG (Kipf's: 2 layers, 16 ReLU units, no PairNorm)
+        default((x32, tf.constant(a_hat, tf.float32)))
+        for var, value in zip([v for layer in default.gcn_layers for v in (layer.kernel, layer.bias)], default_weights):
+            var.assign(value.astype(np.float32))
         return {"layers": len(model.gcn_layers), "penalty": float(sum(float(l) for l in model.losses)),
+                "y_default": default((x32, tf.constant(a_hat, tf.float32)), training=False),
+                "default_layers": len(default.gcn_layers),
                 "y": model((x32, as_sparse_tensor(a_hat, "Â")), training=False),
                 "y_perm": model((tf.constant(x[perm], tf.float32), tf.constant(a_hat_perm, tf.float32)), training=False)}
 
@@ -200,12 +216,17 @@ class GcnModel(Check):
             y = judges.as_array(got["y"], "model output", shape=(10, 2))
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
-        return judges.all_of([
+        return judges.gated([
             judges.equal(got["layers"], 3, "number of GCN layers for num_layers=3"),
+            judges.equal(got["default_layers"], 2, "number of GCN layers of build_gcn(2) without a config"),
+            judges.close(got["y_default"], want["y_default"], "logits of build_gcn(2) without a config (GCN_CONFIG)",
+                         hint="config=None means GCN_CONFIG: 2 layers, 16 hidden units, ReLU, no PairNorm"),
             judges.close(got["penalty"], want["penalty"], "sum of model.losses (weight decay)",
                          hint="weight_decay · ½‖W‖² on the first layer's kernel only"),
             judges.close(got["y"], want["y"], "logits of a 3-layer GCN with tanh and PairNorm (inference)",
                          hint="hidden layers use config['activation'] and PairNorm when config['pair_norm']"),
+        ], [
+            # A constant model is equivariant too: this counts once the values are right.
             # float32 round-off (sparse vs dense Â, PairNorm's sums in another order): the reference's
             # relative error over 1,000 salted inputs: median 1e-6, 99th percentile 1.3e-4, worst 3.9e-4.
             judges.close(got["y_perm"], y[secret["perm"]], "f(PX, PAPᵀ) = P f(X, A)", tol=1e-3),
@@ -213,7 +234,12 @@ class GcnModel(Check):
 
 
 class GatTraining(Check):
-    """build_gat trained on a 3-block SBM graph (10 labels per block): test accuracy"""
+    """build_gat trained on a 3-block SBM graph (10 labels per block): test accuracy
+
+    Predictions are the grader's: its NumPy forward pass of the specified GAT
+    (``GATLayer(hidden, heads, concat, "elu")`` then one averaged head, no
+    activation) from ``gat1``/``gat2``'s trained weights, which the model's
+    own output must equal (structure gate)."""
 
     visibility = HIDDEN
     points = 1
@@ -228,7 +254,10 @@ class GatTraining(Check):
                               "train_index": g.train_index, "y_train": g.labels[g.train_index],
                               "config": dict(cfg["config"]), "epochs": cfg["epochs"],
                               "learning_rate": cfg["learning_rate"]},
-                      secret={"test_index": g.test_index, "y_test": g.labels[g.test_index]})
+                      secret={"test_index": g.test_index, "y_test": g.labels[g.test_index],
+                              "features": g.features.astype(np.float32).astype(np.float64),
+                              "adjacency": g.adjacency.toarray(), "num_classes": g.num_classes,
+                              "config": dict(cfg["config"])})
 
     def observe(self, sub, features, adjacency, num_classes, train_index, y_train, config, epochs, learning_rate):
         import tensorflow as tf
@@ -236,27 +265,46 @@ class GatTraining(Check):
         model = sub.build_gat(num_classes, dict(config))
         logits, losses = train_full_batch(model, tf.constant(features, tf.float32), tf.constant(adjacency, tf.float32),
                                           train_index, y_train, epochs=epochs, learning_rate=learning_rate)
-        return {"predictions": np.argmax(logits, axis=-1), "loss": losses[::25] + losses[-1:]}
+        weights = layer_weights((model.gat1, model.gat2), ("kernel", "attn_self", "attn_neighbor"))
+        return {"logits": logits, "weights": weights, "loss": losses[::25] + losses[-1:]}
 
     @staticmethod
-    def metric(got, secret) -> float:
-        pred = judges.as_array(got["predictions"], "predictions")
-        if pred.ndim != 1 or len(pred) <= int(np.max(secret["test_index"])):
-            raise judges.BadObservation(f"predictions: expected one class per node, got shape {pred.shape}")
-        return judges.accuracy(pred[secret["test_index"]], secret["y_test"])
+    def grader_logits(got, secret):
+        cfg = secret["config"]
+        logits = gat_inference(got, secret["features"], secret["adjacency"], hidden=cfg["hidden"], heads=cfg["heads"],
+                               outputs=secret["num_classes"])
+        structure = same_architecture(
+            got["logits"], logits, "the model's logits = the 2-layer GAT of gat1's and gat2's weights",
+            hint="gat1 = GATLayer(hidden, heads, concat=True, 'elu'), gat2 = GATLayer(num_classes, 1, concat=False); "
+                 "dropout does nothing at inference")
+        return logits, structure
+
+    @classmethod
+    def metric(cls, got, secret) -> float:
+        logits, _ = cls.grader_logits(got, secret)
+        return judges.accuracy(logits[secret["test_index"]], secret["y_test"])
 
     def judge(self, got, want, secret):
         try:
+            _, structure = self.grader_logits(got, secret)
             acc = self.metric(got, secret)
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
+        if not structure.passed:
+            return judges.Verdict(0.0, structure.message)
         verdict = judges.at_least(acc, self.config["threshold"], "test accuracy", baseline=1 / 3)
         verdict.message += f" (training loss every 25 epochs: {', '.join(f'{l:.3f}' for l in got['loss'])})"
         return verdict
 
 
 class SageInductive(Check):
-    """GraphSAGE trained on one SBM graph, judged on a freshly drawn graph (inductive)"""
+    """GraphSAGE trained on one SBM graph, judged on a freshly drawn graph (inductive)
+
+    Training uses the student's sampler; inference is the grader's: its own
+    sampled neighbourhoods of the unseen graph (``grader_hops``, seeded from
+    the inputs) and its NumPy forward pass of the specified two mean-aggregator
+    layers from ``sage1``/``sage2``'s trained weights, which the model's own
+    output on the same neighbourhoods must equal (structure gate)."""
 
     visibility = HIDDEN
     points = 1
@@ -268,16 +316,20 @@ class SageInductive(Check):
         cfg = self.config
         train = salted_sbm(rng, cfg["graph"])
         test = salted_sbm(rng, cfg["graph"])
+        seed = int(rng.integers(2**31))  # the grader's inference neighbourhoods
         return Inputs(public={"train_features": train.features, "train_edges": edge_list(train.adjacency),
                               "train_labels": train.labels, "num_classes": train.num_classes,
                               "test_features": test.features, "test_edges": edge_list(test.adjacency),
                               "config": dict(cfg["config"]), "samples": list(cfg["samples"]),
                               "batch_size": cfg["batch_size"], "epochs": cfg["epochs"],
-                              "learning_rate": cfg["learning_rate"], "inference_rounds": cfg["inference_rounds"]},
-                      secret={"test_labels": test.labels})
+                              "learning_rate": cfg["learning_rate"], "inference_rounds": cfg["inference_rounds"],
+                              "inference_seed": seed},
+                      secret={"test_labels": test.labels, "inference_seed": seed, "test_features": test.features.astype(np.float32),
+                              "test_adjacency": test.adjacency, "samples": list(cfg["samples"]),
+                              "num_classes": train.num_classes, "config": dict(cfg["config"])})
 
     def observe(self, sub, train_features, train_edges, train_labels, num_classes, test_features, test_edges,
-                config, samples, batch_size, epochs, learning_rate, inference_rounds):
+                config, samples, batch_size, epochs, learning_rate, inference_rounds, inference_seed):
         rng = np.random.default_rng(np.random.randint(2**31))  # seeded with the check's observe seed
         n_train, n_test = len(train_features), len(test_features)
         model = sub.build_sage(num_classes, dict(config))
@@ -285,20 +337,50 @@ class SageInductive(Check):
                             sub.adjacency_lists(adjacency_from_edges(train_edges, n_train)),
                             np.arange(n_train), train_labels, sizes=samples, batch_size=batch_size,
                             epochs=epochs, learning_rate=learning_rate, rng=rng)
-        probs = sage_predict(sub, model, test_features.astype(np.float32),
-                              sub.adjacency_lists(adjacency_from_edges(test_edges, n_test)), sizes=samples,
-                              rng=rng, rounds=inference_rounds)
-        return {"predictions": np.argmax(probs, axis=-1), "loss": losses}
+        x = test_features.astype(np.float32)
+        neighbors = neighbor_lists(adjacency_from_edges(test_edges, n_test))
+        inference = np.random.default_rng(inference_seed)
+        logits = []
+        for _ in range(inference_rounds):
+            hop1, hop2 = grader_hops(neighbors, np.arange(n_test), samples, inference)
+            logits.append(np.asarray(model((x, x[hop1], x[hop2]), training=False)))
+        return {"logits": np.stack(logits), "weights": layer_weights((model.sage1, model.sage2),
+                                                                     ("kernel_self", "kernel_neighbor", "bias")),
+                "inference_seed": inference_seed, "loss": losses}
 
     @staticmethod
-    def metric(got, secret) -> float:
-        return judges.accuracy(got["predictions"], secret["test_labels"])
+    def grader_logits(got, secret, seed: int):
+        """The grader's logits (rounds, n, classes) and the structure verdict."""
+        x = secret["test_features"].astype(np.float64)
+        neighbors = neighbor_lists(secret["test_adjacency"])
+        rounds = judges.as_array(got["logits"], "logits").shape[0]
+        inference = np.random.default_rng(seed)
+        out = []
+        for _ in range(rounds):
+            hop1, hop2 = grader_hops(neighbors, np.arange(len(x)), secret["samples"], inference)
+            out.append(sage_inference(got, x, x[hop1], x[hop2], hidden=secret["config"]["hidden"],
+                                      outputs=secret["num_classes"]))
+        logits = np.stack(out)
+        structure = same_architecture(
+            got["logits"], logits, "the model's logits = the two mean-aggregator layers of sage1's and sage2's weights",
+            hint="h0 = sage1(x0, x1), h1 = sage1(x1, x2) with sage1 = SAGEMean(hidden, 'relu'); logits = sage2(h0, h1)")
+        return logits, structure
+
+    @classmethod
+    def metric(cls, got, secret, seed=None) -> float:
+        logits, _ = cls.grader_logits(got, secret, got["inference_seed"] if seed is None else seed)
+        probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        probs /= probs.sum(axis=-1, keepdims=True)
+        return judges.accuracy(probs.mean(axis=0), secret["test_labels"])
 
     def judge(self, got, want, secret):
         try:
-            acc = self.metric(got, secret)
+            _, structure = self.grader_logits(got, secret, secret["inference_seed"])
+            acc = self.metric(got, secret, secret["inference_seed"])
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
+        if not structure.passed:
+            return judges.Verdict(0.0, structure.message)
         verdict = judges.at_least(acc, self.config["threshold"], "accuracy on the unseen graph",
                                   baseline=1 / 3)
         verdict.message += f" (mean training loss per epoch: {', '.join(f'{l:.3f}' for l in got['loss'][::3])})"
@@ -313,6 +395,7 @@ class OverSmoothingLimit(Check):
     kind = "property"
     budget = 10
     DEPTHS = (0, 1, 5, 50)
+    by_hand = (PROPAGATE_RULE,)
 
     def inputs(self, rng):
         from grader.data import karate_club
@@ -336,7 +419,7 @@ class OverSmoothingLimit(Check):
         return judges.all_of([
             judges.close(got["deep"], want["deep"], "propagate(Â, x, 50) with a sparse Â", tol=1e-8),
             judges.close(got["alignment"], want["alignment"], "sqrt_degree_alignment for m = 0, 1, 5, 50", tol=1e-8,
-                         hint="compare with √d̃ (the slides' 'd' lost its square root)"),
+                         hint="compare with √d̃ = D̃^{1/2}𝟏, the eigenvector of Â for the eigenvalue 1 (not d̃, not D̃^{-1/2}𝟏)"),
             judges.property_holds(bool(np.all(align[-1] > 0.99)) and bool(np.all(align[-1] > align[0])),
                                   "after 50 propagations every column is aligned with √d̃ (|cos| > 0.99)"),
         ])

@@ -5,10 +5,11 @@ import numpy as np
 
 from grader import HIDDEN, Check, Inputs, judges
 from grader.gradcheck import numeric_gradient
-from grader.source import called_names
 
-from .common import adding_inputs, adding_mse, run_cell, train_adding
-from .private import AUTODIFF, elman_states, is_quatrain, toy_bigram
+from .common import (BPTT_RULE, CLIP_RULE, FORWARD_RULE, LSTM_RULE, SAMPLING_RULE, STATE_GRADIENT_RULE, adding_inputs,
+                     adding_mse, adding_structure, adding_verdict, describe_layers, is_linear,
+                     layer_words, run_cell, train_adding)
+from .private import elman_states, is_quatrain, toy_bigram
 
 F64_TOL = 1e-7
 
@@ -19,6 +20,7 @@ class RnnForwardVariants(Check):
     visibility = HIDDEN
     points = 0.5
     budget = 10
+    by_hand = (FORWARD_RULE,)
 
     def inputs(self, rng):
         d, n = 5, 3
@@ -51,12 +53,13 @@ class RnnForwardVariants(Check):
 
 
 class BpttNumeric(Check):
-    """rnn_backward: a numeric gradient of your own forward, a many-to-one loss with ReLU, and no autodiff"""
+    """rnn_backward: a numeric gradient of your own forward, many-to-one losses with ReLU and linear, no autodiff"""
 
     visibility = HIDDEN
     points = 1
     kind = "gradient"
     budget = 15
+    by_hand = (BPTT_RULE,)
 
     def inputs(self, rng):
         d, n, t = 2, 3, 4
@@ -65,10 +68,11 @@ class BpttNumeric(Check):
         h, z = elman_states(data["x"], data["h0"], data["U"], data["W"], data["b"], "relu")
         last_only = np.zeros_like(h)
         last_only[:, -1] = rng.normal(size=h[:, -1].shape)
-        data.update(h_relu=h, z_relu=z, dh_last=last_only)
+        h_lin, z_lin = elman_states(data["x"], data["h0"], data["U"], data["W"], data["b"], "linear")
+        data.update(h_relu=h, z_relu=z, dh_last=last_only, h_linear=h_lin, z_linear=z_lin)
         return data
 
-    def observe(self, sub, x, h0, U, W, b, dh, h_relu, z_relu, dh_last):
+    def observe(self, sub, x, h0, U, W, b, dh, h_relu, z_relu, dh_last, h_linear, z_linear):
         h, z = sub.rnn_forward(x, h0, U, W, b, activation="tanh")
         analytic = sub.rnn_backward(dh, x, h0, U, W, h, z, activation="tanh")
         forward = {
@@ -81,9 +85,9 @@ class BpttNumeric(Check):
         at = {"dU": U, "dW": W, "db": b, "dh0": h0, "dx": x}
         numeric = {k: numeric_gradient(f, at[k], dh) for k, f in forward.items()}
         many_to_one = sub.rnn_backward(dh_last, x, h0, U, W, h_relu, z_relu, activation="relu")
-        calls = sorted(called_names(sub.rnn_backward) | called_names(sub.state_gradients))
+        linear = sub.rnn_backward(dh_last, x, h0, U, W, h_linear, z_linear, activation="linear")
         return {"analytic": dict(zip(forward, analytic)), "numeric": numeric,
-                "many_to_one": dict(zip(forward, many_to_one)), "calls": calls}
+                "many_to_one": dict(zip(forward, many_to_one)), "linear": dict(zip(forward, linear))}
 
     def judge(self, got, want, secret):
         verdicts = [judges.gradient(got["analytic"][k], got["numeric"][k], f"{k} vs a numeric gradient of your rnn_forward",
@@ -91,9 +95,9 @@ class BpttNumeric(Check):
         verdicts += [judges.gradient(got["many_to_one"][k], want["many_to_one"][k], f"{k} (ReLU, loss on the last step only)",
                                      hint="with a loss only at t = T, δ_{T,k} still flows back to every step k")
                      for k in ("dU", "dW", "db", "dh0", "dx")]
-        used = sorted(set(got["calls"]) & AUTODIFF)
-        verdicts.append(judges.property_holds(not used, "rnn_backward and state_gradients use no autodiff",
-                                              f"they call {', '.join(used)}: write the δ recursion by hand"))
+        verdicts += [judges.gradient(got["linear"][k], want["linear"][k], f"{k} (linear, loss on the last step only)",
+                                     hint="f′ = 1: δ_k = Uᵀ δ_{k+1} exactly")
+                     for k in ("dU", "dW", "db", "dh0", "dx")]
         return judges.all_of(verdicts)
 
 
@@ -105,6 +109,7 @@ class GradientBounds(Check):
     kind = "property"
     budget = 5
     SIGMA = 0.9
+    by_hand = (STATE_GRADIENT_RULE, CLIP_RULE)
 
     def inputs(self, rng):
         n, t = 6, 20
@@ -113,20 +118,26 @@ class GradientBounds(Check):
         x, h0, W, b = rng.normal(size=(2, t, 3)), rng.normal(size=(2, n)), rng.normal(size=(n, 3)), rng.normal(size=n)
         _, z = elman_states(x, h0, U, W, b, "tanh")
         nonnormal = np.triu(rng.normal(size=(4, 4)), 1) * 3 + np.diag([0.2, -0.5, 0.3, 0.1])
-        return {"U": U, "z": z, "dl": rng.normal(size=(2, n)), "nonnormal": nonnormal, "g": rng.normal(size=(2, 3))}
+        # ReLU: net inputs of both signs, so f′ ∈ {0, 1} shows where it is taken.
+        z_relu = rng.normal(size=(2, 8, n))
+        return {"U": U, "z": z, "dl": rng.normal(size=(2, n)), "nonnormal": nonnormal, "g": rng.normal(size=(2, 3)),
+                "z_relu": z_relu, "U_relu": 1.5 * rng.normal(size=(n, n))}
 
-    def observe(self, sub, U, z, dl, nonnormal, g):
+    def observe(self, sub, U, z, dl, nonnormal, g, z_relu, U_relu):
         clip_zero, norm_zero = sub.clip_by_global_norm([np.zeros(3), np.zeros((2, 2))], 1.0)
         edge = float(np.sqrt(np.sum(g ** 2)))
         clip_edge, _ = sub.clip_by_global_norm([g], edge)
         return {"g": sub.state_gradients(dl, z, U, activation="tanh"),
+                "g_relu": sub.state_gradients(dl, z_relu, U_relu, activation="relu"),
                 "scaled": sub.scale_to_spectral_radius(nonnormal, 1.2),
                 "clip_zero": [np.asarray(a) for a in clip_zero], "norm_zero": float(norm_zero),
                 "clip_edge": np.asarray(clip_edge[0])}
 
     def judge(self, got, want, secret):
         verdicts = [judges.gradient(got["g"], want["g"], "∂L_20/∂h_k with tanh",
-                                    hint="f′ is evaluated at z_{k+1}, the step *after* k")]
+                                    hint="f′ is evaluated at z_{k+1}, the step *after* k"),
+                    judges.gradient(got["g_relu"], want["g_relu"], "∂L_8/∂h_k with ReLU",
+                                    hint="ReLU′ is 1 where z_{k+1} > 0 and 0 elsewhere")]
         g = judges.as_array(got["g"], "state_gradients", shape=np.shape(want["g"]))
         norms = np.linalg.norm(g, axis=-1)
         t = norms.shape[1]
@@ -150,6 +161,7 @@ class LstmVariants(Check):
     points = 1
     budget = 15
     VARIANTS = ("no_forget", "coupled", "peephole")
+    by_hand = (LSTM_RULE,)
 
     def inputs(self, rng):
         d, n = 2, 3
@@ -165,18 +177,39 @@ class LstmVariants(Check):
                 weights["peephole_kernel"] = peephole_kernel
             h, (_, c) = run_cell(sub.LSTMCell(kernel.shape[1] // 4, variant=variant, dtype="float64"), x, weights)
             out[variant] = {"h": h, "c": c}
+        # training=True: the cell has no dropout, so training changes nothing.
+        h, (_, c) = run_cell(sub.LSTMCell(kernel.shape[1] // 4, dtype="float64"), x,
+                             {"kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias}, training=True)
+        out["standard, training=True"] = {"h": h, "c": c}
         return out
 
     def judge(self, got, want, secret):
         hints = {"no_forget": "c_t = c_{t−1} + i_t ⊙ c̃_t", "coupled": "c_t = (1 − i_t) ⊙ c_{t−1} + i_t ⊙ c̃_t",
-                 "peephole": "i and f see c_{t−1}; o sees the new c_t"}
-        return judges.all_of([judges.close(got[v][k], want[v][k], f"LSTMCell(variant={v!r}) {k}", tol=F64_TOL,
-                                           hint=hints[v])
-                              for v in self.VARIANTS for k in ("h", "c")])
+                 "peephole": "i and f see c_{t−1}; o sees the new c_t",
+                 "standard, training=True": "the cell has no dropout: training=True computes the same"}
+        return judges.all_of([judges.close(got[v][k], want[v][k], f"LSTMCell({v}) {k}", tol=F64_TOL, hint=hints[v])
+                              for v in hints for k in ("h", "c")])
+
+
+def _classifier_path(model, ids, readout):
+    """The grader's own run of a classifier's layers on ``ids``: its Embedding,
+    its GRU with the mask ``ids != 0``, the readout in NumPy, its Dense. None
+    when the model does not have exactly one of each."""
+    found = {kind: [l for l in model.layers if type(l).__name__ == kind] for kind in ("Embedding", "GRU", "Dense")}
+    if any(len(v) != 1 for v in found.values()):
+        return None
+    mask = ids != 0
+    states = np.asarray(found["GRU"][0](found["Embedding"][0](ids), mask=mask), dtype=np.float64)
+    if readout == "last":
+        last = mask.shape[1] - 1 - np.argmax(mask[:, ::-1], axis=1)
+        pooled = states[np.arange(len(ids)), last]
+    else:
+        pooled = (states * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+    return np.asarray(found["Dense"][0](pooled.astype(np.float32)))
 
 
 class SequenceClassifier(Check):
-    """masked readouts with padding before the sequence; build_sequence_classifier ignores padding"""
+    """masked readouts with padding before the sequence; build_sequence_classifier is Embedding(mask_zero) → GRU → readout → Dense and ignores padding"""
 
     visibility = HIDDEN
     points = 1
@@ -188,17 +221,21 @@ class SequenceClassifier(Check):
         t = max(self.LENGTHS)
         mask = np.arange(t)[None, :] >= t - np.array(self.LENGTHS)[:, None]       # padding first ("pre")
         ids = rng.integers(1, 20, size=(3, 5))
+        # readout "last" with the default sizes, "mean" with others (the sizes must reach the layers).
+        sizes = {"last": {}, "mean": {"embed_dim": 12, "units": 10}}
         return {"h": rng.normal(size=(3, t, 4)), "mask": mask, "ids": ids,
-                "post": np.pad(ids, ((0, 0), (0, 3))), "pre": np.pad(ids, ((0, 0), (4, 0)))}
+                "post": np.pad(ids, ((0, 0), (0, 3))), "pre": np.pad(ids, ((0, 0), (4, 0))), "sizes": sizes}
 
-    def observe(self, sub, h, mask, ids, post, pre):
+    def observe(self, sub, h, mask, ids, post, pre, sizes):
         import keras
 
         out = {"last": sub.masked_last(h, mask), "mean": sub.masked_mean(h, mask)}
         for readout in ("last", "mean"):
             keras.utils.set_random_seed(1234)       # the same initial weights for both readouts
-            model = sub.build_sequence_classifier(20, 3, readout=readout)
+            model = sub.build_sequence_classifier(20, 3, readout=readout, **sizes[readout])
             out[f"model_{readout}"] = [model(v) for v in (ids, post, pre)]
+            out[f"layers_{readout}"] = describe_layers(model)
+            out[f"path_{readout}"] = [_classifier_path(model, v, readout) for v in (ids, post, pre)]
         return out
 
     def judge(self, got, want, secret):
@@ -207,59 +244,96 @@ class SequenceClassifier(Check):
                          hint="with padding first, the last real step is the last position, not length − 1"),
             judges.close(got["mean"], want["mean"], f"masked_mean (lengths {self.LENGTHS}, padding before)", tol=1e-6),
         ]
-        for readout in ("last", "mean"):
-            plain, post, pre = (judges.as_array(v, f"classifier ({readout}) logits", shape=(3, 3))
-                                for v in got[f"model_{readout}"])
-            for name, padded in (("after", post), ("before", pre)):
-                diff = float(np.max(np.abs(padded - plain)))
-                verdicts.append(judges.property_holds(
-                    diff < 1e-5, f"readout={readout!r}: logits unchanged by padding {name} the sequences",
-                    f"they changed by up to {diff:.2g}: mask the padding (Embedding(mask_zero=True) and the readout)"))
+        structure = []
+        for readout, (embed_dim, units) in (("last", (16, 16)), ("mean", (12, 10))):
+            layers = got[f"layers_{readout}"]
+            kinds = [l.get("kind") for l in layers]
+            ok = (kinds == ["Embedding", "GRU", "Dense"] and layers[0].get("input_dim") == 20
+                  and layers[0].get("output_dim") == embed_dim and layers[0].get("mask_zero") is True
+                  and layers[1].get("units") == units and layers[1].get("return_sequences") is True
+                  and layers[2].get("units") == 3 and is_linear(layers[2]))
+            structure.append(judges.property_holds(
+                ok, f"build_sequence_classifier(20, 3, readout={readout!r}, embed_dim={embed_dim}, units={units}) is "
+                    f"Embedding(20, {embed_dim}, mask_zero=True) → GRU({units}, return_sequences=True) → Dense(3)",
+                f"its layers are {layer_words(layers)}"))
+            plain = judges.as_array(got[f"model_{readout}"][0], f"classifier ({readout}) logits", shape=(3, 3))
+            for name, i in (("no padding", 0), ("padding after", 1), ("padding before", 2)):
+                path = got[f"path_{readout}"][i]
+                if path is None:
+                    structure.append(judges.Verdict(0.0, f"readout={readout!r}: the model needs one Embedding, one GRU "
+                                                         "and one Dense for the grader to run them"))
+                    break
+                value = judges.as_array(got[f"model_{readout}"][i], f"classifier ({readout}) logits", shape=(3, 3))
+                structure.append(judges.close(
+                    value, path, f"readout={readout!r}, {name}: logits = Dense({readout} real GRU state)", tol=1e-4,
+                    hint="the GRU must skip the padding (mask ids != 0) and the readout take the real steps"))
+                if i:
+                    diff = float(np.max(np.abs(value - plain)))
+                    verdicts.append(judges.property_holds(
+                        diff < 1e-5, f"readout={readout!r}: logits unchanged by {name}",
+                        f"they changed by up to {diff:.2g}: mask the padding (Embedding(mask_zero=True) and the readout)"))
         a, b = (judges.as_array(got[f"model_{r}"][0], "logits") for r in ("last", "mean"))
         verdicts.append(judges.property_holds(float(np.max(np.abs(a - b))) > 1e-6,
                                               "readout='last' and readout='mean' give different models"))
-        return judges.all_of(verdicts)
+        # Padding invariance alone is also what a model that ignores its input has.
+        return judges.gated(verdicts[:2] + structure, verdicts[2:])
 
 
-class AddingSimpleRnnFails(Check):
-    """the long-range dependency problem: a SimpleRNN trained like the GRU stays near the adding problem's baseline"""
+class AddingSimpleRnnShort(Check):
+    """build_adding_model('simple') is a SimpleRNN → linear Dense(1) that learns the adding problem at short range (T = 10)
+
+    The slides' point (长程依赖问题) is that a simple RNN's gradient ∂L_t/∂h_k
+    vanishes over long distances (gradient_norms, gradient_bounds), not that
+    it cannot learn: with the dependency only 10 steps long, the same
+    SimpleRNN, trained by the grader, solves the task. The threshold and its
+    power are in ``lab.toml``.
+    """
 
     visibility = HIDDEN
     points = 0.5
     kind = "training"
-    budget = 30
+    budget = 20
     uses_reference = False
 
     def inputs(self, rng):
-        return adding_inputs(rng, self.shared["adding"])
+        made = adding_inputs(rng, self.shared["adding"], length=self.config["length"])
+        made.public["recipe"]["epochs"] = self.config["epochs"]
+        return made
 
     def observe(self, sub, x_train, y_train, x_val, recipe):
         return train_adding(sub, "simple", x_train, y_train, x_val, recipe)
 
     def judge(self, got, want, secret):
-        threshold, baseline = self.config["threshold"], self.shared["adding"]["baseline"]
+        structure = adding_structure(got, "SimpleRNN", int(self.shared["adding"]["units"]))
+        if not structure.passed:
+            return judges.Verdict(0.0, structure.message)
         try:
             mse = adding_mse(got, secret["y_val"])
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
-        rnns = [n for n in got["layers"] if n in ("SimpleRNN", "LSTM", "GRU", "RNN")]
-        return judges.all_of([
-            judges.property_holds(rnns == ["SimpleRNN"], "build_adding_model('simple') is one SimpleRNN layer",
-                                  f"its recurrent layers are {rnns}"),
-            judges.property_holds(mse > threshold,
-                                  f"the SimpleRNN does not solve it: validation MSE {mse:.3f} > {threshold:g} "
-                                  f"(baseline {baseline:g})"),
-        ])
+        verdict = adding_verdict(mse, got["loss"], self.config["threshold"], self.shared["adding"]["baseline"])
+        verdict.message = f"T = {self.config['length']}: {verdict.message}"
+        return verdict
 
 
 class QuatrainSampling(Check):
-    """write_quatrain: a 五言绝句 (4 × 5 characters, "，" and "。") from a first character; greedy, seeded, top-k"""
+    """write_quatrain: a 五言绝句 (4 × 5 characters, "，" and "。") from a first character; greedy, seeded, top-k
+
+    Statistical part: "different seeds write different poems" (seeds 0, 1, 2
+    with top_k=3). False alarm on the reference: the three poems coincide
+    with probability Σ_poem P(poem)³; over 2,000 random tables made like
+    ``toy_bigram``'s it never happened (measured in
+    ``tests/labs/test_rnn_reference.py::test_quatrain_seeds_differ_power``,
+    bound < 1e-3). Miss rate on a sampler that ignores the rng (always the
+    same poem): 0, the poems are equal.
+    """
 
     visibility = HIDDEN
     points = 1
     kind = "property"
     budget = 10
     TOP_K = 3
+    by_hand = (SAMPLING_RULE,)
 
     def inputs(self, rng):
         vocab, table = toy_bigram(rng)
@@ -285,8 +359,8 @@ class QuatrainSampling(Check):
                                           f"e.g. {bad[0]!r}: 4 lines of 5 characters, '，' after lines 1 and 3, '。' after "
                                           "2 and 4, no special tokens" if bad else "")]
         verdicts.append(judges.equal(got["greedy"][0], want["greedy"][0], "top_k=1 poem (greedy decoding)"))
-        verdicts.append(judges.property_holds(got["greedy"][0] == got["greedy"][1], "greedy decoding ignores the seed"))
-        verdicts.append(judges.property_holds(got["again"] == got["sampled"][0], "the same seed writes the same poem"))
+        trivial = [judges.property_holds(got["greedy"][0] == got["greedy"][1], "greedy decoding ignores the seed"),
+                   judges.property_holds(got["again"] == got["sampled"][0], "the same seed writes the same poem")]
         verdicts.append(judges.property_holds(len(set(got["sampled"])) > 1, "different seeds write different poems"))
         outside = 0
         for poem in got["sampled"] if not bad else []:
@@ -298,5 +372,6 @@ class QuatrainSampling(Check):
         verdicts.append(judges.property_holds(not bad and outside == 0,
                                               f"top_k={self.TOP_K}: every character is among the {self.TOP_K} best allowed",
                                               f"{outside} characters were not" if not bad else "see the format"))
-        return judges.all_of(verdicts)
+        # A constant answer is always "the same": those count once the poems are right.
+        return judges.gated(verdicts, trivial)
 

@@ -3,10 +3,6 @@ inputs and judging); never shipped, never in the sandbox."""
 
 import numpy as np
 
-#: Calls that would mean a "hand-written" backward pass is really autodiff.
-AUTODIFF = {"GradientTape", "gradient", "jacobian", "batch_jacobian", "vjp", "grad", "value_and_grad",
-            "custom_gradient", "compute_gradient"}
-
 
 def elman_states(x, h0, U, W, b, activation="tanh"):
     """States ``h`` and net inputs ``z`` (B, T, H) of the Elman RNN, for checks

@@ -7,7 +7,9 @@ import numpy as np
 
 from grader import Check, Inputs, judges
 
-from .common import adding_inputs, adding_mse, adding_verdict, run_cell, train_adding
+from .common import (BPTT_RULE, CLIP_RULE, FORWARD_RULE, GRU_RULE, LSTM_RULE, RECURRENT_KINDS, SAMPLING_RULE,
+                     STATE_GRADIENT_RULE, adding_inputs, adding_mse, adding_structure,
+                     adding_verdict, describe_layers, is_linear, layer_words, run_cell, train_adding)
 
 F64_TOL = 1e-7
 
@@ -18,10 +20,11 @@ def _elman_inputs(rng, b, t, d, h, scale=0.5):
 
 
 class RnnForward(Check):
-    """rnn_forward: states h_t and net inputs z_t of the Elman RNN (tanh)"""
+    """rnn_forward: states h_t and net inputs z_t of the Elman RNN (tanh), in NumPy"""
 
     points = 1
     budget = 5
+    by_hand = (FORWARD_RULE,)
 
     def inputs(self, rng):
         return _elman_inputs(rng, 2, 5, 3, 4)
@@ -63,11 +66,12 @@ class SimpleRnnKeras(Check):
 
 
 class RnnBackward(Check):
-    """rnn_backward: dU, dW, db, dh0, dx by BPTT (float64, against autodiff)"""
+    """rnn_backward: dU, dW, db, dh0, dx by BPTT (float64, against autodiff), in NumPy without autodiff"""
 
     points = 1
     kind = "gradient"
     budget = 5
+    by_hand = (BPTT_RULE,)
 
     def inputs(self, rng):
         data = _elman_inputs(rng, 2, 6, 3, 4)
@@ -96,6 +100,7 @@ class GradientNorms(Check):
     kind = "gradient"
     budget = 5
     T = 30
+    by_hand = (STATE_GRADIENT_RULE,)
 
     def inputs(self, rng):
         return {"U0": rng.normal(size=(8, 8)), "dl": rng.normal(size=(1, 8))}
@@ -126,10 +131,11 @@ class GradientNorms(Check):
 
 
 class ClipByGlobalNorm(Check):
-    """clip_by_global_norm: one norm over all arrays, as tf.clip_by_global_norm"""
+    """clip_by_global_norm: one norm over all arrays, as tf.clip_by_global_norm (in NumPy)"""
 
     points = 0.5
     budget = 5
+    by_hand = (CLIP_RULE,)
 
     def inputs(self, rng):
         return {"a": 3 * rng.normal(size=(3, 4)), "b": 3 * rng.normal(size=4), "c": 3 * rng.normal(size=(2, 2, 2))}
@@ -157,6 +163,7 @@ class LstmCell(Check):
 
     points = 1
     budget = 15
+    by_hand = (LSTM_RULE,)
 
     def inputs(self, rng):
         d, n = 3, 4
@@ -190,6 +197,7 @@ class GruCell(Check):
 
     points = 0.5
     budget = 10
+    by_hand = (GRU_RULE,)
 
     def inputs(self, rng):
         d, n = 3, 4
@@ -197,14 +205,20 @@ class GruCell(Check):
                 "recurrent_kernel": 0.5 * rng.normal(size=(n, 3 * n)), "bias": 0.5 * rng.normal(size=3 * n)}
 
     def observe(self, sub, x, kernel, recurrent_kernel, bias):
-        h, _ = run_cell(sub.GRUCell(recurrent_kernel.shape[0], dtype="float64"), x,
-                        {"kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias})
-        return {"h": h}
+        weights = {"kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias}
+        h, _ = run_cell(sub.GRUCell(recurrent_kernel.shape[0], dtype="float64"), x, weights)
+        # training=True: the cell has no dropout, so training changes nothing.
+        h_training, _ = run_cell(sub.GRUCell(recurrent_kernel.shape[0], dtype="float64"), x, weights, training=True)
+        return {"h": h, "h_training": h_training}
 
     def judge(self, got, want, secret):
-        return judges.close(got["h"], want["h"], "GRUCell outputs h_t", tol=F64_TOL,
-                            hint="h̃_t = tanh(x W_h + (r_t ⊙ h_{t−1}) U_h + b_h): reset before multiplying; "
-                                 "h_t = z_t ⊙ h_{t−1} + (1 − z_t) ⊙ h̃_t")
+        hint = ("h̃_t = tanh(x W_h + (r_t ⊙ h_{t−1}) U_h + b_h): reset before multiplying; "
+                "h_t = z_t ⊙ h_{t−1} + (1 − z_t) ⊙ h̃_t")
+        return judges.all_of([
+            judges.close(got["h"], want["h"], "GRUCell outputs h_t", tol=F64_TOL, hint=hint),
+            judges.close(got["h_training"], want["h"], "GRUCell outputs h_t with training=True", tol=F64_TOL,
+                         hint="the cell has no dropout: training=True computes the same"),
+        ])
 
 
 class MaskedReadout(Check):
@@ -232,25 +246,55 @@ class MaskedReadout(Check):
 
 
 class AddingProblem(Check):
-    """build_adding_model('gru') trained on the adding problem (T = 50): validation MSE"""
+    """build_adding_model('gru') trained on the adding problem (T = 50): a GRU → linear Dense(1), validation MSE"""
 
     points = 1
     kind = "training"
     budget = 40
     uses_reference = False
+    #: The units of the LSTM model whose layers are checked (built, not trained).
+    LSTM_UNITS = 8
 
     def inputs(self, rng):
         return adding_inputs(rng, self.shared["adding"])
 
     def observe(self, sub, x_train, y_train, x_val, recipe):
-        return train_adding(sub, "gru", x_train, y_train, x_val, recipe)
+        out = train_adding(sub, "gru", x_train, y_train, x_val, recipe)
+        out["lstm"] = describe_layers(sub.build_adding_model("lstm", units=self.LSTM_UNITS))
+        return out
 
     def judge(self, got, want, secret):
+        # The architecture decides first: a model without the GRU (an MLP over
+        # the sequence, a pooling layer) may fit the data, but it is not the part.
+        structure = [adding_structure(got, "GRU", int(self.shared["adding"]["units"])),
+                     adding_structure({"layers": got.get("lstm")}, "LSTM", self.LSTM_UNITS)]
+        if not all(v.passed for v in structure):
+            return judges.Verdict(0.0, judges.all_of(structure).message)
         try:
             mse = adding_mse(got, secret["y_val"])
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
         return adding_verdict(mse, got["loss"], self.config["threshold"], self.shared["adding"]["baseline"])
+
+
+def _char_lm_structure(layers, vocab_size, embed_dim, units):
+    """Embedding(V, embed_dim) → one forward recurrent layer (units, return_sequences=True) → linear Dense(V);
+    dropout layers aside. Returns what is wrong ("" when nothing)."""
+    kept = [l for l in layers if isinstance(l, dict) and "Dropout" not in str(l.get("kind"))]
+    kinds = [l.get("kind") for l in kept]
+    if len(kept) != 3 or kinds[0] != "Embedding" or kinds[1] not in RECURRENT_KINDS or kinds[2] != "Dense":
+        return (f"expected Embedding → a recurrent layer (GRU) → Dense, got {layer_words(kept)}"
+                + (" (Bidirectional reads the future: the model must be unidirectional)" if "Bidirectional" in kinds
+                   else ""))
+    emb, rnn, dense = kept
+    if emb.get("input_dim") != vocab_size or emb.get("output_dim") != embed_dim:
+        return f"the Embedding should be Embedding({vocab_size}, {embed_dim}) (config's embed_dim), got {layer_words([emb])}"
+    if rnn.get("units") != units or not rnn.get("return_sequences", False) or rnn.get("go_backwards", False):
+        return (f"the recurrent layer should have the config's {units} units, return_sequences=True and run forward, "
+                f"got {layer_words([rnn])}")
+    if dense.get("units") != vocab_size or not is_linear(dense):
+        return f"the output should be Dense({vocab_size}) with no activation (logits), got {layer_words([dense])}"
+    return ""
 
 
 class CharLm(Check):
@@ -274,20 +318,30 @@ class CharLm(Check):
         probe = held[: cfg["probe_size"], :-1]
         changed = probe.copy()
         changed[:, 12:] = rng.integers(5, len(vocab), size=changed[:, 12:].shape)
+        # The same poems with characters 1-9 replaced, the 10th and 11th kept: a
+        # model of the context (an RNN) predicts the 12th differently; a model
+        # of the previous character only (no recurrence) cannot.
+        context = probe.copy()
+        context[:, 1:10] = rng.integers(5, len(vocab), size=context[:, 1:10].shape)
         counts = np.bincount(ids[:, 1:].ravel(), minlength=len(vocab)) + 1.0
         unigram = float(np.exp(-np.mean(np.log(counts / counts.sum())[held[:, 1:]])))
         first = "春" if "春" in vocab else next(t for t in vocab[3:] if t not in "，。")
         return Inputs(public={"corpus": corpus, "vocab": vocab, "train": ids, "test_inputs": held[:, :-1],
-                              "probe": probe, "probe_changed": changed, "first_char": first,
+                              "probe": probe, "probe_changed": changed, "probe_context": context, "first_char": first,
                               "max_epochs": cfg["max_epochs"], "batch_size": cfg["batch_size"]},
-                      secret={"targets": held[:, 1:], "corpus": corpus, "unigram": unigram})
+                      secret={"targets": held[:, 1:], "corpus": corpus, "unigram": unigram, "vocab_size": len(vocab)})
 
-    def observe(self, sub, corpus, vocab, train, test_inputs, probe, probe_changed, first_char, max_epochs, batch_size):
+    def observe(self, sub, corpus, vocab, train, test_inputs, probe, probe_changed, probe_context, first_char,
+                max_epochs, batch_size):
         import keras
 
         cfg = dict(sub.LM_CONFIG)
         epochs = max(1, min(int(cfg.get("epochs", 1)), int(max_epochs)))
+        # The config reaches the layers: LM_CONFIG by default, a partial config's units otherwise.
+        configs = {"default": describe_layers(sub.build_char_lm(50)),
+                   "units=12": describe_layers(sub.build_char_lm(50, {"units": 12}))}
         model = sub.build_char_lm(len(vocab), cfg)
+        layers = describe_layers(model)
         model.compile(optimizer=keras.optimizers.Adam(cfg["learning_rate"]),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         history = model.fit(train[:, :-1], train[:, 1:], batch_size=int(batch_size), epochs=epochs,
@@ -297,6 +351,7 @@ class CharLm(Check):
         log_probs -= np.log(np.exp(log_probs).sum(axis=-1, keepdims=True))
         half = probe.shape[1] // 2
         first_half = [np.asarray(model(p, training=False))[:, :half] for p in (probe, probe_changed)]
+        context = [np.asarray(model(p, training=False))[:, 11] for p in (probe, probe_context)]
         try:
             def next_logits(ids):
                 return np.asarray(model(np.array([ids], dtype=np.int32), training=False))[0, -1]
@@ -305,7 +360,9 @@ class CharLm(Check):
         except Exception as exc:  # noqa: BLE001 - the poem is shown, not graded here
             poem = f"(write_quatrain failed: {type(exc).__name__})"
         return {"log_probs": log_probs.astype(np.float32), "first_half": first_half[0], "first_half_changed": first_half[1],
-                "loss": history.history["loss"], "poem": poem[:60]}
+                "context": context[0], "context_changed": context[1], "layers": layers, "configs": configs,
+                "config": {k: cfg.get(k) for k in ("embed_dim", "units")}, "loss": history.history["loss"],
+                "poem": poem[:60]}
 
     def judge(self, got, want, secret):
         cfg = self.config
@@ -317,10 +374,26 @@ class CharLm(Check):
             b = judges.as_array(got["first_half_changed"], "first-half logits", shape=a.shape)
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
+        cfg_used = got.get("config") if isinstance(got.get("config"), dict) else {}
+        embed_dim, units = cfg_used.get("embed_dim"), cfg_used.get("units")
+        wrong = _char_lm_structure(got.get("layers"), secret["vocab_size"], embed_dim, units)
+        wrong = wrong or _char_lm_structure(got["configs"].get("default"), 50, embed_dim, units)
+        wrong = wrong or _char_lm_structure(got["configs"].get("units=12"), 50, embed_dim, 12)
+        if wrong:
+            return judges.Verdict(0.0, f"build_char_lm: {wrong} (and config=None means LM_CONFIG; a config's keys "
+                                       "override LM_CONFIG's)")
         leak = float(np.max(np.abs(a - b)))
         if leak > 1e-4:
             return judges.Verdict(0.0, f"not causal: changing characters 13–24 changed the predictions for "
                                        f"characters 1–12 (by up to {leak:.2g}); the model may only look back")
+        try:
+            c = judges.as_array(got["context"], "12th-character logits")
+            d = judges.as_array(got["context_changed"], "12th-character logits", shape=c.shape)
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        if float(np.max(np.abs(c - d))) <= 1e-3:
+            return judges.Verdict(0.0, "the prediction of the 12th character ignores characters 2–10: the trained "
+                                       "model reads the previous character only (the RNN's state must carry the context)")
         nll = -np.mean(np.take_along_axis(log_probs, targets[..., None], axis=-1))
         threshold = cfg["threshold"][corpus]
         verdict = judges.at_most(float(np.exp(nll)), threshold, f"held-out perplexity ({corpus} corpus)")
@@ -333,13 +406,28 @@ class CharLm(Check):
 
 
 class Sampling(Check):
-    """sampling_distribution and sample_next: temperature, top-k, greedy, seeded draws"""
+    """sampling_distribution and sample_next: temperature, top-k, greedy, seeded draws (NumPy)
+
+    Statistical part: 2,000 draws of ``sample_next(temperature=0.8, top_k=5)``
+    against ``sampling_distribution(·, 0.8, 5)`` by a χ² goodness-of-fit test
+    over the 5 kept tokens, rejecting at χ² > 23.51 (``chi2.isf(1e-4, 4)``).
+    False alarm on the reference: 1e-4 (a seed whose draws are unlucky; the
+    check's seed is fixed, and the reference passes with it). Miss rate on a
+    ``sample_next`` that ignores the temperature (draws from T = 1) on these
+    logits: 1e-7 (non-central χ², λ ≈ 96); on one that squares the
+    probabilities (T = 0.4): below 1e-30. Measured in
+    ``tests/labs/test_rnn_reference.py::test_sampling_check_power``.
+    """
 
     points = 0.5
     kind = "property"
     budget = 10
+    by_hand = (SAMPLING_RULE,)
     DRAWS = 2000
-    CASES = ((1.0, None), (0.5, 4), (2.0, 1), (0.8, 5))
+    #: (temperature, top_k): both sides of 1, top_k None, greedy, k < V and k ≥ V (V = 12).
+    CASES = ((1.0, None), (0.5, 4), (2.0, 1), (0.8, 5), (1.5, 20))
+    #: chi2.isf(1e-4, df=4): the 5 kept tokens of the drawn case give 4 degrees of freedom.
+    CHI2_CRITICAL = 23.51
 
     def inputs(self, rng):
         logits = 2.0 * rng.normal(size=12)
@@ -354,23 +442,33 @@ class Sampling(Check):
         repeat = [sub.sample_next(logits, again, temperature=0.8, top_k=5) for _ in range(50)]
         return {"dists": dists, "greedy": greedy, "draws": draws, "repeat": repeat}
 
+    @classmethod
+    def chi2(cls, draws, p) -> tuple[int, float]:
+        """(draws outside the support of ``p``, Pearson's χ² over its support)."""
+        draws = np.asarray(draws).astype(int).reshape(-1)
+        inside = (draws >= 0) & (draws < p.size)
+        counts = np.bincount(draws[inside], minlength=p.size)
+        outside = int(draws.size - counts[p > 0].sum())
+        expected = draws.size * p[p > 0]
+        return outside, float(np.sum((counts[p > 0] - expected) ** 2 / expected))
+
     def judge(self, got, want, secret):
         verdicts = [judges.close(g, w, f"sampling_distribution(temperature={t}, top_k={k})", tol=F64_TOL,
                                  hint="softmax(logits / temperature), keeping only the top_k largest logits")
                     for g, w, (t, k) in zip(got["dists"], want["dists"], self.CASES)]
         argmax = int(np.argmax(secret["logits"]))
-        verdicts.append(judges.property_holds(all(int(g) == argmax for g in got["greedy"]),
-                                              "top_k=1 is greedy (always the argmax)"))
-        draws = np.asarray(got["draws"]).astype(int)
+        try:
+            draws = judges.as_array(got["draws"], "draws", shape=(self.DRAWS,))
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
         p = np.asarray(want["dists"][3])
-        counts = np.bincount(draws, minlength=p.size) if draws.min(initial=0) >= 0 else np.zeros(p.size)
-        outside = int(draws.size - counts[p > 0].sum()) if counts.size == p.size else draws.size
-        verdicts.append(judges.property_holds(outside == 0, "top_k=5 draws stay among the 5 largest logits",
-                                              f"{outside} of {draws.size} draws were outside"))
-        fits = outside == 0 and all(judges.binomial_ok(int(c), draws.size, float(q)) for c, q in zip(counts, p))
+        outside, chi2 = self.chi2(draws, p)
+        fits = outside == 0 and chi2 <= self.CHI2_CRITICAL
         verdicts.append(judges.property_holds(fits, f"{self.DRAWS} draws follow sampling_distribution(temperature=0.8, top_k=5)",
-                                              "the frequencies are off by more than 5 standard deviations: draw with rng.choice(V, p=p)"))
-        verdicts.append(judges.property_holds(list(got["repeat"]) == list(got["draws"][:50]),
-                                              "the same seed gives the same draws",
-                                              "draw only from the rng you are given (no np.random.* global state)"))
-        return judges.all_of(verdicts)
+                                              f"{outside} draws outside the top 5; χ² = {chi2:.1f} > {self.CHI2_CRITICAL} "
+                                              "(false alarm 1e-4): draw with rng.choice(V, p=p)" if not fits else ""))
+        # What a constant answer can also satisfy counts only once the values are right.
+        trivial = [judges.property_holds(all(int(g) == argmax for g in got["greedy"]), "top_k=1 is greedy (always the argmax)"),
+                   judges.property_holds(list(got["repeat"]) == list(got["draws"][:50]), "the same seed gives the same draws",
+                                         "draw only from the rng you are given (no np.random.* global state)")]
+        return judges.gated(verdicts, trivial)

@@ -2,13 +2,50 @@
 
 The weight makers and the reversal task build NumPy inputs on the trusted
 side; :func:`assign` and :func:`mha_arrays` run on the *observe* side (they
-touch the student's layers). None imports TensorFlow.
+touch the student's layers). None imports TensorFlow at import time.
+
+It also holds the "implement it yourself" rules the checks declare
+(:class:`grader.byhand.ByHand`).
 """
 
 import numpy as np
 
+from grader.byhand import FRAMEWORKS, ByHand
+
 F32 = np.float32
 
+
+# -- "implement it yourself" (grader.byhand) ---------------------------------------
+
+#: The library's attention: the attention parts compute softmax(Q Kᵀ/√d_k) V
+#: and the heads themselves, so none of these may do it for them.
+ATTENTION_LIBRARY = ("keras.layers.MultiHeadAttention", "keras.layers.Attention", "keras.layers.AdditiveAttention",
+                     "keras.layers.GroupQueryAttention", "keras.ops.dot_product_attention",
+                     "keras.src.backend.tensorflow.nn.dot_product_attention")
+ATTENTION_WHY = ("the lab is writing attention yourself (the scores, the softmax, the weighted sum, the heads' "
+                 "split and merge); Keras's attention layers and keras.ops.dot_product_attention compute it for you")
+
+
+#: Where attention is computed for the Transformer parts: every check of
+#: multi-head attention, the blocks or the model watches these too.
+ATTENTION_CORE = ("scaled_dot_product_attention", "MultiHeadAttention.call", "MultiHeadAttention.split_heads")
+
+
+def attention_rule(*functions):
+    """The attention parts may not delegate to the library's attention.
+
+    A Keras layer is named by its methods (``"MultiHeadAttention.call"``),
+    not as a whole class: watching a layer's ``__init__`` hides its
+    signature from Keras, which reads it when the layer is created."""
+    return ByHand(functions=functions, forbid=ATTENTION_LIBRARY, why=ATTENTION_WHY)
+
+
+def numpy_rule(*functions, why):
+    """A part the handout says to write in NumPy: no TensorFlow, no Keras."""
+    return ByHand(functions=functions, forbid=FRAMEWORKS, why=why)
+
+
+# -- judging: no credit for what a constant satisfies ------------------------------
 
 # -- random weights (trusted side, NumPy) ---------------------------------------
 
@@ -42,6 +79,21 @@ def decoder_weights(rng, d_model, d_ff):
             "cross_attention": mha_weights(rng, d_model), "norm2": norm_weights(rng, d_model),
             "ffn1": dense_weights(rng, d_model, d_ff), "ffn2": dense_weights(rng, d_ff, d_model),
             "norm3": norm_weights(rng, d_model)}
+
+
+def loud(weights, gain=6.0):
+    """Block weights whose sub-layers (attention's wo, ffn2) are ``gain``
+    times louder, so every LayerNorm sees a large variance: LN's ε (1e-6,
+    or Keras's default 1e-3) then changes the outputs by ≤ 5e-3 relative,
+    while a real mistake still changes them by far more."""
+    out = {}
+    for name, value in weights.items():
+        if name in ("ffn2", "wo"):
+            value = {k: (v * gain).astype(F32) for k, v in value.items()}
+        elif isinstance(value, dict) and name not in ("ffn1",):
+            value = loud(value, gain)
+        out[name] = value
+    return out
 
 
 # -- the student's layers (observe side) ------------------------------------------
@@ -92,3 +144,70 @@ def reversal_data(rng, n, length, vocab_size, bos_id):
     target = source[:, ::-1].copy()
     target_in = np.concatenate([np.full((n, 1), bos_id, np.int32), target[:, :-1]], axis=1)
     return source, target_in, target
+
+
+# -- the student's model, seen from the grader's side (observe side) ----------------
+
+def nested_layers(model):
+    """Every layer inside the student's model, nested ones included."""
+    if hasattr(model, "_flatten_layers"):
+        return list(model._flatten_layers(include_self=False, recursive=True))
+    return list(getattr(model, "layers", []))
+
+
+#: The lab's own layer classes the Transformer is built from (build_transformer's docstring).
+BLOCK_CLASSES = ("PositionalEmbedding", "TransformerEncoderBlock", "TransformerDecoderBlock", "MultiHeadAttention")
+
+
+def blocks_of(model, sub):
+    """(class name, layer) for every layer of the student's own classes in ``model``, in order."""
+    found = []
+    for layer in nested_layers(model):
+        for name in BLOCK_CLASSES:
+            cls = getattr(sub, name, None)
+            if isinstance(cls, type) and isinstance(layer, cls):
+                found.append((name, layer))
+                break
+    return found
+
+
+def weights_of(layer):
+    return [np.array(w, dtype=np.float64) for w in layer.weights]
+
+
+def greedy_tokens(model, source, bos_id, length):
+    """The grader's own decoding: feed back the argmax at the last position."""
+    source = np.asarray(source, dtype=np.int32)
+    target = np.full((source.shape[0], 1), bos_id, dtype=np.int32)
+    for _ in range(length):
+        logits = np.asarray(model([source, target], training=False))
+        target = np.concatenate([target, logits[:, -1].argmax(axis=-1).astype(np.int32)[:, None]], axis=1)
+    return target[:, 1:]
+
+
+def scripted_model(table):
+    """A weightless Keras model with a known next token, to test greedy_decode
+    on its own: the logits at position t pick ``table[target[:, t], source[:, t]]``
+    (so they depend on the source, on the token fed back at t and on t)."""
+    import keras
+    from keras import ops
+
+    flat = np.asarray(table, np.int32).reshape(-1)
+    vocab = int(np.asarray(table).shape[0])
+
+    class Scripted(keras.Model):
+        def call(self, inputs, training=False):
+            source, target = inputs
+            source, target = ops.cast(source, "int32"), ops.cast(target, "int32")
+            index = target * vocab + source[:, :ops.shape(target)[1]]
+            return ops.one_hot(ops.take(ops.convert_to_tensor(flat), index), vocab) * 10.0 - 5.0
+
+    return Scripted()
+
+
+def scripted_decode(table, source, bos_id, length):
+    """What greedy decoding of :func:`scripted_model` gives (trusted side)."""
+    target = np.full((source.shape[0], 1), bos_id, dtype=np.int64)
+    for t in range(length):
+        target = np.concatenate([target, table[target[:, t], source[:, t]][:, None]], axis=1)
+    return target[:, 1:]
