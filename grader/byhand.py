@@ -46,6 +46,10 @@ from typing import Any, Iterable
 #: through the tape's recording machinery.)
 AUTODIFF = ("tensorflow.GradientTape", "tensorflow.gradients", "tensorflow.autodiff.ForwardAccumulator",
             "tensorflow.test.compute_gradient")
+#: Keras's attention: a part that computes softmax(Q Kᵀ/√d) V itself may use none of it.
+LIBRARY_ATTENTION = ("keras.layers.MultiHeadAttention", "keras.layers.Attention", "keras.layers.AdditiveAttention",
+                     "keras.layers.GroupQueryAttention", "keras.ops.dot_product_attention",
+                     "keras.src.backend.tensorflow.nn.dot_product_attention")
 #: Everything TensorFlow and Keras offer (a part to be written in NumPy).
 FRAMEWORKS = ("tensorflow", "keras")
 #: Switching the watch off from inside a guarded function.

@@ -182,6 +182,15 @@ class Session:
         path.write_text(json.dumps(cached, indent=1, sort_keys=True))
         return cached
 
+    def reopen_survivors(self) -> None:
+        """Forget the results of the surviving mutants, so that they run again."""
+        import sqlite3
+
+        with sqlite3.connect(self.db_path) as db:
+            self.reopened = {row[0] for row in db.execute(
+                "SELECT job_id FROM work_results WHERE test_outcome = 'SURVIVED'")}
+            db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
+
     def mutate(self, mutation) -> str | None:
         import cosmic_ray.plugins
         from cosmic_ray.mutating import mutate_code
@@ -263,19 +272,25 @@ class _Worker:
 
 
 def run(lab: Lab, root: Path, *, jobs: int = 1, sample: int | None = None, seed: int = 0,
-        progress=print) -> dict:
+        survivors: bool = False, progress=print) -> dict:
     """Run the pending mutants of ``lab`` (a deterministic sample of ``sample``
-    of them, when given) and return the report (see :func:`report`)."""
+    of them, when given; with ``survivors``, only the mutants that survived
+    before, against the checks as they are now) and return the report (see
+    :func:`report`)."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 
     session = Session(lab, root)
     session.init()
+    if survivors:
+        session.reopen_survivors()
     cover = session.coverage()
     callers, every = cover["callers"], cover["checks"]
     with use_db(str(session.db_path), WorkDB.Mode.open) as db:
         pending = sorted(db.pending_work_items, key=lambda w: w.job_id)
-        if sample is not None:
+        if survivors:
+            pending = [w for w in pending if w.job_id in session.reopened]
+        elif sample is not None:
             random.Random(seed).shuffle(pending)
             pending = pending[:sample]
         queue = []
@@ -424,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, help="run only this many pending mutants (a seeded sample)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", action="store_true", help="only report the session so far")
+    parser.add_argument("--survivors", action="store_true",
+                        help="run again only the mutants that survived (after the checks changed)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--coverage", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -439,7 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     from . import fixtures
 
     fixtures.ensure(lab)
-    rep = report(lab, root) if args.report else run(lab, root, jobs=args.jobs, sample=args.sample, seed=args.seed)
+    rep = report(lab, root) if args.report else run(lab, root, jobs=args.jobs, sample=args.sample, seed=args.seed,
+                                                    survivors=args.survivors)
     text = render(rep)
     print(text)
     (root / lab.id / "report.txt").write_text(text + "\n")

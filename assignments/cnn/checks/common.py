@@ -8,7 +8,7 @@ reference itself uses: NumPy parts may use NumPy (``np.pad``, slicing,
 elementary ops (``tf.random.uniform``, ``tf.custom_gradient``, ``keras.ops.mean``).
 """
 
-from grader.byhand import FRAMEWORKS, ByHand
+from grader.byhand import AUTODIFF, FRAMEWORKS, ByHand
 
 #: SciPy's functions that convolve, correlate or pool arrays for you (functions, not whole modules:
 #: a student's code that merely touches a module object, to print it say, is not a shortcut).
@@ -16,8 +16,6 @@ ARRAY_LIBRARIES = tuple(f"scipy.signal.{f}" for f in ("correlate", "correlate2d"
                                                      "fftconvolve", "oaconvolve")) + \
     tuple(f"scipy.ndimage.{f}" for f in ("correlate", "convolve", "correlate1d", "convolve1d", "uniform_filter",
                                          "maximum_filter", "generic_filter", "zoom"))
-#: Gradients computed for you (TensorFlow's automatic differentiation).
-TAPE = ("tensorflow.GradientTape", "tensorflow.gradients", "tensorflow.autodiff", "tensorflow.test.compute_gradient")
 #: Convolutions a TensorFlow part could call instead of yours.
 LIBRARY_CONVOLUTIONS = ("tensorflow.nn", "tensorflow.raw_ops.Conv2D", "tensorflow.raw_ops.Conv2DBackpropInput",
                         "tensorflow.raw_ops.Conv2DBackpropFilter", "keras.ops.conv", "keras.layers.Conv2D")
@@ -35,7 +33,7 @@ CONV_BACKWARD_RULE = numpy_rule("conv2d_backward", part="Part 3, the convolution
 #: Pooling done for you: the pooling ops and layers, autodiff for the backward pass, Keras's ops.
 #: (Targeted rather than all of TensorFlow: a pooling function of a student's that merely
 #: touches a TensorFlow object, to print it say, is not a shortcut.)
-LIBRARY_POOLING = TAPE + ("tensorflow.nn", "tensorflow.raw_ops.MaxPool", "tensorflow.raw_ops.MaxPoolV2",
+LIBRARY_POOLING = AUTODIFF + ("tensorflow.nn", "tensorflow.raw_ops.MaxPool", "tensorflow.raw_ops.MaxPoolV2",
                           "tensorflow.raw_ops.MaxPoolGrad", "tensorflow.raw_ops.AvgPool", "tensorflow.raw_ops.AvgPoolGrad",
                           "keras.ops", "keras.layers.MaxPooling2D", "keras.layers.AveragePooling2D") + ARRAY_LIBRARIES
 
@@ -50,7 +48,7 @@ def pooling_rule(*functions: str, part: str) -> ByHand:
 MAX_POOL_RULE = pooling_rule("max_pool_forward", "max_pool_backward", part="Part 4, max pooling,")
 AVG_POOL_RULE = pooling_rule("avg_pool_forward", "avg_pool_backward", part="Part 4, average pooling,")
 CUSTOM_GRADIENT_RULE = ByHand(
-    functions=("conv2d",), forbid=TAPE + LIBRARY_CONVOLUTIONS,
+    functions=("conv2d",), forbid=AUTODIFF + LIBRARY_CONVOLUTIONS,
     why="conv2d joins YOUR conv2d_forward and conv2d_backward with tf.custom_gradient: no GradientTape "
         "or other autodiff, no library convolution")
 # Methods, not the whole class: the layer's own __init__ stays Keras's to inspect.

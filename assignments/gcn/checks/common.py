@@ -13,7 +13,7 @@ each training check passes its configuration to ``observe`` in its inputs.
 
 import numpy as np
 
-from grader.byhand import FRAMEWORKS, ByHand
+from grader.byhand import FRAMEWORKS, LIBRARY_ATTENTION, ByHand
 
 #: Float64 NumPy parts agree with the reference to round-off.
 EXACT = 1e-9
@@ -60,8 +60,7 @@ GCN_NORM_RULE = ByHand(
     why="Part 4's gcn_norm builds D̃^{-1/2}(A + I)D̃^{-1/2} yourself with scipy.sparse (no networkx or "
         "csgraph normalisation)")
 #: Library attention: GAT's masked softmax over the neighbourhood is the part to write.
-ATTENTION = ("keras.layers.MultiHeadAttention", "keras.layers.Attention", "keras.layers.AdditiveAttention",
-             "keras.layers.GroupQueryAttention", "keras.ops.dot_product_attention")
+ATTENTION = LIBRARY_ATTENTION
 GAT_RULE = ByHand(
     functions=("GATLayer.call",), forbid=ATTENTION + GRAPH_LAYERS,
     why="Part 5's GATLayer computes e_ij, masks it and takes the softmax over N(i) ∪ {i} itself: no Keras "

@@ -10,7 +10,7 @@ It also holds the "implement it yourself" rules the checks declare
 
 import numpy as np
 
-from grader.byhand import FRAMEWORKS, ByHand
+from grader.byhand import FRAMEWORKS, LIBRARY_ATTENTION, ByHand
 
 F32 = np.float32
 
@@ -19,9 +19,7 @@ F32 = np.float32
 
 #: The library's attention: the attention parts compute softmax(Q Kᵀ/√d_k) V
 #: and the heads themselves, so none of these may do it for them.
-ATTENTION_LIBRARY = ("keras.layers.MultiHeadAttention", "keras.layers.Attention", "keras.layers.AdditiveAttention",
-                     "keras.layers.GroupQueryAttention", "keras.ops.dot_product_attention",
-                     "keras.src.backend.tensorflow.nn.dot_product_attention")
+ATTENTION_LIBRARY = LIBRARY_ATTENTION
 ATTENTION_WHY = ("the lab is writing attention yourself (the scores, the softmax, the weighted sum, the heads' "
                  "split and merge); Keras's attention layers and keras.ops.dot_product_attention compute it for you")
 
