@@ -390,8 +390,11 @@ class watching:
 
 
 def verdict_message(rules: Iterable[ByHand], findings: list[str]) -> str:
-    """The student-facing message for a broken rule: what, and why."""
+    """The student-facing message for a broken rule: what was found, why the
+    part must be written by hand, and (briefly) what it may not use."""
     rules = list(rules)
     why = "; ".join(dict.fromkeys(r.why for r in rules))
-    what = "; ".join(r.describe() for r in rules)
-    return f"written by hand, this part may not use the library for it ({what}): {why}. Found: " + "; ".join(findings)
+    forbidden = list(dict.fromkeys(_short(f) for r in rules for f in r.forbid))
+    listed = ", ".join(forbidden[:5]) + (f" and {len(forbidden) - 5} more" if len(forbidden) > 5 else "")
+    return (f"this part is written by hand: {why}. Found: {'; '.join(findings)}. "
+            f"(Not allowed here: {listed}.)")
