@@ -85,8 +85,9 @@ def stale_equivalents(lab: Lab) -> list[str]:
     lines = source.splitlines()
     out = []
     for eq in load_equivalents(lab):
-        found = any(" ".join(lines[i].split()) == eq.line for name, (a, b) in spans.items() if name == eq.function
-                    for i in range(a - 1, b))
+        # "<module>": a line outside every function (a constant such as a tuned configuration)
+        span = [(1, len(lines))] if eq.function == "<module>" else [v for k, v in spans.items() if k == eq.function]
+        found = any(" ".join(lines[i].split()) == eq.line for a, b in span for i in range(a - 1, b))
         if not found:
             out.append(f"{eq.function}: {eq.line!r}")
     return out

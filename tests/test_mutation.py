@@ -71,3 +71,29 @@ def test_the_recorder_notes_callers_and_cases(tmp_path):
     assert rec.hits == {1: {"first"}}
     assert [c.when for c in rec.unexercised()] == ["square", "k == 3"]
     assert sys.gettrace() is None or sys.gettrace() is not rec._trace
+
+
+def test_equivalent_entries_go_stale_when_their_line_leaves_the_reference(tmp_path):
+    (tmp_path / "shapes.py").write_text(SOURCE)
+    entries = '''
+[[equivalent]]
+function = "area"
+line = "return w * w if square else w * h"
+mutated = "return w * w if not square else w * h"
+why = "example"
+
+[[equivalent]]
+function = "<module>"
+line = "LIMIT = 3"
+mutated = "LIMIT = 4"
+why = "example"
+
+[[equivalent]]
+function = "Shape.scale"
+line = "return w * h"
+mutated = "return w + h"
+why = "this line is in area, not in Shape.scale"
+'''
+    (tmp_path / "mutants.toml").write_text(entries)
+    lab = types.SimpleNamespace(assignment_dir=tmp_path, solution_file=tmp_path / "shapes.py")
+    assert mutation.stale_equivalents(lab) == ["Shape.scale: 'return w * h'"]
