@@ -6,6 +6,7 @@ value the checks use is the reference's observation."""
 import numpy as np
 import pytest
 
+from grader.architecture import describe_layers
 from grader.device import configure
 from grader.gradcheck import numeric_gradient
 from grader.judges import rel_error
@@ -128,16 +129,6 @@ def test_every_toggle_changes_the_model():
     assert len(set(params.values())) == len(params)
 
 
-def _checks_common():
-    import importlib.util
-
-    path = LAB.assignment_dir / "checks" / "common.py"
-    spec = importlib.util.spec_from_file_location("_cnn_checks_common_under_test", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_same_padding_keeps_the_input_size():
     """The slide's same padding keeps the output at N (not ceil(N/S)) wherever it is an integer."""
     for n in range(5, 40):
@@ -150,7 +141,7 @@ def test_same_padding_keeps_the_input_size():
 
 def test_lenet5_layers_are_the_slide_table():
     """What the lenet5 check expects, written out from the slide (「典型的卷积网络—LeNet-5」), not from the reference."""
-    words = _checks_common().describe_layers(ref.build_lenet5())
+    words = describe_layers(ref.build_lenet5())
     assert words == ["conv 6@5x5 stride 1x1 padding valid", "tanh", "average pooling 2x2 stride 2x2 padding valid",
                      "conv 16@5x5 stride 1x1 padding valid", "tanh", "average pooling 2x2 stride 2x2 padding valid",
                      "flatten", "dense 120", "tanh", "dense 84", "tanh", "dense 10", "softmax"]
@@ -159,7 +150,7 @@ def test_lenet5_layers_are_the_slide_table():
                                  keras.layers.AveragePooling2D(2), keras.layers.Conv2D(16, 5), keras.layers.Activation("tanh"),
                                  keras.layers.AveragePooling2D(2), keras.layers.Flatten(), keras.layers.Dense(120, "tanh"),
                                  keras.layers.Dense(84, "tanh"), keras.layers.Dense(10), keras.layers.Softmax()])
-    assert _checks_common().describe_layers(separate) == words
+    assert describe_layers(separate) == words
 
 
 def test_residual_block_projects_a_channel_change_at_stride_1():

@@ -116,13 +116,14 @@ class AvgPool(Check):
     kind = "gradient"
     budget = 10
     by_hand = (AVG_POOL_RULE,)
-    CONFIGS = [(2, 2, (2, 6, 6, 3)), (3, 1, (1, 5, 5, 2))]
+    #: The second input is not square (H ≠ W), so the output's height and width differ.
+    CONFIGS = [(2, 2, (2, 6, 6, 3)), (3, 1, (1, 5, 7, 2))]
 
     def inputs(self, rng):
         out = {}
         for i, (f, s, shape) in enumerate(self.CONFIGS):
-            ho = (shape[1] - f) // s + 1
-            out[f"x{i}"], out[f"dout{i}"] = rng.normal(size=shape), rng.normal(size=(shape[0], ho, ho, shape[3]))
+            ho, wo = (shape[1] - f) // s + 1, (shape[2] - f) // s + 1
+            out[f"x{i}"], out[f"dout{i}"] = rng.normal(size=shape), rng.normal(size=(shape[0], ho, wo, shape[3]))
         return out
 
     def observe(self, sub, **d):
@@ -309,7 +310,10 @@ class CnnToggles(Check):
     points = 1
     kind = "shape"
     budget = 30
-    uses_reference = False
+    #: Variants whose parameter count the handout fixes (3×3 convolutions with filters doubled at each stage,
+    #: 2×2 pooling, the residual block, the Dense head), compared with the reference's. Not batch_norm: a
+    #: convolution before batch norm may keep its bias or not.
+    PARAMS_FIXED = ("base", "dropout", "residual", "deep", "shallow", "other_input")
     VARIANTS = {"base": {}, "dropout": {"dropout": 0.5}, "batch_norm": {"batch_norm": True},
                 "residual": {"residual": True}, "deep": {"depth": 3}, "shallow": {"depth": 1}}
     LEARNING_RATE = 2e-3  # not the default, so a make_optimizer that ignores the config shows
@@ -328,6 +332,7 @@ class CnnToggles(Check):
                          "output": list(model.output_shape)}
         other = sub.build_cnn({**base, "residual": True}, input_shape=(32, 32, 3), num_classes=5)
         out["other_input"] = {"output": list(other.output_shape), "input": list(other.input_shape),
+                              "params": other.count_params(),
                               "logits": np.asarray(other(np.zeros((2, 32, 32, 3), np.float32), training=False)).shape}
         for name, decay in (("constant", False), ("decay", True)):
             opt = sub.make_optimizer({**base, "lr_decay": decay}, steps_per_epoch=50)
@@ -362,4 +367,8 @@ class CnnToggles(Check):
             judges.property_holds(all(abs(got[k][p] - lr) <= 1e-6 * lr for k, p in (("constant", "start"),
                                                                                   ("constant", "end"), ("decay", "start"))),
                                   "make_optimizer starts from config['learning_rate']"),
+            judges.equal({k: got[k]["params"] for k in self.PARAMS_FIXED}, {k: want[k]["params"] for k in self.PARAMS_FIXED},
+                         "parameter count of each variant (" + ", ".join(self.PARAMS_FIXED) + ")",
+                         hint="each stage: Conv2D 3×3 'same' with config['filters']·2^stage filters, ReLU, "
+                              "MaxPooling2D 2×2 (or ResidualBlock(filters, stride=2)); then Flatten and Dense"),
         ])

@@ -18,7 +18,8 @@ class ConvArithmetic(Check):
     points = 1
     kind = "value"
     budget = 5
-    SIZES = [(7, 3, 1, 0), (7, 3, 2, 0), (32, 5, 1, 0), (7, 3, 1, 1), (7, 3, 3, 1)]
+    #: The last: LeNet-5's C5, a 5×5 filter on a 5×5 input (output 1×1: the filter fits exactly once).
+    SIZES = [(7, 3, 1, 0), (7, 3, 2, 0), (32, 5, 1, 0), (7, 3, 1, 1), (7, 3, 3, 1), (5, 5, 1, 0)]
     SAME = [(7, 3, 1), (28, 5, 1), (32, 3, 2)]
 
     def observe(self, sub):
@@ -84,14 +85,15 @@ class MaxPool(Check):
     kind = "gradient"
     budget = 10
     by_hand = (MAX_POOL_RULE,)
-    CONFIGS = [(2, 2, (2, 6, 6, 3)), (3, 2, (1, 7, 7, 2))]
+    #: The second input is not square (H ≠ W), so the output's height and width differ.
+    CONFIGS = [(2, 2, (2, 6, 6, 3)), (3, 2, (1, 7, 9, 2))]
 
     def inputs(self, rng):
         out = {}
         for i, (f, s, shape) in enumerate(self.CONFIGS):
             out[f"x{i}"] = rng.normal(size=shape)
-            ho = (shape[1] - f) // s + 1
-            out[f"dout{i}"] = rng.normal(size=(shape[0], ho, ho, shape[3]))
+            ho, wo = (shape[1] - f) // s + 1, (shape[2] - f) // s + 1
+            out[f"dout{i}"] = rng.normal(size=(shape[0], ho, wo, shape[3]))
         return out
 
     def observe(self, sub, **data):
@@ -159,8 +161,9 @@ class ResidualBlockShapes(Check):
     points = 0.5
     kind = "shape"
     budget = 15
-    #: (filters, stride) on an 8-channel input: identity; stride and channel change; a channel change at stride 1.
-    CASES = [(8, 1), (16, 2), (16, 1)]
+    #: (filters, stride) on an 8-channel input: identity; stride and channel change; a channel change at stride 1,
+    #: up and down.
+    CASES = [(8, 1), (16, 2), (16, 1), (4, 1)]
 
     def inputs(self, rng):
         return {"x": rng.normal(size=(2, 8, 8, 8)).astype(np.float32)}
