@@ -307,3 +307,45 @@ def test_train_step_replay_matches_tensorflow():
         want_g, want_d = common.replay_train_step(g0, d0, real.astype(np.float64), 16, 0.1, 0.1, 2, *losses)
         for got, want in zip(g.get_weights()[1:] + d.get_weights(), want_g[1:] + want_d):
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+def test_cgan_spy_records_a_train_step_wrapped_in_tf_function():
+    """cgan_ring_training's spies record only eager calls; a student's
+    ConditionalGAN whose train_step is a tf.function still passes the pair
+    verdicts, because observe runs the spied steps with functions run
+    eagerly, and it leaves TensorFlow's setting as it found it."""
+    import types
+
+    eager = []
+
+    class Compiled(ref.ConditionalGAN):
+        @tf.function
+        def train_step(self, data):
+            eager.append(tf.executing_eagerly())
+            return super().train_step(data)
+
+    # The wrapped step really is a graph function: two calls, one trace, not eager.
+    probe = Compiled(ref.build_conditional_mlp(2, 8, 2, (8,)), ref.build_conditional_mlp(2, 8, 1, (8,)),
+                     noise_dim=2, num_classes=8, seed=1)
+    probe.compile(d_optimizer=keras.optimizers.SGD(0.01), g_optimizer=keras.optimizers.SGD(0.01), d_steps=1)
+    batch = (tf.constant(rng.normal(size=(16, 2)), dtype=tf.float32), tf.constant(rng.integers(8, size=16)))
+    probe.train_step(batch)
+    probe.train_step(batch)
+    assert eager == [False]
+
+    check = LAB.check("cgan_ring_training")
+    made = check.make_inputs()
+    made.public["setup"] = dict(made.public["setup"], steps=10, steps_per_execution=10)   # the spied steps matter here
+    sub = types.SimpleNamespace(ConditionalGAN=Compiled, build_conditional_mlp=ref.build_conditional_mlp)
+    keras.utils.set_random_seed(0)                     # as the grader's runner does before observe
+    assert not tf.config.functions_run_eagerly()
+    for setting in (False, True):                     # True: as a student's notebook might have left it
+        tf.config.run_functions_eagerly(setting)
+        try:
+            got = check.observe(sub, **made.public)
+            assert tf.config.functions_run_eagerly() is setting
+        finally:
+            tf.config.run_functions_eagerly(False)
+        verdicts = check._judge_pairs(got["pairs"], made.secret["spy"])
+        assert all(v.passed for v in verdicts), [v.message for v in verdicts if not v.passed]
+        assert {call[0] for call in got["pairs"]["d_calls"]} == set(range(check.SPY_STEPS))
