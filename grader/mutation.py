@@ -55,8 +55,9 @@ from .lab import Lab
 EXCLUDED_OPERATORS = re.compile(r"ReplaceBinaryOperator_\w+_(RShift|LShift|BitOr|BitAnd|BitXor)$"
                                 r"|ReplaceBinaryOperator_(RShift|LShift|BitOr|BitAnd|BitXor)_"
                                 r"|ReplaceComparisonOperator_\w+_(Is|IsNot)$")
-#: Seconds a mutant may run beyond its checks' budgets before it counts as a hang.
-HANG_MARGIN = 60.0
+#: A mutant hangs when its checks run longer than this many times the
+#: reference's time on them, plus a margin (start-up, a loaded machine).
+HANG_FACTOR, HANG_MARGIN = 4.0, 30.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -215,7 +216,7 @@ def _coverage_main(lab: Lab, out: Path) -> None:
     training = [c.name for c in lab.checks() if c.kind == "training"]
     out.write_text(json.dumps({"callers": {k: sorted(v) for k, v in recorder.callers.items()},
                                "checks": [c.name for c in result.checks], "budgets": budgets,
-                               "training": training}))
+                               "times": {c.name: c.time for c in result.checks}, "training": training}))
 
 
 def _worker_main(lab: Lab, folder: Path) -> None:
@@ -310,7 +311,8 @@ def run(lab: Lab, root: Path, *, jobs: int = 1, sample: int | None = None, seed:
                                                       test_outcome=TestOutcome.SURVIVED, diff=diff,
                                                       output="no check calls this function"))
                 continue
-            limit = HANG_MARGIN + 2 * sum(cover["budgets"].get(c, 20.0) for c in checks)
+            times = cover.get("times") or cover["budgets"]
+            limit = HANG_MARGIN + HANG_FACTOR * sum(times.get(c, 20.0) for c in checks)
             slow = [c for c in checks if c in cover.get("training", ())]
             groups = [g for g in [[c for c in checks if c not in slow]] + [[c] for c in slow] if g]
             queue.append({"id": item.job_id, "code": code, "groups": groups, "diff": diff, "limit": limit})
