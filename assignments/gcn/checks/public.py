@@ -130,6 +130,7 @@ class Chebyshev(Check):
         relu.bias.assign(bias.astype(np.float32))
         return {"l_tilde": lt, "l_tilde_sparse": sp.csr_matrix(lt_sparse).toarray(), "sparse_stays_sparse": sp.issparse(lt_sparse),
                 "basis": sub.chebyshev_basis(l_tilde, x, self.K), "basis_k0": sub.chebyshev_basis(l_tilde, x, 0),
+                "basis_k1": sub.chebyshev_basis(l_tilde, x, 1),
                 "y_relu": relu(x32, sparse_lt),
                 "basis_sparse": sub.chebyshev_basis(sp.csr_matrix(l_tilde), x, self.K),
                 "y_sparse": layer(x32, sparse_lt), "y_dense": layer(x32, tf.constant(l_tilde, tf.float32))}
@@ -143,6 +144,8 @@ class Chebyshev(Check):
             judges.close(got["basis_sparse"], want["basis"], "chebyshev_basis with a scipy.sparse L̃", tol=EXACT),
             judges.close(got["basis_k0"], want["basis_k0"], "chebyshev_basis(L̃, x, K=0) = [x]", tol=EXACT,
                          hint="K = 0 keeps the single term T_0(L̃)x = x, shaped (1, n, F)"),
+            judges.close(got["basis_k1"], want["basis_k1"], "chebyshev_basis(L̃, x, K=1) = [x, L̃x]", tol=EXACT,
+                         hint="K = 1 stops after F_1 = L̃x: two terms, shaped (2, n, F)"),
             judges.close(got["y_relu"], want["y_relu"], "ChebConv(2, K=3, activation='relu') output"),
             judges.close(got["y_sparse"], want["y_sparse"], "ChebConv(2, K=3) output, L̃ as a tf.SparseTensor",
                          hint="y = Σ_k T_k(L̃) x @ kernel[k] + bias"),
@@ -169,6 +172,11 @@ class GcnLayer(Check):
 
         norm = sub.gcn_norm(sp.csr_matrix(a))
         no_loops = sub.gcn_norm(a, add_self_loops=False)
+        # The same graph as a scipy.sparse matrix that still stores the removed edge 7–0 as an explicit 0
+        # (what `csr[i, j] = 0` leaves behind): node 7 stays isolated, its degree is 0.
+        rows, cols = np.nonzero(a)
+        pruned = sp.csr_matrix((np.r_[a[rows, cols], 0.0, 0.0], (np.r_[rows, 7, 0], np.r_[cols, 0, 7])), shape=a.shape)
+        no_loops_pruned = sub.gcn_norm(pruned, add_self_loops=False)
         layer = sub.GCNLayer(3, activation="relu")
         x32, sparse_a = tf.constant(x, tf.float32), as_sparse_tensor(sp.csr_matrix(a_hat), "Â")
         layer(x32, sparse_a)
@@ -177,6 +185,7 @@ class GcnLayer(Check):
         x_sparse = sparse_tensor(sparse_parts(sp.csr_matrix(np.where(np.abs(x) > 1, x, 0))))
         return {"a_hat": sp.csr_matrix(norm).toarray(), "is_sparse": sp.issparse(norm),
                 "no_loops": sp.csr_matrix(no_loops).toarray(),
+                "no_loops_pruned": sp.csr_matrix(no_loops_pruned).toarray(),
                 "y_sparse": layer(x32, sparse_a), "y_dense": layer(x32, tf.constant(a_hat, tf.float32)),
                 "y_sparse_features": layer(x_sparse, sparse_a)}
 
@@ -186,6 +195,9 @@ class GcnLayer(Check):
                          hint="degrees of Ã = A + I, so an isolated node gets Â_ii = 1"),
             judges.close(got["no_loops"], want["no_loops"], "gcn_norm(A, add_self_loops=False)", tol=EXACT,
                          hint="D^{-1/2} A D^{-1/2}, with 0 for the isolated node's degree"),
+            judges.close(got["no_loops_pruned"], want["no_loops"],
+                         "gcn_norm(A, add_self_loops=False), A sparse with an explicitly stored 0 (removed edge 7–0)",
+                         tol=EXACT, hint="node 7's degree is 0, so its d^{-1/2} must be 0, not 1/√0 = inf (inf · 0 = NaN)"),
             judges.close(got["y_sparse"], want["y_sparse"], "GCNLayer(3, 'relu') with a sparse Â",
                          hint="relu(Â (H W) + b)"),
             judges.close(got["y_dense"], want["y_dense"], "GCNLayer with a dense Â"),
@@ -271,7 +283,7 @@ class GcnCoraTraining(Check):
 
 
 class GatAttention(Check):
-    """GATLayer (2 heads): attention sums to 1 over N(i) ∪ {i}, is 0 elsewhere, and matches the reference"""
+    """GATLayer (2 heads): attention sums to 1 over N(i) ∪ {i}, is 0 elsewhere, and matches the reference; build_gat's weight decay"""
 
     points = 1
     budget = 15
@@ -281,10 +293,15 @@ class GatAttention(Check):
         a = random_graph(rng, 7, 0.3)
         a[2, 2] = 1  # one node already has its self-loop; the others get it from the layer
         data = {"a": a, "h": rng.normal(size=(7, 4)), "kernel": rng.normal(size=(4, 2, 3)),
-                "attn_self": rng.normal(size=(2, 3)), "attn_neighbor": rng.normal(size=(2, 3))}
+                "attn_self": rng.normal(size=(2, 3)), "attn_neighbor": rng.normal(size=(2, 3)),
+                # build_gat(3, GAT_CONFIG_SMALL)'s kernels: gat1 (4, 2 heads, 3 units), gat2 (2·3, 1 head, 3 classes)
+                "gat_kernels": [rng.normal(size=(4, 2, 3)), rng.normal(size=(6, 1, 3))]}
         return Inputs(public=data, secret={"a": a})
 
-    def observe(self, sub, a, h, kernel, attn_self, attn_neighbor):
+    #: A small GAT whose weight decay build_gat must turn into the L2 penalty on both kernels.
+    GAT_CONFIG_SMALL = {"hidden": 3, "heads": 2, "dropout": 0.6, "weight_decay": 0.02}
+
+    def observe(self, sub, a, h, kernel, attn_self, attn_neighbor, gat_kernels):
         import tensorflow as tf
 
         out = {}
@@ -297,6 +314,11 @@ class GatAttention(Check):
             y, alpha = layer(h32, a32, return_attention=True)
             key = "concat" if concat else "mean"
             out[key], out[f"alpha_{key}"] = y, alpha
+        model = sub.build_gat(3, dict(self.GAT_CONFIG_SMALL))
+        model((h32, a32))
+        for layer, value in zip((model.gat1, model.gat2), gat_kernels):
+            layer.kernel.assign(value.astype(np.float32))
+        out["penalty"] = float(sum(float(l) for l in model.losses))
         return out
 
     def judge(self, got, want, secret):
@@ -312,6 +334,8 @@ class GatAttention(Check):
                          hint="e_ij = LeakyReLU(a_self·z_i + a_neighbor·z_j, 0.2), z = h W per head"),
             judges.close(got["concat"], want["concat"], "output with concat=True (n, heads·units)"),
             judges.close(got["mean"], want["mean"], "output with concat=False (heads averaged)"),
+            judges.close(got["penalty"], want["penalty"], "sum of build_gat's model.losses (weight decay)",
+                         hint="keras.regularizers.L2(weight_decay / 2) on gat1's and gat2's kernels"),
         ]
         return judges.gated(values, [
             judges.property_holds(np.allclose(alpha.sum(axis=-1), 1, atol=1e-5), "each row of α sums to 1",
@@ -507,8 +531,10 @@ class LinkPredictionParts(Check):
             val = judges.as_array(got["val"], "val_edges").astype(int).reshape(-1, 2)
             test = judges.as_array(got["test"], "test_edges").astype(int).reshape(-1, 2)
             negs = judges.as_array(got["negatives"], "negative_edges(a, 50)", shape=(50, 2)).astype(int)
+            negs_dtype = np.asarray(got["negatives"]).dtype
         except (judges.BadObservation, ValueError) as exc:
             return judges.Verdict(0.0, str(exc))
+        n = a.shape[0]
         held = {tuple(e) for e in np.vstack([val, test]).tolist()}
         train_edges = {tuple(e) for e in edge_list(train).tolist()}
         neg_set = {tuple(e) for e in negs.tolist()}
@@ -522,6 +548,9 @@ class LinkPredictionParts(Check):
             judges.property_holds(len(neg_set) == 50 and not (neg_set & edges)
                                   and bool(np.all(negs[:, 0] < negs[:, 1])),
                                   "negative_edges: 50 distinct pairs i < j that are not edges"),
+            judges.property_holds(np.issubdtype(negs_dtype, np.integer) and bool(np.all((negs >= 0) & (negs < n))),
+                                  "negative_edges returns integer node ids 0 ≤ i < j < n",
+                                  f"got dtype {negs_dtype}, ids from {negs.min()} to {negs.max()} for n = {n}"),
             judges.close(got["scores"], want["scores"], "dot_scores(z, pairs)", tol=1e-6),
             judges.close(got["auc"], reference_auc, "roc_auc with ties (a tie counts ½)", tol=1e-9),
         ])
