@@ -324,36 +324,12 @@ def _elu(x):
 ACTIVATIONS = {"relu": lambda x: np.maximum(x, 0), "elu": _elu, "tanh": np.tanh, "linear": lambda x: x}
 
 
-def neighbor_lists(adjacency) -> list:
-    """Sorted neighbours of every node (self-loops left out): the grader's own adjacency lists."""
-    import scipy.sparse as sp
-
-    csr = sp.csr_matrix(adjacency)
-    return [np.setdiff1d(csr.indices[csr.indptr[i]:csr.indptr[i + 1]], [i]).astype(np.int64)
-            for i in range(csr.shape[0])]
-
-
-def grader_hops(neighbors, nodes, sizes, rng):
-    """The grader's own two-hop sampled neighbourhood (GraphSAGE's rules:
-    without replacement when a node has enough neighbours, with replacement
-    otherwise, the node itself when it has none): ``(hop1 (B, S1), hop2 (B, S1, S2))``."""
-    def sample(ids, size):
-        out = np.empty((len(ids), size), dtype=np.int64)
-        for row, node in enumerate(ids):
-            nbrs = neighbors[node]
-            out[row] = node if len(nbrs) == 0 else rng.choice(nbrs, size=size, replace=len(nbrs) < size)
-        return out
-
-    hop1 = sample(np.asarray(nodes, dtype=np.int64), sizes[0])
-    return hop1, sample(hop1.ravel(), sizes[1]).reshape(len(nodes), sizes[0], sizes[1])
-
-
 def layer_weights(layers, names) -> list:
     """The named weights of each layer as float32 arrays (observe side)."""
     return [[np.asarray(getattr(layer, name)) for name in names] for layer in layers]
 
 
-def _weights(got, shapes, what):
+def observed_weights(got, shapes, what):
     """The observed weights checked against the expected shapes (list per layer)."""
     from grader import judges
 
@@ -392,7 +368,7 @@ def gcn_inference(got, x, *, hidden: int, outputs: int, layers: int, activation:
     inference. Returns float64 logits (n, outputs)."""
     n, f_in = x.shape
     widths = [f_in] + [hidden] * (layers - 1) + [outputs]
-    weights = _weights(got, [[(widths[i], widths[i + 1]), (widths[i + 1],)] for i in range(layers)],
+    weights = observed_weights(got, [[(widths[i], widths[i + 1]), (widths[i + 1],)] for i in range(layers)],
                        "gcn_layers (kernel, bias)")
     a_hat = observed_sparse(got["a_hat"], n, "Â from gcn_norm")
     h = x
@@ -401,49 +377,6 @@ def gcn_inference(got, x, *, hidden: int, outputs: int, layers: int, activation:
         if i < layers - 1:
             h = ACTIVATIONS[activation](h)
     return h
-
-
-def gat_layer_forward(h, adjacency, kernel, attn_self, attn_neighbor, *, concat: bool, activation: str,
-                      slope: float = 0.2):
-    """One GAT layer at inference (the handout's formulas), NumPy float64."""
-    z = np.einsum("nf,fhu->hnu", h, kernel)
-    e = np.einsum("hnu,hu->hn", z, attn_self)[:, :, None] + np.einsum("hnu,hu->hn", z, attn_neighbor)[:, None, :]
-    e = np.where(e > 0, e, slope * e)
-    mask = (np.asarray(adjacency) != 0) | np.eye(len(h), dtype=bool)
-    e = np.where(mask[None], e, -np.inf)
-    alpha = np.exp(e - e.max(axis=-1, keepdims=True))
-    alpha /= alpha.sum(axis=-1, keepdims=True)
-    out = np.einsum("hij,hju->hiu", alpha, z)
-    out = out.transpose(1, 0, 2).reshape(len(h), -1) if concat else out.mean(axis=0)
-    return ACTIVATIONS[activation](out)
-
-
-def gat_inference(got, x, adjacency, *, hidden: int, heads: int, outputs: int):
-    """The grader's forward pass of the specified GAT from ``gat1``/``gat2``'s
-    weights: ``GATLayer(hidden, heads, concat, "elu")`` then
-    ``GATLayer(outputs, 1, concat=False)``; dropout is the identity."""
-    f_in = x.shape[1]
-    (k1, s1, n1), (k2, s2, n2) = _weights(
-        got, [[(f_in, heads, hidden), (heads, hidden), (heads, hidden)],
-              [(heads * hidden, 1, outputs), (1, outputs), (1, outputs)]], "gat1, gat2 (kernel, attn_self, attn_neighbor)")
-    h = gat_layer_forward(x, adjacency, k1, s1, n1, concat=True, activation="elu")
-    return gat_layer_forward(h, adjacency, k2, s2, n2, concat=False, activation="linear")
-
-
-def sage_inference(got, x0, x1, x2, *, hidden: int, outputs: int):
-    """The grader's forward pass of the specified GraphSAGE from ``sage1``/``sage2``'s
-    weights: ``h0 = relu(sage1(x0, x1))``, ``h1 = relu(sage1(x1, x2))``, logits ``sage2(h0, h1)``."""
-    f_in = x0.shape[-1]
-    (s1, n1, b1), (s2, n2, b2) = _weights(
-        got, [[(f_in, hidden), (f_in, hidden), (hidden,)], [(hidden, outputs), (hidden, outputs), (outputs,)]],
-        "sage1, sage2 (kernel_self, kernel_neighbor, bias)")
-
-    def mean_layer(h_self, h_nbrs, ks, kn, b):
-        return h_self @ ks + h_nbrs.mean(axis=-2) @ kn + b
-
-    h0 = np.maximum(mean_layer(x0, x1, s1, n1, b1), 0)
-    h1 = np.maximum(mean_layer(x1, x2, s1, n1, b1), 0)
-    return mean_layer(h0, h1, s2, n2, b2)
 
 
 def same_architecture(model_output, grader_output, what: str, hint: str):

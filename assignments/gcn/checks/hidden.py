@@ -6,10 +6,36 @@ import numpy as np
 from grader import HIDDEN, Check, Inputs, judges
 
 from .common import (CHEBYSHEV_RULE, EXACT, LAPLACIAN_RULE, PROPAGATE_RULE, SPECTRAL_RULE, adjacency_from_edges,
-                     as_sparse_tensor, components, edge_list, gat_inference, gcn_matrix,
-                     grader_hops, layer_weights, neighbor_lists, random_graph, sage_inference,
+                     as_sparse_tensor, components, edge_list, gcn_matrix, layer_weights, random_graph,
                      same_architecture, sym_normalized, train_full_batch, train_sage)
-from .private import cycle, hop_distances, salted_sbm
+from .private import cycle, gat_inference, hop_distances, sage_inference, salted_sbm
+
+
+# -- the grader's own GraphSAGE neighbourhoods (observe side: runs in the sandbox) --
+
+def neighbor_lists(adjacency) -> list:
+    """Sorted neighbours of every node (self-loops left out): the grader's own adjacency lists."""
+    import scipy.sparse as sp
+
+    csr = sp.csr_matrix(adjacency)
+    return [np.setdiff1d(csr.indices[csr.indptr[i]:csr.indptr[i + 1]], [i]).astype(np.int64)
+            for i in range(csr.shape[0])]
+
+
+def grader_hops(neighbors, nodes, sizes, rng):
+    """The grader's own two-hop sampled neighbourhood (GraphSAGE's rules:
+    without replacement when a node has enough neighbours, with replacement
+    otherwise, the node itself when it has none): ``(hop1 (B, S1), hop2 (B, S1, S2))``."""
+    def sample(ids, size):
+        out = np.empty((len(ids), size), dtype=np.int64)
+        for row, node in enumerate(ids):
+            nbrs = neighbors[node]
+            out[row] = node if len(nbrs) == 0 else rng.choice(nbrs, size=size, replace=len(nbrs) < size)
+        return out
+
+    hop1 = sample(np.asarray(nodes, dtype=np.int64), sizes[0])
+    return hop1, sample(hop1.ravel(), sizes[1]).reshape(len(nodes), sizes[0], sizes[1])
+
 
 
 class LaplacianSpectrum(Check):

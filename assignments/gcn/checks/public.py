@@ -534,7 +534,7 @@ class LinkPredictionParts(Check):
             negs_dtype = np.asarray(got["negatives"]).dtype
         except (judges.BadObservation, ValueError) as exc:
             return judges.Verdict(0.0, str(exc))
-        n = a.shape[0]
+        num_nodes = len(a)
         held = {tuple(e) for e in np.vstack([val, test]).tolist()}
         train_edges = {tuple(e) for e in edge_list(train).tolist()}
         neg_set = {tuple(e) for e in negs.tolist()}
@@ -548,9 +548,9 @@ class LinkPredictionParts(Check):
             judges.property_holds(len(neg_set) == 50 and not (neg_set & edges)
                                   and bool(np.all(negs[:, 0] < negs[:, 1])),
                                   "negative_edges: 50 distinct pairs i < j that are not edges"),
-            judges.property_holds(np.issubdtype(negs_dtype, np.integer) and bool(np.all((negs >= 0) & (negs < n))),
+            judges.property_holds(np.issubdtype(negs_dtype, np.integer) and bool(np.all((negs >= 0) & (negs < num_nodes))),
                                   "negative_edges returns integer node ids 0 ≤ i < j < n",
-                                  f"got dtype {negs_dtype}, ids from {negs.min()} to {negs.max()} for n = {n}"),
+                                  f"got dtype {negs_dtype}, ids from {negs.min()} to {negs.max()} for n = {num_nodes}"),
             judges.close(got["scores"], want["scores"], "dot_scores(z, pairs)", tol=1e-6),
             judges.close(got["auc"], reference_auc, "roc_auc with ties (a tie counts ½)", tol=1e-9),
         ])
