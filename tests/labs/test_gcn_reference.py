@@ -298,7 +298,7 @@ def test_sample_without_replacement_verdict_power():
         assert all(len(set(samples[i])) == 3 for i in range(len(a)) if degree[i] >= 3)
 
 
-# -- The grader's own inference (checks/common.py) is the reference's model ---
+# -- The grader's own inference (checks/common.py, private.py, hidden.py) is the reference's model ---
 
 def test_grader_forward_passes_match_the_reference_models():
     """gcn_inference, gat_inference and sage_inference (the training checks'
@@ -307,7 +307,9 @@ def test_grader_forward_passes_match_the_reference_models():
 
     from grader.protocol import roundtrip
 
-    common = sys.modules[type(LAB.check("gcn_cora_training")).__module__.rsplit(".", 1)[0] + ".common"]
+    package = type(LAB.check("gcn_cora_training")).__module__.rsplit(".", 1)[0]
+    LAB.check("gat_training")  # hidden.py (and private.py) loaded
+    common, private, hidden = (sys.modules[f"{package}.{name}"] for name in ("common", "private", "hidden"))
     a = _random_graph(12, 0.3)
     a_hat = ref.gcn_norm(a)
     x = rng.normal(size=(12, 5)).astype(np.float32)
@@ -321,11 +323,11 @@ def test_grader_forward_passes_match_the_reference_models():
     gat = ref.build_gat(3, {"hidden": 4, "heads": 2})
     y = gat((x, tf.constant(a, tf.float32)), training=False).numpy()
     got = {"weights": common.layer_weights((gat.gat1, gat.gat2), ("kernel", "attn_self", "attn_neighbor"))}
-    assert rel_error(y, common.gat_inference(got, x.astype(np.float64), a, hidden=4, heads=2, outputs=3)) < 1e-4
+    assert rel_error(y, private.gat_inference(got, x.astype(np.float64), a, hidden=4, heads=2, outputs=3)) < 1e-4
 
     sage = ref.build_sage(3, {"hidden": 4})
-    hop1, hop2 = common.grader_hops(common.neighbor_lists(a), np.arange(12), (3, 5), np.random.default_rng(0))
+    hop1, hop2 = hidden.grader_hops(hidden.neighbor_lists(a), np.arange(12), (3, 5), np.random.default_rng(0))
     y = sage((x, x[hop1], x[hop2]), training=False).numpy()
     got = {"weights": common.layer_weights((sage.sage1, sage.sage2), ("kernel_self", "kernel_neighbor", "bias"))}
     x64 = x.astype(np.float64)
-    assert rel_error(y, common.sage_inference(got, x64, x64[hop1], x64[hop2], hidden=4, outputs=3)) < 1e-4
+    assert rel_error(y, private.sage_inference(got, x64, x64[hop1], x64[hop2], hidden=4, outputs=3)) < 1e-4
