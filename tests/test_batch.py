@@ -46,8 +46,10 @@ def run_cli(out, inbox, *extra, wait=True):
     root, roster = inbox
     cmd = CLI + [str(root), "-o", str(out), "-j", "1", "--roster", str(roster), "--only", "conv_arithmetic",
                  "--no-progress", *extra]
+    # A TA's shell starts the grader with Ctrl-C at its default; an earlier test
+    # in this process may have left SIGINT ignored, which a child would inherit.
     proc = subprocess.Popen(cmd, cwd=repo_root(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     if wait:
         stdout, stderr = proc.communicate(timeout=600)
         return proc.returncode, stdout, stderr
