@@ -1,4 +1,4 @@
-"""No credit for junk (Non-negotiable 1): the starter with every TODO
+"""No credit for junk: the starter with every TODO
 answered by one constant, whatever the inputs, earns nothing in any lab.
 
 A student who wraps the starter so that each function returns the same

@@ -1,4 +1,4 @@
-"""Meta-tests every lab must pass (Non-negotiable 1 and 2), parametrised over
+"""Meta-tests every lab must pass (honest checks, one source of truth), parametrised over
 all labs under ``assignments/``:
 
 * the starter is generated from the solution's markers and in sync;

@@ -362,16 +362,21 @@ def _char_lm_observation(check, made, vocab_size):
             "config": cfg, "loss": [1.0], "poem": ""}
 
 
-def test_char_lm_judge_refuses_a_model_that_peeks_ahead():
-    """A non-causal model (e.g. a Bidirectional GRU) predicts the held-out text almost perfectly;
-    the causality probe, not the perplexity, is what stops it."""
+def _perfect_char_lm():
+    """The char_lm check, its inputs, and an observation whose held-out predictions are perfect."""
     check = LAB.check("char_lm")
     made = check.make_inputs()
     targets = made.secret["targets"]
     vocab_size = len(made.public["vocab"])
     perfect = np.full(targets.shape + (vocab_size,), -30.0, dtype=np.float32)
     np.put_along_axis(perfect, targets[..., None], 0.0, axis=-1)
-    got = {**_char_lm_observation(check, made, vocab_size), "log_probs": perfect}
+    return check, made, {**_char_lm_observation(check, made, vocab_size), "log_probs": perfect}, vocab_size
+
+
+def test_char_lm_judge_refuses_a_model_that_peeks_ahead():
+    """A non-causal model (e.g. a Bidirectional GRU) predicts the held-out text almost perfectly;
+    the causality probe, not the perplexity, is what stops it."""
+    check, made, got, _ = _perfect_char_lm()
     got["first_half_changed"] = got["first_half"] + 0.5
     verdict = check.judge(got, None, made.secret)
     assert verdict.fraction == 0 and "not causal" in verdict.message
@@ -382,13 +387,7 @@ def test_char_lm_judge_refuses_a_model_that_peeks_ahead():
 def test_char_lm_judge_requires_the_recurrent_architecture_and_the_context():
     """A perfect perplexity earns nothing without the specified layers (a recurrent layer), or when the
     12th character's prediction ignores the earlier context (a model of the previous character)."""
-    check = LAB.check("char_lm")
-    made = check.make_inputs()
-    targets = made.secret["targets"]
-    vocab_size = len(made.public["vocab"])
-    perfect = np.full(targets.shape + (vocab_size,), -30.0, dtype=np.float32)
-    np.put_along_axis(perfect, targets[..., None], 0.0, axis=-1)
-    good = {**_char_lm_observation(check, made, vocab_size), "log_probs": perfect}
+    check, made, good, vocab_size = _perfect_char_lm()
     assert check.judge(good, None, made.secret).passed
     common = sys.modules[type(check).__module__]
     bigram = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(vocab_size, 64),
