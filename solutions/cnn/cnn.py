@@ -26,10 +26,11 @@ def conv_output_size(n, f, stride=1, padding=0):
     """Output length of a convolution or pooling along one axis.
 
     ``(N + 2P − F) / S + 1``. Raises ``ValueError`` when the filter does not
-    fit an integer number of times (the slides' 「不匹配」 case, e.g. N=7,
-    F=3, S=3).
+    fit: when it is larger than the padded input (F > N + 2P), or when it
+    does not fit an integer number of times (the slides' 「不匹配」 case,
+    e.g. N=7, F=3, S=3).
     """
-    # BEGIN SOLUTION: return (n + 2*padding - f) / stride + 1 as an int; raise ValueError if it is not an integer
+    # BEGIN SOLUTION: return (n + 2*padding - f) / stride + 1 as an int; raise ValueError if f > n + 2*padding or it is not an integer
     span = n + 2 * padding - f
     if span < 0 or span % stride:
         raise ValueError(f"a filter of size {f} with stride {stride} does not fit an input of size {n} padded by {padding}")

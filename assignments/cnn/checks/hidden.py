@@ -10,7 +10,7 @@ from .common import AVG_POOL_RULE, CONV_FORWARD_RULE, CUSTOM_GRADIENT_RULE, DROP
 
 
 class ConvArithmeticLarge(Check):
-    """VGG-16's weight count, the naive Inception module's multiply-adds, and a stride that does not fit"""
+    """VGG-16's weight count, the naive Inception module's multiply-adds, a stride that does not fit, a filter larger than its input"""
 
     visibility = HIDDEN
     points = 0.5
@@ -23,20 +23,25 @@ class ConvArithmeticLarge(Check):
         weights = sum(sub.conv_params(3, d, k, bias=False) for d, k in self.VGG_CONVS)
         weights += sum(sub.dense_params(a, b, bias=False) for a, b in self.VGG_FCS)
         inception = sum(sub.conv_macs(28, 28, f, 256, k) for f, k in [(1, 128), (3, 192), (5, 96)])
-        try:
-            misfit = f"returned {sub.conv_output_size(7, 3, 3, 0)!r}"
-        except ValueError:
-            misfit = "ValueError"
+        misfit = []
+        # The slides' 不匹配 case, and a filter one larger than the (unpadded) input: (N − F)/S + 1 = 0 is no size.
+        for n, f, s, p in ((7, 3, 3, 0), (4, 5, 1, 0)):
+            try:
+                misfit.append(f"returned {sub.conv_output_size(n, f, s, p)!r}")
+            except ValueError:
+                misfit.append("ValueError")
         # Cases that fit (VGG's same convolutions and 2×2 pools, AlexNet's first layer): raising is wrong there.
         fits = [sub.conv_output_size(n, f, s, p) for n, f, s, p in ((224, 3, 1, 1), (224, 2, 2, 0), (227, 11, 4, 0))]
         return {"vgg16_weights": weights, "inception_naive_macs": inception, "misfit": misfit, "fits": fits}
 
     def judge(self, got, want, secret):
         fits = judges.equal(got["fits"], want["fits"], "conv_output_size on VGG-16's and AlexNet's fitting layers")
-        misfit = judges.equal(got["misfit"], want["misfit"], "conv_output_size(7, 3, stride=3)",
-                              hint="the slides call this case 不匹配: raise ValueError")
+        misfit = judges.equal(got["misfit"], want["misfit"], "conv_output_size(7, 3, stride=3) and (4, 5)",
+                              hint="the slides call the first case 不匹配; in the second the filter is larger than "
+                                   "the input: raise ValueError in both")
         if not fits.passed:  # raising is right only where the others are right
-            misfit = judges.Verdict(0.0, "conv_output_size(7, 3, stride=3): not judged while fitting sizes are wrong")
+            misfit = judges.Verdict(0.0, "conv_output_size(7, 3, stride=3) and (4, 5): not judged while fitting "
+                                         "sizes are wrong")
         return judges.all_of([
             judges.equal(got["vgg16_weights"], want["vgg16_weights"], "VGG-16 weights (biases excluded)"),
             judges.equal(got["inception_naive_macs"], want["inception_naive_macs"], "naive Inception multiply-adds"),
@@ -304,7 +309,7 @@ class Dropout(Check):
 
 
 class CnnToggles(Check):
-    """build_cnn/make_optimizer: each toggle (dropout, batch norm, residual, depth, lr decay) changes the model"""
+    """build_cnn/make_optimizer: each toggle (dropout, batch norm, residual, depth, lr decay) changes the model; batch norm's momentum"""
 
     visibility = HIDDEN
     points = 1
@@ -330,6 +335,8 @@ class CnnToggles(Check):
             out[name] = {"classes": classes, "params": model.count_params(),
                          "kernels": sum(1 for v in model.weights if len(v.shape) == 4),
                          "output": list(model.output_shape)}
+            if name == "batch_norm":
+                out[name]["momentum"] = self.batch_norm_momenta(model)
         other = sub.build_cnn({**base, "residual": True}, input_shape=(32, 32, 3), num_classes=5)
         out["other_input"] = {"output": list(other.output_shape), "input": list(other.input_shape),
                               "params": other.count_params(),
@@ -342,6 +349,22 @@ class CnnToggles(Check):
                          "start": float(schedule(0)) if is_schedule else float(opt.learning_rate),
                          "end": float(schedule(100)) if is_schedule else float(opt.learning_rate)}
         return out
+
+    @staticmethod
+    def batch_norm_momenta(model):
+        """The momentum each batch-normalisation layer of a fresh ``model`` applies, measured: one training
+        call on ones moves a zero moving mean to ``1 − momentum``. Sorted, rounded, without repeats."""
+        momenta = set()
+        for layer in model._flatten_layers(include_self=False, recursive=True):
+            if "BatchNorm" not in type(layer).__name__:
+                continue
+            moving = getattr(layer, "moving_mean", None)
+            if moving is None:
+                momenta.add("no moving_mean")
+                continue
+            layer(np.ones((2, 2, 2, int(moving.shape[-1])), np.float32), training=True)
+            momenta.add(round(1.0 - float(np.mean(np.asarray(getattr(layer, "moving_mean")))), 4))
+        return sorted(momenta, key=str)
 
     def judge(self, got, want, secret):
         def count(variant, *needles):
@@ -359,6 +382,10 @@ class CnnToggles(Check):
                                   "batch_norm toggle adds batch normalisation"),
             judges.property_holds(count("base", "Residual", "Add") == 0 < count("residual", "Residual", "Add"),
                                   "residual toggle adds residual connections"),
+            judges.equal(got["batch_norm"].get("momentum"), want["batch_norm"]["momentum"],
+                         "momentum of build_cnn's batch normalisation (from one training step's moving-mean update)",
+                         hint="the docstring: BatchNormalization(momentum=0.9), so the moving statistics settle "
+                              "within a short run"),
             judges.property_holds(got["shallow"]["kernels"] < base["kernels"] < got["deep"]["kernels"],
                                   "depth changes the number of conv layers"),
             judges.property_holds(not got["constant"]["schedule"] and got["decay"]["schedule"]

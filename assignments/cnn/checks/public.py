@@ -59,7 +59,7 @@ class Conv2dForward(Check):
 
 
 class Conv2dBackward(Check):
-    """conv2d_backward: dx, dw, db against autodiff (float64)"""
+    """conv2d_backward: dx, dw, db against autodiff (float64), on a non-square input"""
 
     points = 1
     kind = "gradient"
@@ -67,8 +67,9 @@ class Conv2dBackward(Check):
     by_hand = (CONV_BACKWARD_RULE,)
 
     def inputs(self, rng):
-        return {"x": rng.normal(size=(2, 6, 6, 3)), "w": rng.normal(size=(3, 3, 3, 4)),
-                "dout": rng.normal(size=(2, 6, 6, 4))}
+        # H ≠ W: cropping the padding off dx with the wrong axis's size (a square-image assumption) shows.
+        return {"x": rng.normal(size=(2, 6, 5, 3)), "w": rng.normal(size=(3, 3, 3, 4)),
+                "dout": rng.normal(size=(2, 6, 5, 4))}
 
     def observe(self, sub, x, w, dout):
         dx, dw, db = sub.conv2d_backward(dout, x, w, stride=1, padding=1)
@@ -162,8 +163,8 @@ class ResidualBlockShapes(Check):
     kind = "shape"
     budget = 15
     #: (filters, stride) on an 8-channel input: identity; stride and channel change; a channel change at stride 1,
-    #: up and down.
-    CASES = [(8, 1), (16, 2), (16, 1), (4, 1)]
+    #: up and down; a stride without a channel change.
+    CASES = [(8, 1), (16, 2), (16, 1), (4, 1), (8, 2)]
 
     def inputs(self, rng):
         return {"x": rng.normal(size=(2, 8, 8, 8)).astype(np.float32)}
