@@ -42,14 +42,20 @@ class HardAttention(Check):
                       rng.normal(size=(b, self.N))], axis=-1).astype(np.float64)
         small_x, small_alpha = rng.normal(size=(3, 6, 2)), rng.dirichlet(np.ones(6), size=3)
         public = {"x": x, "alpha": alpha, "seed": int(rng.integers(2**31)), "small_x": small_x, "small_alpha": small_alpha}
-        return Inputs(public=public, secret={"x": x, "alpha": alphas, "small_x": small_x, "small_alpha": small_alpha})
+        # One-hot α (every draw must give that index) with B = 3 < N = 6, the last input among them:
+        # the index runs over the N inputs, not the B rows.
+        picks = np.r_[6 - 1, rng.integers(0, 6 - 1, size=2)]
+        public["onehot_alpha"] = np.eye(6)[picks]
+        return Inputs(public=public, secret={"x": x, "alpha": alphas, "small_x": small_x, "small_alpha": small_alpha,
+                                             "picks": picks})
 
-    def observe(self, sub, x, alpha, seed, small_x, small_alpha):
+    def observe(self, sub, x, alpha, seed, small_x, small_alpha, onehot_alpha):
         a, index = sub.hard_attention(small_x, small_alpha, "argmax")
         sa, sindex = sub.hard_attention(x, alpha, "sample", np.random.default_rng(seed))
         _, again = sub.hard_attention(small_x, small_alpha, mode="sample", rng=np.random.default_rng(seed))
         _, again2 = sub.hard_attention(small_x, small_alpha, mode="sample", rng=np.random.default_rng(seed))
-        return {"argmax_a": a, "argmax_index": index, "sample_a": sa, "sample_index": sindex,
+        _, onehot = sub.hard_attention(small_x, onehot_alpha, mode="sample", rng=np.random.default_rng(seed))
+        return {"argmax_a": a, "argmax_index": index, "sample_a": sa, "sample_index": sindex, "onehot_index": onehot,
                 "reproducible": bool(np.array_equal(np.asarray(again), np.asarray(again2)))}
 
     def judge(self, got, want, secret):
@@ -61,6 +67,9 @@ class HardAttention(Check):
         substantive = [
             judges.equal(np.asarray(got["argmax_index"]).astype(int).tolist(), best.tolist(), "argmax index"),
             judges.close(got["argmax_a"], small_x[np.arange(3), best], "argmax output a = x_argmax", tol=1e-12),
+            judges.equal(np.asarray(got["onehot_index"]).astype(int).tolist(), secret["picks"].tolist(),
+                         "sampled index where α is one-hot (B = 3 rows, N = 6 inputs)",
+                         hint="z ~ Categorical(α) over the N inputs: α = 1 at i means z = i, whatever the draw"),
         ]
         trivial = [
             judges.close(got["sample_a"], x[np.arange(x.shape[0]), index], "sampled output a = x_z at the returned z", tol=1e-12),
@@ -277,11 +286,16 @@ class PositionalEncodingContrast(Check):
         out = {"without": model([source, target_in], training=False),
                "without_perm": model([source[:, perm], target_in], training=False),
                "without_other": model([other_source, target_in], training=False)}
+        embeddings = {}
         for name, use_pe in (("with", True), ("bag", False)):
-            embedding = sub.PositionalEmbedding(8, 16, 6, use_positional_encoding=use_pe)
+            embedding = embeddings[name] = sub.PositionalEmbedding(8, 16, 6, use_positional_encoding=use_pe)
             out[f"{name}_embedded"] = embedding(source)
             out[f"{name}_embedded_perm"] = embedding(source[:, perm])
             out[f"{name}_params"] = embedding.count_params()
+        # The same embedding weights in both layers: the difference is what the encoding contributes.
+        embeddings["with"].set_weights(embeddings["bag"].get_weights())
+        out["encoding_added"] = np.asarray(embeddings["with"](source)) - np.asarray(embeddings["bag"](source))
+        out["encoding_rows"] = np.asarray(sub.positional_encoding(6, 16))[:5]
         return out
 
     def judge(self, got, want, secret):
@@ -290,6 +304,9 @@ class PositionalEncodingContrast(Check):
         embedded = {k: judges.as_array(got[k], k, shape=(4, 5, 16))
                     for k in ("with_embedded", "with_embedded_perm", "bag_embedded", "bag_embedded_perm")}
         scale = float(np.max(np.abs(logits["without"]))) or 1.0
+        rows = np.asarray(got["encoding_rows"], np.float64)
+        if rows.shape != (5, 16):  # your positional_encoding's own rows, judged by positional_encoding_values
+            rows = np.full((5, 16), np.nan)
         # A model or a layer that ignores its input is "invariant" and "adds no
         # parameters" too: those count once the logits follow the source's tokens
         # and the embedding follows the tokens.
@@ -300,6 +317,9 @@ class PositionalEncodingContrast(Check):
             judges.property_holds(not np.allclose(embedded["with_embedded_perm"], embedded["with_embedded"][:, perm], atol=1e-3),
                                   "PositionalEmbedding with the encoding: a token's vector depends on its position",
                                   "add positional_encoding(T, d_model) to the token embeddings"),
+            judges.close(got["encoding_added"], np.broadcast_to(rows, (4, 5, 16)),
+                         "PositionalEmbedding with minus without the encoding (same embedding weights)", tol=1e-5,
+                         hint="a_i = W x_i + PE_i: add the first T rows of positional_encoding(max_len, d_model)"),
             judges.property_holds(np.allclose(embedded["bag_embedded_perm"], embedded["bag_embedded"][:, perm], atol=1e-6)
                                   and not np.allclose(embedded["bag_embedded"], embedded["bag_embedded"][:, :1], atol=1e-6),
                                   "PositionalEmbedding without the encoding: each token's own embedding, wherever it stands",
@@ -330,6 +350,9 @@ class PretrainingData(Check):
                           why="the pre-training data and the sparse mask are built in NumPy, the draws from the Generator "
                               "passed in"),)
     CLS, SEP = 1, 2
+    #: Seeds seed + 2 … seed + 1 + COINS: the first A's coin, which the docstring fixes as the
+    #: Generator's first draw, ``rng.random() < 0.5`` → IsNext (later coins follow other draws).
+    COINS = 12
 
     def inputs(self, rng):
         documents, next_id = [], 10
@@ -354,6 +377,8 @@ class PretrainingData(Check):
         examples = sub.next_sentence_pairs(documents, np.random.default_rng(seed), self.CLS, self.SEP)
         again = sub.next_sentence_pairs(documents, np.random.default_rng(seed), self.CLS, self.SEP)
         two = sub.next_sentence_pairs(two_documents, np.random.default_rng(seed + 1), self.CLS, self.SEP)
+        first_coins = [int(sub.next_sentence_pairs(two_documents, np.random.default_rng(seed + 2 + i), self.CLS, self.SEP)[0][2])
+                       for i in range(self.COINS)]
         tokens_ab, segments_ab = sub.make_nsp_input(np.array([5, 6, 7]), np.array([8, 9]), self.CLS, self.SEP)
         perfect = np.full(logits.shape, -20.0)
         for b in range(tokens.shape[0]):
@@ -362,6 +387,7 @@ class PretrainingData(Check):
             np.array_equal(np.asarray(a[0]), np.asarray(b[0])) and int(a[2]) == int(b[2]) for a, b in zip(examples, again))
         return {"nsp": [[np.asarray(t), np.asarray(s), int(n)] for t, s, n in examples],
                 "nsp_two": [[np.asarray(t), np.asarray(s), int(n)] for t, s, n in two], "reproducible": bool(same),
+                "first_coins": first_coins,
                 "pair": [tokens_ab, segments_ab],
                 "loss": sub.causal_lm_loss(logits, tokens), "loss_perfect": sub.causal_lm_loss(perfect, tokens),
                 "sparse_causal": np.asarray(sub.sparse_attention_mask(9, 2, causal=True)).astype(bool),
@@ -375,7 +401,10 @@ class PretrainingData(Check):
                                                 "causal_lm_loss when the logits predict the next token perfectly")])
         nsp = self._judge_nsp(got["nsp"], secret["documents"])
         nsp_two = self._judge_nsp(got["nsp_two"], secret["two_documents"], where=" (two documents)")
-        nsp_all = judges.gated([nsp, nsp_two], [judges.property_holds(bool(got["reproducible"]),
+        coins = judges.equal(got["first_coins"], want["first_coins"],
+                             f"the first pair's is_next for {self.COINS} Generator seeds",
+                             hint="as the docstring says: B is the next sentence when rng.random() < 0.5 (the first draw)")
+        nsp_all = judges.gated([nsp, nsp_two, coins], [judges.property_holds(bool(got["reproducible"]),
                                                                "next_sentence_pairs draws from `rng` (same seed, same pairs)")])
         verdicts = [
             judges.equal(got["pair"], want["pair"], "make_nsp_input([5, 6, 7], [8, 9]) tokens and segments",

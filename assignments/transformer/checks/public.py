@@ -24,6 +24,10 @@ class SoftAttention(Check):
     points = 1
     budget = 10
     by_hand = (attention_rule("attention_scores", "soft_attention", "key_value_attention"),)
+    #: Names that are none of the four: another similarity, a prefix of one
+    #: ("add"), one that starts with one ("scaled_dot_product"). Matching
+    #: loosely (a prefix, a fallback branch) is the mistake these catch.
+    UNKNOWN_SCORES = ("cosine", "add", "scaled_dot_product")
 
     def inputs(self, rng):
         return {"x": rng.normal(size=(3, 5, 4)), "q": rng.normal(size=(3, 4)), "q3": rng.normal(size=(3, 3)),
@@ -39,11 +43,13 @@ class SoftAttention(Check):
             out[f"{score}_a"], out[f"{score}_alpha"] = sub.soft_attention(x, query, score, params.get(score))
         out["kv_a"], out["kv_alpha"] = sub.key_value_attention(keys, values, q, "scaled_dot")
         out["kv_additive_a"], out["kv_additive_alpha"] = sub.key_value_attention(keys, values, q3, "additive", params["additive"])
-        try:
-            sub.attention_scores(x, q, "cosine")
-            out["unknown_score"] = "no error"
-        except ValueError:
-            out["unknown_score"] = "ValueError"
+        out["unknown_score"] = {}
+        for name in self.UNKNOWN_SCORES:
+            try:
+                sub.attention_scores(x, q, name)
+                out["unknown_score"][name] = "no error"
+            except Exception as exc:  # noqa: BLE001 - which error it raised is what is judged
+                out["unknown_score"][name] = type(exc).__name__
         return out
 
     def judge(self, got, want, secret):
@@ -64,8 +70,9 @@ class SoftAttention(Check):
                                      "key_value_attention alpha (additive score, D_k ≠ D_q)", tol=1e-5))
         verdicts.append(judges.close(got["kv_additive_a"], want["kv_additive_a"], "key_value_attention a (additive score)",
                                      tol=1e-5))
-        raises = judges.equal(got["unknown_score"], "ValueError", "attention_scores with an unknown score name",
-                              hint="raise ValueError")
+        raises = judges.equal(got["unknown_score"], {name: "ValueError" for name in self.UNKNOWN_SCORES},
+                              f"attention_scores with the unknown score names {', '.join(self.UNKNOWN_SCORES)}",
+                              hint="raise ValueError for any name but dot, scaled_dot, bilinear and additive")
         return judges.gated(verdicts, [raises])
 
 
@@ -466,14 +473,22 @@ class MemoryNetwork(Check):
     def inputs(self, rng):
         return {"q": rng.normal(size=(2, 4)), "a_mem": rng.normal(size=(2, 6, 4)), "c_mem": rng.normal(size=(2, 6, 4)),
                 "memory": rng.normal(size=(2, 5, 3)), "key": rng.normal(size=(2, 3)), "beta": rng.uniform(1, 5, size=2),
-                "erase": rng.uniform(size=(2, 3)), "add": rng.normal(size=(2, 3))}
+                "erase": rng.uniform(size=(2, 3)), "add": rng.normal(size=(2, 3)), **self.tiny(rng)}
 
-    def observe(self, sub, q, a_mem, c_mem, memory, key, beta, erase, add):
+    @staticmethod
+    def tiny(rng):
+        """Slots and a key of norm ~1e-4, so ‖m‖‖k‖ is of the order of the docstring's 1e-8 (which then
+        matters), and one all-zero slot (an NTM's memory starts at zero): cos = 0 there, not 0/0."""
+        memory = 1e-4 * rng.normal(size=(2, 4, 3))
+        memory[1, 2] = 0.0
+        return {"tiny_memory": memory, "tiny_key": 1e-4 * rng.normal(size=(2, 3))}
+
+    def observe(self, sub, q, a_mem, c_mem, memory, key, beta, erase, add, tiny_memory, tiny_key):
         u1, p1 = sub.memn2n_read(q, a_mem, c_mem, hops=1)
         u3, p3 = sub.memn2n_read(q, a_mem, c_mem, hops=3)
         w = sub.content_addressing(memory, key, beta)
         return {"u1": u1, "p1": p1, "u3": u3, "p3": p3, "w": w, "read": sub.memory_read(memory, w),
-                "write": sub.memory_write(memory, w, erase, add)}
+                "write": sub.memory_write(memory, w, erase, add), "w_tiny": sub.content_addressing(tiny_memory, tiny_key, beta)}
 
     def judge(self, got, want, secret):
         return judges.all_of([
@@ -482,6 +497,8 @@ class MemoryNetwork(Check):
             judges.close(got["p3"], want["p3"], "memn2n_read p, 3 hops", tol=1e-6, hint="q⁽ᵏ⁺¹⁾ = q⁽ᵏ⁾ + r⁽ᵏ⁾ addresses the next hop"),
             judges.close(got["u3"], want["u3"], "memn2n_read u, 3 hops", tol=1e-6),
             judges.close(got["w"], want["w"], "content_addressing", tol=1e-6, hint="softmax(β · cos(mᵢ, k))"),
+            judges.close(got["w_tiny"], want["w_tiny"], "content_addressing, norms ~1e-4 and an all-zero slot", tol=1e-6,
+                         hint="cos(m, k) = m·k / (‖m‖ ‖k‖ + 1e-8) exactly as written: the 1e-8 added to the product"),
             judges.close(got["read"], want["read"], "memory_read", tol=1e-6),
             judges.close(got["write"], want["write"], "memory_write", tol=1e-6, hint="m'ᵢ = mᵢ ⊙ (1 − αᵢ e) + αᵢ a"),
         ])
