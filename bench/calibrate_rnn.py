@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader import Inputs  # noqa: E402
 from grader.device import configure  # noqa: E402
-from grader.lab import Lab, load_submission  # noqa: E402
+from grader.labs.lab import Lab, load_submission  # noqa: E402
 
 
 def cpu_seconds() -> float:

@@ -27,7 +27,7 @@ err = Console(stderr=True)
 
 
 def _labs(ids: list[str]):
-    from .lab import Lab, all_lab_ids
+    from grader.labs.lab import Lab, all_lab_ids
 
     return [Lab.load(i) for i in (ids or all_lab_ids())]
 
@@ -46,9 +46,9 @@ def cmd_list(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .grading import self_check
-    from .lab import Lab
-    from .report import print_result
+    from grader.core.grading import self_check
+    from grader.labs.lab import Lab
+    from grader.reports.console import print_result
 
     lab = Lab.load(args.lab)
     path = Path(args.path) if args.path else Path.cwd()
@@ -63,13 +63,13 @@ def cmd_check(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    """Batch grading (grader.batch): sandboxed workers, reports, resumable."""
+    """Batch grading (grader.core.batch): sandboxed workers, reports, resumable."""
     import contextlib
 
-    from . import batch
-    from .lab import Lab
-    from .report import comparison, print_result
-    from .sandbox import GIB, Limits, SandboxError, describe, isolation
+    from grader.core import batch
+    from grader.labs.lab import Lab
+    from grader.reports.console import comparison, print_result
+    from grader.sandbox import GIB, Limits, SandboxError, describe, isolation
 
     lab = Lab.load(args.lab)
     limits = Limits(time_scale=args.time_scale, isolation=args.isolation)
@@ -112,7 +112,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_starter(args) -> int:
-    from .markers import drift, write_starter
+    from grader.labs.markers import drift, write_starter
 
     bad = 0
     for lab in _labs(args.labs):
@@ -131,8 +131,8 @@ def cmd_starter(args) -> int:
 
 
 def cmd_fixtures(args) -> int:
-    from . import fixtures
-    from .grading import self_check
+    from grader.labs import fixtures
+    from grader.core.grading import self_check
 
     bad = 0
     for lab in _labs(args.labs):
@@ -150,9 +150,9 @@ def cmd_fixtures(args) -> int:
 
 
 def cmd_mutants(args) -> int:
-    from . import mutants
-    from .grading import grade
-    from .lab import Lab
+    from grader.labs import mutants
+    from grader.core.grading import grade
+    from grader.labs.lab import Lab
 
     lab = Lab.load(args.lab)
     found = mutants.load(lab)
@@ -180,7 +180,7 @@ def cmd_mutants(args) -> int:
 def cmd_data(args) -> int:
     from rich.table import Table
 
-    from .data import status
+    from grader.data import status
 
     t = Table(title="data sets")
     for col in ("data set", "state", "where"):
@@ -193,7 +193,7 @@ def cmd_data(args) -> int:
 
 def cmd_release(args) -> int:
     try:
-        from .release import release
+        from grader.release import release
     except ImportError:  # a student bundle carries no release tooling
         err.print("[red]`grader release` is an instructor command; it is not part of this bundle[/]")
         return 2
@@ -202,8 +202,8 @@ def cmd_release(args) -> int:
     if args.new_salt:
         import secrets
 
-        from . import salt
-        from .lab import repo_root
+        from grader.labs import salt
+        from grader.labs.lab import repo_root
 
         if os.environ.get("DLKIT_SALT"):
             err.print("[red]--new-salt: $DLKIT_SALT is set and would override the new salt; unset it[/]")
@@ -299,8 +299,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .device import quiet_tensorflow_logs
-    from .lab import LabError
+    from grader.device import quiet_tensorflow_logs
+    from grader.labs.lab import LabError
 
     quiet_tensorflow_logs()
     args = parser().parse_args(argv)

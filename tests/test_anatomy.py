@@ -1,5 +1,5 @@
 """Every lab has the same anatomy, and what students and the sandbox get
-follows from it (:mod:`grader.anatomy`):
+follows from it (:mod:`grader.labs.anatomy`):
 
 * no lab breaks the anatomy, and the anatomy check does catch each way of
   breaking it (a copy of a lab, broken on purpose);
@@ -18,9 +18,9 @@ import tomllib
 
 import pytest
 
-from grader import anatomy
-from grader.check import HIDDEN, PUBLIC, Check
-from grader.lab import Lab, all_lab_ids
+from grader.labs import anatomy
+from grader.checks.check import HIDDEN, PUBLIC, Check
+from grader.labs.lab import Lab, all_lab_ids
 from grader.release import contents
 from grader.release.leaks import private_helper_names
 

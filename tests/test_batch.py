@@ -1,4 +1,4 @@
-"""Batch grading through the command line (grader.batch, `grader grade`):
+"""Batch grading through the command line (grader.core.batch, `grader grade`):
 Ctrl-C stops cleanly, `kill -9` loses nothing finished, a rerun grades only
 what is missing, and the reports end with exactly one row per submission,
 the roster's missing and unknown students flagged."""
@@ -16,7 +16,7 @@ import time
 import psutil
 import pytest
 
-from grader.lab import Lab, repo_root
+from grader.labs.lab import Lab, repo_root
 
 CLI = [sys.executable, "-c", "import sys; from grader.cli import main; sys.exit(main(sys.argv[1:]))", "grade", "cnn"]
 

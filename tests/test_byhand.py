@@ -1,4 +1,4 @@
-"""The shared "implement it yourself" rule (grader.byhand): what it catches,
+"""The shared "implement it yourself" rule (grader.checks.byhand): what it catches,
 statically and at run time, and what it lets through."""
 
 import textwrap
@@ -7,9 +7,10 @@ import types
 import numpy as np
 import pytest
 
-from grader import byhand, runner
-from grader.byhand import AUTODIFF, FRAMEWORKS, ByHand
-from grader.check import Check
+from grader.checks import byhand
+from grader.core import runner
+from grader.checks.byhand import AUTODIFF, FRAMEWORKS, ByHand
+from grader.checks.check import Check
 
 pytest.importorskip("tensorflow")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.lab import Lab
+from grader.labs.lab import Lab
 from grader.sandbox import supported
 
 ROOT = Lab.load("cnn").root

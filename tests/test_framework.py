@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
-from grader import judges, markers, protocol
-from grader.check import Check, Verdict
+from grader.checks import judges
+from grader.labs import markers
+from grader.core import protocol
+from grader.checks.check import Check, Verdict
 from grader.data import DataError, locate, mnist_subset
 
 SOLUTION = '''import numpy as np
@@ -144,8 +146,8 @@ def test_locate_names_missing_files(tmp_path):
 
 def test_missing_data_skips_only_that_check(monkeypatch):
     from grader.data import DataError
-    from grader.grading import self_check
-    from grader.lab import Lab
+    from grader.core.grading import self_check
+    from grader.labs.lab import Lab
 
     lab = Lab.load("cnn")
 

@@ -27,14 +27,15 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, fixtures
-from grader.lab import Lab, repo_root
+from grader.core import batch
+from grader.labs import fixtures
+from grader.labs.lab import Lab, repo_root
 from grader.sandbox import GIB, LEVELS as SANDBOX_LEVELS, Limits, isolation, supported
 
 CHECKS = ["conv_arithmetic", "conv2d_forward", "max_pool", "avg_pool", "dropout"]
 CORPUS = Path(__file__).resolve().parent / "hostile"
 ROOT = repo_root()
-WATCHED = ["grader/judges.py", "grader/runner.py", "assignments/cnn/fixtures/hidden.json",
+WATCHED = ["grader/checks/judges.py", "grader/core/runner.py", "assignments/cnn/fixtures/hidden.json",
            "assignments/cnn/fixtures/hidden.npz", "solutions/cnn/cnn.py"]
 
 #: Levels the corpus runs at: the strongest ("auto"), then each weaker one
@@ -311,7 +312,7 @@ def test_messages_name_the_problem(graded):
 def _hidden_material(lab) -> dict[str, set[str]]:
     """What must never reach a student's feedback: hidden check source lines,
     hidden checks' lab.toml lines, their input seeds, the salt."""
-    from grader.anatomy import SHIPPED_CHECK_FILES
+    from grader.labs.anatomy import SHIPPED_CHECK_FILES
 
     def lines(text):
         return {" ".join(l.split()) for l in text.splitlines()}
@@ -380,7 +381,7 @@ def test_snooping_finds_no_hidden_material(snooped):
 def test_the_snoop_does_find_hidden_material_without_a_sandbox(tmp_path):
     """The snooping test can fail: run without isolation (``process``, only
     ever used when asked for), the same submission prints hidden check code."""
-    from grader.grading import grade
+    from grader.core.grading import grade
 
     lab = Lab.load("cnn")
     (tmp_path / "cnn.py").write_text(_submission(lab, "snoop", {"{{REPO}}": str(ROOT)}))

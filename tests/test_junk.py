@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import markers
-from grader.grading import self_check
-from grader.lab import Lab, all_lab_ids
+from grader.labs import markers
+from grader.core.grading import self_check
+from grader.labs.lab import Lab, all_lab_ids
 
 #: One constant per answer, as a student might return them to "make it run".
 CONSTANTS = {"none": "None", "zero": "0", "one": "1.0", "true": "True", "false": "False",

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import markers, mutants, mutation, tracing
-from grader.grading import grade, self_check
-from grader.lab import Lab, all_lab_ids, load_submission
+from grader.labs import markers, mutants
+from grader.quality import mutation, tracing
+from grader.core.grading import grade, self_check
+from grader.labs.lab import Lab, all_lab_ids, load_submission
 
 LABS = all_lab_ids()
 MUTANTS = [(lab_id, m.name) for lab_id in LABS for m in mutants.load(Lab.load(lab_id))]

@@ -1,11 +1,11 @@
-"""The kit's quality tooling: where a machine-made mutant is (grader.mutation)
-and which checks reach which function (grader.tracing)."""
+"""The kit's quality tooling: where a machine-made mutant is (grader.quality.mutation)
+and which checks reach which function (grader.quality.tracing)."""
 
 import sys
 import textwrap
 import types
 
-from grader import mutation, tracing
+from grader.quality import mutation, tracing
 
 SOURCE = textwrap.dedent('''
     import numpy as np

@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import mutants
-from grader.lab import Lab, all_lab_ids, repo_root
+from grader.labs import mutants
+from grader.labs.lab import Lab, all_lab_ids, repo_root
 from grader.release import ReleaseRefused, release_lab, write_index
 from grader.release import bundles, contents, gates, leaks, notebooks, otter_bundle
 from grader.release.archive import FIXED_DATE, Bundle
-from grader.results import CheckResult, Result
+from grader.core.results import CheckResult, Result
 
 LABS = all_lab_ids()
 GATE_MUTANTS = ["maxpool_grad_to_all", "batchnorm_batch_stats_at_inference"]
@@ -170,7 +170,7 @@ def test_student_bundle_holds_what_students_need_and_nothing_private(release, la
         read = lambda n: zf.read(n).decode()  # noqa: E731
         assert {"cnn/cnn.py", "cnn/README.md", "cnn/README.zh.md", "cnn/CHECKING.md", "cnn/cnn.ipynb",
                 "cnn/test_public.py", "cnn/pytest.ini", "cnn/requirements.txt", "cnn/grader/cli.py",
-                "cnn/grader/__main__.py", "cnn/grader/worker.py", "cnn/grader/data.py",
+                "cnn/grader/__main__.py", "cnn/grader/sandbox/worker.py", "cnn/grader/data.py",
                 "cnn/assignments/cnn/checks/public.py", "cnn/assignments/cnn/fixtures/public.npz"} <= names
         assert read("cnn/cnn.py") == lab.starter_file.read_text()
         pins = [l for l in read("cnn/requirements.txt").splitlines() if l and not l.startswith("#")]
@@ -178,7 +178,7 @@ def test_student_bundle_holds_what_students_need_and_nothing_private(release, la
         assert pins and all(p in locked for p in pins), set(pins) - locked
         assert not any(p.lower().startswith("otter-grader") for p in pins)
     private = ("checks/hidden", "fixtures/hidden", "mutants.toml", "solutions/", "grader/release/",
-               "otter_bridge", "grader/gradescope.py")
+               "otter_bridge", "grader/integrations/gradescope.py")
     assert not [n for n in names if any(p in n for p in private)]
 
 
@@ -186,7 +186,7 @@ def test_autograder_bundle_has_gradescope_scripts_grader_and_every_check(release
     built, _ = release
     with zipfile.ZipFile(built.files["autograder"].path) as zf:
         names = set(zf.namelist())
-        assert {"setup.sh", "run_autograder", "requirements.txt", "grader/gradescope.py", "grader/worker.py",
+        assert {"setup.sh", "run_autograder", "requirements.txt", "grader/integrations/gradescope.py", "grader/sandbox/worker.py",
                 "assignments/cnn/checks/hidden.py", "assignments/cnn/fixtures/hidden.npz"} <= names
         assert not [n for n in names if n.startswith(("grader/release", "solutions", "starter"))]
         setup = zf.read("setup.sh").decode()
@@ -203,7 +203,7 @@ def test_otter_bundles(release, lab):
         config = json.loads(zf.read("otter_config.json"))
         tests = {n: zf.read(n).decode() for n in names if n.startswith("tests/")}
         assert {"run_autograder", "run_otter.py", "setup.sh", "environment.yml",
-                "files/grader/otter_bridge.py", "files/assignments/cnn/checks/hidden.py"} <= names
+                "files/grader/integrations/otter.py", "files/assignments/cnn/checks/hidden.py"} <= names
         assert "python=3.11" in zf.read("environment.yml").decode()
     assert config["assignment_name"] == notebooks.otter_assignment_name(lab)
     assert set(tests) == {f"tests/{c.name}.py" for c in lab.checks()}
@@ -217,8 +217,8 @@ def test_otter_bundles(release, lab):
         nb = json.loads(zf.read("cnn-otter/cnn.ipynb"))
     assert {n for n in names if "/tests/" in n} == {f"cnn-otter/tests/{c.name}.py" for c in lab.checks("public")}
     sources = ["".join(c["source"]) for c in nb["cells"]]
-    assert [s for s in sources if s.startswith("grader.check(")] == \
-        [f'grader.check("{c.name}")' for c in lab.checks("public")]
+    assert [s for s in sources if s.startswith("grader.checks.check(")] == \
+        [f'grader.checks.check("{c.name}")' for c in lab.checks("public")]
     assert nb["metadata"]["otter"]["assignment_name"] == config["assignment_name"]
 
 
@@ -502,10 +502,10 @@ def test_gates_say_exactly_which_submission_failed_how(lab, monkeypatch, tmp_pat
 
 def test_bundles_ship_the_grader_but_not_the_release_tooling():
     shipped = contents.grader_files()
-    assert {"grader/worker.py", "grader/cli.py", "grader/sandbox.py", "grader/data_checksums.txt"} <= set(shipped)
+    assert {"grader/sandbox/worker.py", "grader/cli.py", "grader/sandbox/__init__.py", "grader/data_checksums.txt"} <= set(shipped)
     assert not [f for f in shipped if f.startswith("grader/release") or "release_" in f
-                or f in ("grader/gradescope.py", "grader/otter_bridge.py")]
-    assert "grader/gradescope.py" in contents.grader_files(add=["grader.gradescope"])
+                or f in ("grader/integrations/gradescope.py", "grader/integrations/otter.py")]
+    assert "grader/integrations/gradescope.py" in contents.grader_files(add=["grader.integrations.gradescope"])
 
 
 def test_otter_test_file_runs_the_same_check(lab):
@@ -554,7 +554,7 @@ def test_student_notebook_runs_end_to_end_on_the_reference(release, tmp_path):
 GRADESCOPE_ATTACK = '''
 import os as _os, pathlib as _pathlib
 _escaped = []
-for _target in ["{AG}/results/results.json", "{AG}/source/grader/judges.py", "{AG}/source/run_autograder"]:
+for _target in ["{AG}/results/results.json", "{AG}/source/grader/checks/judges.py", "{AG}/source/run_autograder"]:
     try:
         with open(_target, "a") as _fh:
             _fh.write("")

@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from grader.reports import Row, explain, failure_kind, gradescope_results, write_class, write_student
-from grader.results import CheckResult, Result
+from grader.core.results import CheckResult, Result
 
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
 

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from grader.grading import grade
-from grader.lab import Lab
+from grader.core.grading import grade
+from grader.labs.lab import Lab
 from grader.sandbox import Limits
 
 QUICK = ["conv_arithmetic", "max_pool", "avg_pool", "dropout"]
@@ -156,12 +156,12 @@ def test_isolation_level_is_reported(lab, tmp_path):
     assert result.info["peak_rss"] > 0 and result.info["peak_processes"] >= 1
 
 
-# -- observations are checked before judge (grader.schema) -------------------------------
+# -- observations are checked before judge (grader.checks.schema) -------------------------------
 
 def test_schema_types_shapes_and_caps():
     import numpy as np
 
-    from grader.schema import validate
+    from grader.checks.schema import validate
 
     spec = {"y": (2, None), "n": int, "loss": [float], "name": str, "ok": bool}
     good = {"y": np.zeros((2, 5)), "n": 3, "loss": [1.0, 2], "name": "x", "ok": True}
@@ -185,7 +185,7 @@ def test_schema_types_shapes_and_caps():
 def test_non_finite_values_are_named():
     import numpy as np
 
-    from grader.schema import non_finite_note
+    from grader.checks.schema import non_finite_note
 
     value = {"y": np.array([1.0, np.nan, np.inf, np.nan]), "loss": [0.5, float("nan")], "n": 2}
     note = non_finite_note(value)
@@ -196,7 +196,7 @@ def test_non_finite_values_are_named():
 def test_curves_are_found_for_reports():
     import numpy as np
 
-    from grader.schema import curves
+    from grader.checks.schema import curves
 
     assert curves({"loss": [0.9, 0.5], "predictions": np.zeros(3)}) == {"loss": [0.9, 0.5]}
     assert curves({"history": {"val_accuracy": np.array([0.5, 0.7])}}) == {"val_accuracy": [0.5, 0.7]}

@@ -17,8 +17,8 @@ the kit as it was before the salt) the same attack scores full marks, so
 the test can fail.
 """
 
-from grader.grading import self_check
-from grader.lab import Lab
+from grader.core.grading import self_check
+from grader.labs.lab import Lab
 
 CHECKS = ["gat_training", "sage_inductive"]
 

@@ -2,7 +2,7 @@
 
 * the committed starter is what the solution markers generate;
 * the reference scores full marks, graded as students will be (observe in
-  the sandbox, judge here: :func:`grader.grading.grade`);
+  the sandbox, judge here: :func:`grader.core.grading.grade`);
 * the untouched starter scores zero, without a crash or a timeout;
 * every mutant is caught: each check it targets costs it points. A mutant is
   graded on every check except the training checks it does not target
@@ -30,13 +30,13 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .. import markers, mutants as mutants_module
-from ..grading import grade
-from ..salt import digest as salt_digest
-from ..lab import Lab
-from ..results import STATUS_TEXT, Result
-from ..sandbox import Limits
-from .contents import PACKAGE_DIR, RELEASE_ONLY
+from grader.labs import markers, mutants as mutants_module
+from grader.core.grading import grade
+from grader.labs.salt import digest as salt_digest
+from grader.labs.lab import Lab
+from grader.core.results import STATUS_TEXT, Result
+from grader.sandbox import Limits
+from grader.release.contents import PACKAGE_DIR, RELEASE_ONLY
 
 #: Bump when the meaning of a cached gate result changes.
 GATE_VERSION = 1

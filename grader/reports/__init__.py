@@ -7,8 +7,8 @@
   plain words / as a short label.
 """
 
-from .gradescope import gradescope_results
-from .student import explain, failure_kind, write_student
-from .summary import Row, write_class
+from grader.reports.gradescope import gradescope_results
+from grader.reports.student import explain, failure_kind, write_student
+from grader.reports.summary import Row, write_class
 
 __all__ = ["Row", "explain", "failure_kind", "gradescope_results", "write_class", "write_student"]

@@ -12,12 +12,12 @@ submission by submission.
 
 from __future__ import annotations
 
-from ..results import STATUS_TEXT, Result
+from grader.core.results import STATUS_TEXT, Result
 
 
 def gradescope_results(result: Result) -> dict:
     """``result`` in Gradescope's results.json format (plain JSON, no NaN)."""
-    from .student import explain
+    from grader.reports.student import explain
 
     tests = []
     for i, c in enumerate(result.checks, 1):

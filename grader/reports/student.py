@@ -8,9 +8,9 @@ import base64
 import json
 from pathlib import Path
 
-from ..results import STATUS_TEXT, CheckResult, Result
-from . import plots
-from .gradescope import gradescope_results
+from grader.core.results import STATUS_TEXT, CheckResult, Result
+from grader.reports import plots
+from grader.reports.gradescope import gradescope_results
 
 #: Largest excerpt of the student's printed output shown in the feedback.
 OUTPUT_EXCERPT = 4000

@@ -11,9 +11,9 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from ..results import Result
-from . import plots
-from .student import _atomic_text, failure_kind, render
+from grader.core.results import Result
+from grader.reports import plots
+from grader.reports.student import _atomic_text, failure_kind, render
 
 #: Row statuses: graded; its intake failed (broken zip, no cnn.py, …); the
 #: grader itself failed (retried on the next run); on the roster but no

@@ -15,9 +15,9 @@ import scipy.special
 
 import grader.data as data
 from grader.device import configure
-from grader.grading import self_check
-from grader.judges import rel_error
-from grader.lab import Lab, load_submission
+from grader.core.grading import self_check
+from grader.checks.judges import rel_error
+from grader.labs.lab import Lab, load_submission
 
 configure()
 import keras  # noqa: E402

@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 from typing import Callable, ContextManager, Iterable
 
-from . import fixtures, runner, sandbox
-from .check import OPTIONAL, PUBLIC, Check, Inputs
-from .lab import Lab, load_submission
-from .results import CheckResult, Result
+from grader.labs import fixtures
+from grader.core import runner
+from grader import sandbox
+from grader.checks.check import OPTIONAL, PUBLIC, Check, Inputs
+from grader.labs.lab import Lab, load_submission
+from grader.core.results import CheckResult, Result
 
 
 def select(lab: Lab, *, visibility: str | None = None, names: Iterable[str] | None = None) -> list[Check]:
@@ -53,10 +55,10 @@ def _skipped(chk: Check, message: str) -> CheckResult:
 
 def _observers(lab: Lab, checks: list[Check]) -> dict[str, Check]:
     """What observes each check here: the check itself when public, else
-    the observe-only code the sandbox would run (:mod:`grader.anatomy`), so
+    the observe-only code the sandbox would run (:mod:`grader.labs.anatomy`), so
     a check that reads a setting or a private helper while observing fails
     here as it would in the sandbox."""
-    from . import anatomy
+    from grader.labs import anatomy
 
     sources = anatomy.observe_sources(lab, checks)
     if not sources:
@@ -74,8 +76,8 @@ def self_check(lab: Lab, path: Path | str, *, visibility: str | None = PUBLIC,
                names: Iterable[str] | None = None, alias: str | None = None,
                around: Callable[[Check], ContextManager] | None = None) -> Result:
     """Run checks in this process (TensorFlow imported here once). ``around``
-    (the kit's tooling: :mod:`grader.tracing`) is entered while each check observes."""
-    from .device import configure
+    (the kit's tooling: :mod:`grader.quality.tracing`) is entered while each check observes."""
+    from grader.device import configure
 
     path = Path(path)
     info = configure()
@@ -99,7 +101,7 @@ def self_check(lab: Lab, path: Path | str, *, visibility: str | None = PUBLIC,
         with around(chk) if around else contextlib.nullcontext():
             obs = runner.observe(observers[chk.name], sub, made.public, seed=chk.observe_seed)
         if obs.status == "ok":
-            from .protocol import roundtrip
+            from grader.core.protocol import roundtrip
 
             obs.value = roundtrip(obs.value)
         results.append(runner.judge(chk, obs, want.get(chk.name), made.secret))

@@ -12,7 +12,7 @@ The parent (trusted) prepares a work folder per submission::
         out/           observations written by the worker
         events         the worker's progress log
 
-then starts ``python -m grader.worker`` there and watches it. How strongly
+then starts ``python -m grader.sandbox.worker`` there and watches it. How strongly
 the worker is isolated depends on what this machine allows
 (:func:`isolation`), strongest first:
 
@@ -21,7 +21,7 @@ the worker is isolated depends on what this machine allows
     runs as an unprivileged user id of its own, with no supplementary
     groups, in new network, mount, pid, IPC and UTS namespaces, inside a
     private root filesystem that holds only the system, Python, the copies
-    above and the box (:mod:`grader.jail`). The repository, solutions,
+    above and the box (:mod:`grader.sandbox.jail`). The repository, solutions,
     fixtures, labels, other submissions and the TA's output folder do not
     exist in there.
 ``userns-jail``
@@ -43,7 +43,7 @@ The strongest level the machine supports is *required*: :func:`isolation`
 refuses, with the reason, when that level cannot be built here, rather
 than silently grade with less. A weaker level is used only when asked for
 explicitly (``--isolation``). The hidden checks' observe code reaches the
-worker through a pipe (:mod:`grader.worker`), never as a file.
+worker through a pipe (:mod:`grader.sandbox.worker`), never as a file.
 
 Limits, whatever the level: a wall-clock budget per check, per worker start
 and per submission; memory (the RSS of the whole process tree, sampled by a
@@ -80,15 +80,15 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from . import protocol
-from .check import Check
-from .lab import Lab
-from .runner import Observation
+from grader.core import protocol
+from grader.checks.check import Check
+from grader.labs.lab import Lab
+from grader.core.runner import Observation
 
 GIB = 1 << 30
 #: Where the sandbox's folders appear inside the jail.
 JAIL_LIB, JAIL_JOB, JAIL_BOX = "/dlkit/lib", "/dlkit/job", "/dlkit/box"
-#: Exit status of :mod:`grader.jail` when it cannot build the sandbox.
+#: Exit status of :mod:`grader.sandbox.jail` when it cannot build the sandbox.
 JAIL_FAILED = 111
 #: Largest observation files read back (JSON tree, arrays).
 MAX_TREE_BYTES = 16 << 20
@@ -301,7 +301,7 @@ def _try_uid() -> str | None:
     """Run Python as an unprivileged id and make sure the kit is closed to it."""
     if not shutil.which("setpriv"):
         return "the setpriv command (util-linux) is missing"
-    from .lab import repo_root
+    from grader.labs.lab import repo_root
 
     def build(work: Path):
         _make_layout(work, uid=_PROBE_UID)
@@ -388,7 +388,7 @@ def lock_down(protect: list[Path], work: Path) -> None:
     the grader's alone, while the interpreter and the worker's own folders
     stay reachable. Permissions are changed for good: grading as root
     without namespaces is a throw-away container's business."""
-    from .lab import repo_root
+    from grader.labs.lab import repo_root
 
     # All work folders stay reachable (each box inside is its own user's,
     # 0700): closing a concurrent submission's folder would break its worker.
@@ -437,10 +437,10 @@ def _copy_runtime(lab: Lab, lib: Path) -> None:
     """The code the worker runs besides the submission: the grader package
     and the lab's *shipped* check files (what students have anyway). No
     ``lab.toml``, hidden or private check file, fixture or salt."""
-    from .anatomy import SHIPPED_CHECK_FILES
+    from grader.labs.anatomy import SHIPPED_CHECK_FILES
 
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(Path(__file__).resolve().parent, lib / "grader", ignore=ignore)
+    shutil.copytree(Path(__file__).resolve().parents[1], lib / "grader", ignore=ignore)
     checks = lib / "lab" / "checks"
     checks.mkdir(parents=True)
     for name in SHIPPED_CHECK_FILES:
@@ -520,7 +520,7 @@ def _python_prefixes() -> list[tuple[str, str]]:
     import site
     import sysconfig
 
-    from .lab import repo_root
+    from grader.labs.lab import repo_root
 
     kit = os.path.realpath(repo_root())
     seen, out = set(), []
@@ -888,7 +888,7 @@ def observe(
 
 
 def _observe(lab, submission, checks, inputs, limits: Limits, threads, work: Path, level: str, uid) -> Run:
-    from .anatomy import observe_sources
+    from grader.labs.anatomy import observe_sources
 
     _copy_runtime(lab, work / "lib")
     _make_layout(work, uid)
@@ -901,7 +901,7 @@ def _observe(lab, submission, checks, inputs, limits: Limits, threads, work: Pat
              else {"lib": str(work / "lib"), "job": str(work / "job"), "box": str(work / "box")})
     env = _child_env(f"{paths['box']}/home", "/tmp" if jailed else str(work / "box" / "tmp"), paths["lib"],
                      threads, level)
-    argv = [sys.executable, "-s", "-P", "-m", "grader.worker", paths["job"]]
+    argv = [sys.executable, "-s", "-P", "-m", "grader.sandbox.worker", paths["job"]]
     if jailed:
         command = _jail_command(level, _jail_spec(work, level, uid, argv, env, limits))
     elif level == "uid":

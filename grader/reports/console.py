@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .results import STATUS_TEXT, Result
+from grader.core.results import STATUS_TEXT, Result
 
 STYLE = {"passed": "green", "partial": "yellow", "failed": "red", "todo": "dim", "error": "red",
          "invalid": "red", "timeout": "magenta", "crashed": "magenta", "skipped": "dim"}

@@ -29,7 +29,7 @@ import sys
 import types
 from pathlib import Path
 
-from .check import HIDDEN, OPTIONAL, Check
+from grader.checks.check import HIDDEN, OPTIONAL, Check
 
 #: Check files that ship to students (and are the only ones in the sandbox).
 SHIPPED_CHECK_FILES = ("__init__.py", "common.py", "public.py")
@@ -183,7 +183,7 @@ def load_observe_checks(package: str, sources: dict[str, str], public_names: lis
     """Check objects that can only observe: hidden and optional ones built
     from their observe-only ``sources``, public ones from ``public.py``;
     ``package`` must already be importable (the lab's ``checks`` package)."""
-    from .check import collect
+    from grader.checks.check import collect
 
     found: dict[str, Check] = {}
     for vis, source in sources.items():
@@ -208,7 +208,7 @@ def problems(lab) -> list[str]:
     """Every way ``lab`` breaks the anatomy, in words (empty: none). The
     kit's tests hold every lab to it, and a release refuses a lab that
     breaks it."""
-    from .check import VISIBILITIES
+    from grader.checks.check import VISIBILITIES
 
     out: list[str] = []
     folder = lab.assignment_dir / "checks"

@@ -1,9 +1,9 @@
-"""Grading one Gradescope submission: ``python -m grader.gradescope <lab>``.
+"""Grading one Gradescope submission: ``python -m grader.integrations.gradescope <lab>``.
 
 The autograder bundle's ``run_autograder`` calls this inside Gradescope's
 container. It stages ``<autograder>/submission`` as the batch grader does
 (:func:`grader.intake.collect`: the lab's file at the top or in a sub-folder,
-a notebook, a zip), grades it with :func:`grader.grading.grade` (observe
+a notebook, a zip), grades it with :func:`grader.core.grading.grade` (observe
 sandboxed, judge here) and writes ``<autograder>/results/results.json`` in
 Gradescope's format (:func:`grader.reports.gradescope_results`: public
 checks visible, hidden ones after the grades are published, the student's
@@ -51,12 +51,13 @@ def run(lab_ref: str, autograder_dir: Path) -> dict:
     """Grade ``<autograder_dir>/submission``; write and return the results."""
     results_path = autograder_dir / "results" / "results.json"
     try:
-        from . import intake, runner
-        from .grading import grade
-        from .lab import Lab
-        from .reports import gradescope_results
-        from .results import Result
-        from .sandbox import Limits
+        from grader import intake
+        from grader.core import runner
+        from grader.core.grading import grade
+        from grader.labs.lab import Lab
+        from grader.reports import gradescope_results
+        from grader.core.results import Result
+        from grader.sandbox import Limits
 
         lab = Lab.load(lab_ref)
         start = time.perf_counter()
@@ -80,7 +81,7 @@ def run(lab_ref: str, autograder_dir: Path) -> dict:
                 result = Result(lab.id, "submission", checks, 0.0, {"mode": "intake", "intake_error": why})
         result.time = time.perf_counter() - start
         data = gradescope_results(result)
-        data["extra_data"]["grader"] = str(Path(__file__).resolve().parent)
+        data["extra_data"]["grader"] = str(Path(__file__).resolve().parents[1])
     except Exception:  # noqa: BLE001 - always leave a results file behind
         data = broken("The autograder failed on this submission; please tell the course staff.",
                       traceback.format_exc())
@@ -89,10 +90,10 @@ def run(lab_ref: str, autograder_dir: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .device import quiet_tensorflow_logs
+    from grader.device import quiet_tensorflow_logs
 
     quiet_tensorflow_logs()
-    p = argparse.ArgumentParser(prog="python -m grader.gradescope", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m grader.integrations.gradescope", description=__doc__.split("\n\n")[0])
     p.add_argument("lab", help="the lab id (or its folder)")
     p.add_argument("--autograder-dir", default=os.environ.get("DLKIT_AUTOGRADER_DIR", "/autograder"),
                    help="Gradescope's root: submission/ is read, results/results.json written")

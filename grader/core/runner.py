@@ -12,10 +12,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import byhand, protocol, schema
-from .check import Check, Verdict
-from .judges import BadObservation
-from .results import CheckResult
+from grader.checks import byhand, schema
+from grader.core import protocol
+from grader.checks.check import Check, Verdict
+from grader.checks.judges import BadObservation
+from grader.core.results import CheckResult
 
 
 @dataclasses.dataclass
@@ -29,7 +30,7 @@ class Observation:
     message: str = ""
     time: float = 0.0
     reason: str = ""
-    #: What a ``by_hand`` rule forbids that the code used (see :mod:`grader.byhand`).
+    #: What a ``by_hand`` rule forbids that the code used (see :mod:`grader.checks.byhand`).
     by_hand: list[str] = dataclasses.field(default_factory=list)
 
     def to_plain(self) -> dict:
@@ -82,7 +83,7 @@ def describe_exception(exc: BaseException, student_file: str | None = None) -> s
 
 def observe(check: Check, sub: ModuleType, inputs: dict[str, Any], seed: int | None = None) -> Observation:
     """Run ``check.observe`` on the student's module, seeded, catching everything."""
-    from .device import seed_everything
+    from grader.device import seed_everything
 
     seed_everything(check.observe_seed if seed is None else seed)
     start = time.perf_counter()

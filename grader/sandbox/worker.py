@@ -1,4 +1,4 @@
-"""The observing process: ``python -m grader.worker JOBDIR``.
+"""The observing process: ``python -m grader.sandbox.worker JOBDIR``.
 
 Runs *inside* the sandbox (:mod:`grader.sandbox`) with the student's code.
 It imports TensorFlow once, imports the submission, then runs each
@@ -19,7 +19,7 @@ check to observe, in order), ``threads``, and optionally ``out`` and
 no jail did it already). ``JOBDIR/in/<check>.{json,npz}`` are the inputs.
 
 The observe-only source of the hidden and optional checks it runs
-(:func:`grader.anatomy.observe_source`) arrives on standard input, as JSON
+(:func:`grader.labs.anatomy.observe_source`) arrives on standard input, as JSON
 ``{"sources": {visibility: source}}``, and is read to the end before the
 student's code is imported: it never exists as a file the student's code
 could open. The worker imports only the checks it is asked to observe;
@@ -77,9 +77,10 @@ def main(jobdir: str) -> int:
     out.mkdir(exist_ok=True)
     _apply_rlimits(job.get("rlimits") or {})
 
-    from . import anatomy, protocol, runner
-    from .device import configure
-    from .lab import load_submission
+    from grader.labs import anatomy
+    from grader.core import protocol, runner
+    from grader.device import configure
+    from grader.labs.lab import load_submission
 
     configure(threads=job.get("threads"))
     package = "_dlkit_checks"

@@ -93,16 +93,16 @@ class Check:
     #: A one-line description shown to students; defaults to the docstring.
     title: ClassVar[str] = ""
     #: What ``observe`` returns, checked before ``judge`` sees it (see
-    #: :mod:`grader.schema`), e.g. ``{"y": (2, 6, 6, 4), "loss": [float]}``.
+    #: :mod:`grader.checks.schema`), e.g. ``{"y": (2, 6, 6, 4), "loss": [float]}``.
     #: None: only generic size caps.
     schema: ClassVar[Any] = None
-    #: Parts the student must write themselves (:class:`grader.byhand.ByHand`
+    #: Parts the student must write themselves (:class:`grader.checks.byhand.ByHand`
     #: rules): enforced while ``observe`` runs, in the student's process; a
     #: broken rule earns the check no points, whatever the values.
     by_hand: ClassVar[tuple] = ()
 
     #: This check's settings: the ``[checks.<name>]`` table of ``lab.toml``
-    #: (set by :class:`grader.lab.Lab`). Trusted side only: ``observe`` runs
+    #: (set by :class:`grader.labs.lab.Lab`). Trusted side only: ``observe`` runs
     #: where ``lab.toml`` does not exist, so whatever it needs of the settings
     #: travels in ``inputs``.
     config: dict = {}
@@ -110,7 +110,7 @@ class Check:
     #: (ships to students: nothing only a hidden check uses belongs there).
     shared: dict = {}
     #: The per-release secret (bytes) that salts seeds, or None where there is
-    #: none (a student's self-check). Set by :class:`grader.lab.Lab`.
+    #: none (a student's self-check). Set by :class:`grader.labs.lab.Lab`.
     salt: bytes | None = None
     #: The lab's id, part of every salted seed.
     lab_id: str = ""

@@ -3,7 +3,7 @@
 Kit tooling (never in a bundle): the kit's tests use it to prove that every
 documented argument value and branch of a lab's public functions is
 exercised by some check (``assignments/<lab>/cases.toml``), and mutation
-testing (:mod:`grader.mutation`) to run only the checks that reach a
+testing (:mod:`grader.quality.mutation`) to run only the checks that reach a
 mutated function.
 
 A lab's ``cases.toml`` lists the cases::

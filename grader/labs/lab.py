@@ -20,7 +20,7 @@ Every lab has the same anatomy, and what reaches students follows from it::
     fixtures/hidden.*     the same for hidden checks, made with the salt never ships
 
 A student's copy of ``lab.toml`` keeps ``[checks.<name>]`` of public checks
-only. :mod:`grader.anatomy` states these rules as code and the kit's tests
+only. :mod:`grader.labs.anatomy` states these rules as code and the kit's tests
 hold every lab to them.
 """
 
@@ -35,14 +35,14 @@ import tomllib
 from pathlib import Path
 from types import ModuleType
 
-from . import salt as salt_file
-from .check import HIDDEN, OPTIONAL, PUBLIC, VISIBILITIES, Check, collect
+from grader.labs import salt as salt_file
+from grader.checks.check import HIDDEN, OPTIONAL, PUBLIC, VISIBILITIES, Check, collect
 
 
 def repo_root() -> Path:
     """The kit's root: ``$DLKIT_ROOT`` or the folder above the ``grader`` package."""
     env = os.environ.get("DLKIT_ROOT")
-    return Path(env).resolve() if env else Path(__file__).resolve().parent.parent
+    return Path(env).resolve() if env else Path(__file__).resolve().parents[2]
 
 
 class LabError(Exception):
@@ -108,7 +108,7 @@ class Lab:
 
     @functools.cached_property
     def salt(self) -> bytes | None:
-        """The secret salt of hidden seeds (:mod:`grader.salt`): the bundle's or
+        """The secret salt of hidden seeds (:mod:`grader.labs.salt`): the bundle's or
         checkout's; a checkout that has the solutions makes one on first use.
         None in a student bundle (only public checks run there)."""
         return salt_file.load(self.root, create=self.solution_dir.is_dir())

@@ -22,7 +22,7 @@ import dataclasses
 import tomllib
 from pathlib import Path
 
-from .lab import Lab
+from grader.labs.lab import Lab
 
 
 class MutantError(ValueError):

@@ -1,7 +1,7 @@
 """The per-release secret that salts every hidden seed.
 
 Hidden checks (and public checks judged against held-out labels) draw their
-inputs from seeds derived from this salt (:attr:`grader.check.Check.seed`),
+inputs from seeds derived from this salt (:attr:`grader.checks.check.Check.seed`),
 so a student who reads every public file still cannot recompute a hidden
 input or label. It lives in ``.dlkit/salt`` beside the ``grader`` package: in
 a repository checkout a random salt is made on first use (the folder is

@@ -8,7 +8,7 @@ never typed in:
   seeds. Committed, shipped to students; ``grader fixtures --check`` and a
   kit test fail when the reference no longer matches them.
 * ``fixtures/hidden.{json,npz}``: hidden and optional checks, whose inputs
-  come from the secret salt (:mod:`grader.salt`). Made for the salt in use
+  come from the secret salt (:mod:`grader.labs.salt`). Made for the salt in use
   (``fixtures/hidden.key`` says which salt and which sources) and remade by
   :func:`ensure` whenever either changes; never committed, shipped only in
   the autograder bundle made with the same salt.
@@ -25,11 +25,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import protocol, runner, salt as salt_file
-from .check import HIDDEN, OPTIONAL, PUBLIC
-from .lab import Lab, load_submission
+from grader.core import protocol, runner
+from grader.labs import salt as salt_file
+from grader.checks.check import HIDDEN, OPTIONAL, PUBLIC
+from grader.labs.lab import Lab, load_submission
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+#: Parts of the package that cannot change an observation.
+NOT_OBSERVING = ("release", "reports", "integrations", "quality")
 
 
 class FixtureError(Exception):
@@ -38,7 +41,7 @@ class FixtureError(Exception):
 
 def reference_observations(lab: Lab, visibility: str, *, source: Path | None = None) -> dict[str, Any]:
     """Run the reference (trusted, in this process) on every check of one visibility."""
-    from .device import configure
+    from grader.device import configure
 
     configure()
     ref = load_submission(source or lab.solution_file, lab.module, alias=f"_dlkit_reference_{lab.id}")
@@ -67,10 +70,10 @@ def sources_digest(lab: Lab) -> str:
     release tooling or reports, which cannot change an observation)."""
     h = hashlib.sha256()
     files = [lab.solution_file, lab.assignment_dir / "lab.toml", *sorted((lab.assignment_dir / "checks").glob("*.py")),
-             *sorted(PACKAGE_DIR.glob("*.py"))]
+             *sorted(p for p in PACKAGE_DIR.rglob("*.py") if p.relative_to(PACKAGE_DIR).parts[0] not in NOT_OBSERVING)]
     for file in files:
         if file.is_file():
-            h.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+            h.update((file.relative_to(PACKAGE_DIR).as_posix() if file.is_relative_to(PACKAGE_DIR) else file.name).encode() + b"\0" + file.read_bytes() + b"\0")
     return h.hexdigest()[:24]
 
 
@@ -137,7 +140,7 @@ def ensure(lab: Lab) -> None:
                 and path(lab, HIDDEN).with_suffix(".json").is_file():
             return
         env = {**os.environ, "DLKIT_SALT": lab.salt.hex(), "TF_CPP_MIN_LOG_LEVEL": "2"}
-        proc = subprocess.run([sys.executable, "-m", "grader.fixtures", str(lab.assignment_dir)], env=env,
+        proc = subprocess.run([sys.executable, "-m", "grader.labs.fixtures", str(lab.assignment_dir)], env=env,
                               stdin=subprocess.DEVNULL, capture_output=True, text=True)
         if proc.returncode != 0:
             raise FixtureError(f"{lab.id}: making the hidden fixtures failed: {proc.stderr.strip()[-2000:]}")
@@ -167,8 +170,8 @@ def expected_for(lab: Lab, checks) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    # ``python -m grader.fixtures LAB_DIR``: what :func:`ensure` runs.
-    from .device import quiet_tensorflow_logs
+    # ``python -m grader.labs.fixtures LAB_DIR``: what :func:`ensure` runs.
+    from grader.device import quiet_tensorflow_logs
 
     quiet_tensorflow_logs()
     write_hidden(Lab.load(sys.argv[1]))

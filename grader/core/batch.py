@@ -4,7 +4,7 @@
    (an input it cannot use becomes that student's row, with the reason);
    a roster, when given, names the students and flags missing and unknown ones.
 2. A pool of ``N`` threads grades the submissions, each driving one
-   sandboxed worker process (:func:`grader.grading.grade`); every worker
+   sandboxed worker process (:func:`grader.core.grading.grade`); every worker
    gets ``cores // N`` TensorFlow threads so they do not oversubscribe the
    machine. A rich progress bar shows the ETA; Ctrl-C (or SIGTERM) kills the
    running workers and stops cleanly.
@@ -31,12 +31,13 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import intake, runner
-from .grading import grade, select
-from .lab import Lab
-from .reports import Row, write_class, write_student
-from .results import Result
-from .sandbox import Cancelled, Limits
+from grader import intake
+from grader.core import runner
+from grader.core.grading import grade, select
+from grader.labs.lab import Lab
+from grader.reports import Row, write_class, write_student
+from grader.core.results import Result
+from grader.sandbox import Cancelled, Limits
 
 #: Bump when a change of the grader makes earlier results stale.
 RESULT_FORMAT = 1

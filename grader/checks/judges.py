@@ -1,6 +1,6 @@
 """Shared helpers for the *judge* half of a check (trusted process, NumPy only).
 
-Every helper returns a :class:`~grader.check.Verdict` whose message tells the
+Every helper returns a :class:`~grader.checks.check.Verdict` whose message tells the
 student what went wrong (shape, dtype, relative error, which item) without
 printing the hidden expected values.
 
@@ -16,7 +16,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .check import Verdict
+from grader.checks.check import Verdict
 
 #: Default thresholds on the relative error (documented in the handouts).
 FLOAT32_TOL = 1e-4

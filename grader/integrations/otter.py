@@ -21,9 +21,10 @@ import types
 from pathlib import Path
 from typing import Any
 
-from . import fixtures, protocol, runner
-from .lab import Lab
-from .results import STATUS_TEXT
+from grader.labs import fixtures
+from grader.core import protocol, runner
+from grader.labs.lab import Lab
+from grader.core.results import STATUS_TEXT
 
 
 class CheckFailed(AssertionError):
@@ -49,7 +50,7 @@ def module_from(env: dict[str, Any], name: str) -> types.ModuleType:
 def run_check(env: dict[str, Any], lab_id: str, name: str) -> str:
     """Run one check on the notebook's code; raise :class:`CheckFailed` with the
     judge's message unless it earns full marks. Returns the message."""
-    from .device import configure
+    from grader.device import configure
 
     configure()
     lab = _lab(lab_id)

@@ -1,6 +1,6 @@
 """Machine-made mutants of a lab's reference, graded by the lab's own checks.
 
-``make mutation LAB=cnn`` (``python -m grader.mutation cnn``) measures how
+``make mutation LAB=cnn`` (``python -m grader.quality.mutation cnn``) measures how
 many of the mutants that `cosmic-ray <https://cosmic-ray.readthedocs.io>`_
 makes of the lines inside the reference's solution blocks the checks kill,
 per lab and per function, and writes the survivors for a person to read.
@@ -9,9 +9,9 @@ cosmic-ray makes the mutants and keeps the session (a SQLite work database,
 so ``cr-report out/mutation/<lab>/session.sqlite`` reads it, and a run that
 is interrupted resumes). Running each mutant is ours: a fresh interpreter per
 mutant would spend its time importing TensorFlow, so a few long-lived
-workers grade mutant after mutant in-process (:func:`grader.grading.self_check`),
+workers grade mutant after mutant in-process (:func:`grader.core.grading.self_check`),
 each against only the checks that call the mutated function in the
-reference (found once with :mod:`grader.tracing`). A mutant that hangs past
+reference (found once with :mod:`grader.quality.tracing`). A mutant that hangs past
 its time limit counts as killed (a student's hang loses the points too) and
 its worker is replaced.
 
@@ -46,8 +46,8 @@ import time
 import tomllib
 from pathlib import Path
 
-from . import markers
-from .lab import Lab
+from grader.labs import markers
+from grader.labs.lab import Lab
 
 #: Operator replacements left out: bitwise and shift operators stand in for
 #: arithmetic nowhere in a lab (on float arrays they raise at once, so they
@@ -178,7 +178,7 @@ class Session:
             cached = json.loads(path.read_text())
             if cached.get("digest") == digest:
                 return cached
-        subprocess.run([sys.executable, "-m", "grader.mutation", self.lab.id, "--coverage", str(path)], check=True)
+        subprocess.run([sys.executable, "-m", "grader.quality.mutation", self.lab.id, "--coverage", str(path)], check=True)
         cached = json.loads(path.read_text())
         cached["digest"] = digest
         path.write_text(json.dumps(cached, indent=1, sort_keys=True))
@@ -203,8 +203,9 @@ class Session:
 
 # -- the workers ------------------------------------------------------------------------
 def _coverage_main(lab: Lab, out: Path) -> None:
-    from . import fixtures, tracing
-    from .grading import self_check
+    from grader.labs import fixtures
+    from grader.quality import tracing
+    from grader.core.grading import self_check
 
     fixtures.ensure(lab)
     recorder = tracing.Recorder(lab.solution_file)
@@ -223,7 +224,7 @@ def _worker_main(lab: Lab, folder: Path) -> None:
     """Grade mutants sent as JSON lines on stdin; answer one JSON line each."""
     import gc
 
-    from .grading import self_check
+    from grader.core.grading import self_check
 
     for count, line in enumerate(sys.stdin):
         job = json.loads(line)
@@ -257,7 +258,7 @@ class _Worker:
     def __init__(self, lab: Lab, folder: Path, threads: int):
         env = {**os.environ, "TF_NUM_INTEROP_THREADS": str(threads), "TF_NUM_INTRAOP_THREADS": str(threads),
                "OMP_NUM_THREADS": str(threads)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "grader.mutation", lab.id, "--worker", str(folder)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "grader.quality.mutation", lab.id, "--worker", str(folder)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True, env=env)
         self.job: dict | None = None
@@ -435,7 +436,7 @@ def write_survivors(rep: dict, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.mutation", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.quality.mutation", description=__doc__.split("\n\n")[0])
     parser.add_argument("lab")
     parser.add_argument("-o", "--out", default="out/mutation", help="session folder (default out/mutation)")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="workers grading mutants side by side")
@@ -456,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         _worker_main(lab, Path(args.worker))
         return 0
     root = Path(args.out)
-    from . import fixtures
+    from grader.labs import fixtures
 
     fixtures.ensure(lab)
     rep = report(lab, root) if args.report else run(lab, root, jobs=args.jobs, sample=args.sample, seed=args.seed,
