@@ -133,7 +133,7 @@ def test_observe_only_code_keeps_nothing_but_observe(lab_id):
 
 
 def test_sandbox_copy_holds_only_shipped_check_files(tmp_path):
-    from grader.sandbox import _copy_runtime
+    from grader.sandbox.workdir import copy_runtime as _copy_runtime
 
     lab = Lab.load("gcn")
     _copy_runtime(lab, tmp_path)

@@ -126,5 +126,5 @@ def test_interrupt_kill_and_resume(tmp_path, inbox):
     summary = (out / "summary.html").read_text()
     assert "Dora" in summary and "zed" in summary
     for sid in ("PB01", "PB02", "PB03", "zed"):
-        assert {p.name for p in (out / sid).iterdir()} >= {"feedback.md", "feedback.html", "results.json",
+        assert {p.name for p in (out / sid).iterdir()} >= {"feedback.md", "feedback.html", "gradescope-results.json",
                                                             "result.json"}

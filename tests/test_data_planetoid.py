@@ -102,7 +102,7 @@ def test_cora_edges_are_unique_pairs():
 
 
 def test_missing_planetoid_files_are_named(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "candidate_dirs", lambda data_dir=None: [tmp_path])
+    monkeypatch.setattr(data.directory, "candidate_dirs", lambda data_dir=None: [tmp_path])
     with pytest.raises(DataError) as info:
         data.cora()
     message = str(info.value)
@@ -116,7 +116,7 @@ def test_corrupt_planetoid_file_fails_its_checksum_before_unpickling(tmp_path, m
     target = tmp_path / "planetoid" / "ind.cora.graph"
     target.chmod(0o644)
     target.write_bytes(pickle.dumps({"not": "the graph"}))
-    monkeypatch.setattr(data, "candidate_dirs", lambda data_dir=None: [tmp_path])
+    monkeypatch.setattr(data.directory, "candidate_dirs", lambda data_dir=None: [tmp_path])
     loads = []
     monkeypatch.setattr(pickle, "load", lambda *a, **k: loads.append(a) or sys.exit("unpickled"))
     with pytest.raises(DataError, match="checksum mismatch.*ind.cora.graph"):

@@ -256,7 +256,7 @@ def test_environment_is_scrubbed(graded):
 
 
 def test_fake_scores_change_nothing(graded):
-    result = json.loads((graded["out"] / "fake_scores" / "results.json").read_text())
+    result = json.loads((graded["out"] / "fake_scores" / "gradescope-results.json").read_text())
     assert result["score"] == 0
     assert "14/14" in graded["rows"]["fake_scores"].result.info["output"]
 
@@ -368,7 +368,7 @@ def test_snooping_finds_no_hidden_material(snooped):
     assert material["source"] and material["seeds"], "nothing to look for: the test is broken"
     folder = snooped["out"] / snooped["row"].id
     texts = {"output": snooped["row"].result.info["output"]}
-    for name in ("feedback.md", "feedback.html", "results.json"):
+    for name in ("feedback.md", "feedback.html", "gradescope-results.json"):
         texts[name] = (folder / name).read_text()
     texts["results.jsonl"] = (snooped["out"] / "results.jsonl").read_text()
     for where, text in texts.items():

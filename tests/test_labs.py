@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from grader.labs import markers, mutants
-from grader.quality import mutation, tracing
+from grader.quality import equivalents, tracing
 from grader.core.grading import grade, self_check
 from grader.labs.lab import Lab, all_lab_ids, load_submission
 
@@ -91,7 +91,7 @@ def test_every_check_is_targeted_by_a_mutant(lab_id):
 def test_equivalent_machine_mutants_are_current(lab_id):
     """Every ``[[equivalent]]`` survivor of ``make mutation`` still names a line
     of its function in the reference (the list is otherwise out of date)."""
-    assert mutation.stale_equivalents(Lab.load(lab_id)) == []
+    assert equivalents.stale_equivalents(Lab.load(lab_id)) == []
 
 
 @pytest.mark.parametrize("lab_id", LABS)

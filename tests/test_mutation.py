@@ -1,11 +1,11 @@
-"""The kit's quality tooling: where a machine-made mutant is (grader.quality.mutation)
+"""The kit's quality tooling: where a machine-made mutant is (grader.quality.equivalents)
 and which checks reach which function (grader.quality.tracing)."""
 
 import sys
 import textwrap
 import types
 
-from grader.quality import mutation, tracing
+from grader.quality import equivalents, mutation, tracing
 
 SOURCE = textwrap.dedent('''
     import numpy as np
@@ -30,18 +30,18 @@ SOURCE = textwrap.dedent('''
 
 
 def test_function_spans_name_functions_as_their_code_objects_do():
-    spans = mutation.function_spans(SOURCE)
+    spans = equivalents.function_spans(SOURCE)
     assert set(spans) == {"area", "Shape.scale", "Shape.scale.<locals>.inner"}
     line = SOURCE.splitlines().index("            return v * k") + 1
-    assert mutation.enclosing_function(spans, line) == "Shape.scale.<locals>.inner"
-    assert mutation.enclosing_function(spans, SOURCE.splitlines().index("LIMIT = 3") + 1) is None
+    assert equivalents.enclosing_function(spans, line) == "Shape.scale.<locals>.inner"
+    assert equivalents.enclosing_function(spans, SOURCE.splitlines().index("LIMIT = 3") + 1) is None
 
 
 def test_only_lines_inside_solution_blocks_are_mutated():
     lines = SOURCE.splitlines()
-    assert mutation.in_solution_block(SOURCE, lines.index("    return w * w if square else w * h") + 1)
-    assert not mutation.in_solution_block(SOURCE, lines.index("LIMIT = 3") + 1)
-    assert not mutation.in_solution_block(SOURCE, lines.index("    # BEGIN SOLUTION: w * h") + 1)
+    assert equivalents.in_solution_block(SOURCE, lines.index("    return w * w if square else w * h") + 1)
+    assert not equivalents.in_solution_block(SOURCE, lines.index("LIMIT = 3") + 1)
+    assert not equivalents.in_solution_block(SOURCE, lines.index("    # BEGIN SOLUTION: w * h") + 1)
 
 
 def test_excluded_operators_are_the_bitwise_stand_ins_only():
@@ -96,4 +96,4 @@ why = "this line is in area, not in Shape.scale"
 '''
     (tmp_path / "mutants.toml").write_text(entries)
     lab = types.SimpleNamespace(assignment_dir=tmp_path, solution_file=tmp_path / "shapes.py")
-    assert mutation.stale_equivalents(lab) == ["Shape.scale: 'return w * h'"]
+    assert equivalents.stale_equivalents(lab) == ["Shape.scale: 'return w * h'"]

@@ -170,7 +170,7 @@ def test_student_bundle_holds_what_students_need_and_nothing_private(release, la
         read = lambda n: zf.read(n).decode()  # noqa: E731
         assert {"cnn/cnn.py", "cnn/README.md", "cnn/README.zh.md", "cnn/CHECKING.md", "cnn/cnn.ipynb",
                 "cnn/test_public.py", "cnn/pytest.ini", "cnn/requirements.txt", "cnn/grader/cli.py",
-                "cnn/grader/__main__.py", "cnn/grader/sandbox/worker.py", "cnn/grader/data.py",
+                "cnn/grader/__main__.py", "cnn/grader/sandbox/worker.py", "cnn/grader/data/__init__.py",
                 "cnn/assignments/cnn/checks/public.py", "cnn/assignments/cnn/fixtures/public.npz"} <= names
         assert read("cnn/cnn.py") == lab.starter_file.read_text()
         pins = [l for l in read("cnn/requirements.txt").splitlines() if l and not l.startswith("#")]
@@ -217,8 +217,8 @@ def test_otter_bundles(release, lab):
         nb = json.loads(zf.read("cnn-otter/cnn.ipynb"))
     assert {n for n in names if "/tests/" in n} == {f"cnn-otter/tests/{c.name}.py" for c in lab.checks("public")}
     sources = ["".join(c["source"]) for c in nb["cells"]]
-    assert [s for s in sources if s.startswith("grader.checks.check(")] == \
-        [f'grader.checks.check("{c.name}")' for c in lab.checks("public")]
+    assert [s for s in sources if s.startswith("grader.check(")] == \
+        [f'grader.check("{c.name}")' for c in lab.checks("public")]
     assert nb["metadata"]["otter"]["assignment_name"] == config["assignment_name"]
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from grader.reports import Row, explain, failure_kind, gradescope_results, write_class, write_student
-from grader.core.results import CheckResult, Result
+from grader.reports import explain, failure_kind, gradescope_results, write_class, write_student
+from grader.core.results import CheckResult, Result, Row
 
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
 
@@ -37,7 +37,7 @@ def result(student="张三_PB21", *, scores=None, output="Score: 14/14 <script>a
         CheckResult("bomb", "conv backward", 1, "public", "gradient", 0, "crashed",
                     "your code used more than 2.0 GB of memory", 1.2, extra={"reason": "memory"}),
         CheckResult("load", "hidden strides", 0.5, "hidden", "value", 0, "error",
-                    "cnn.py could not be imported: SyntaxError", 0),
+                    "cnn.py could not be imported: SyntaxError", 0, extra={"reason": "import"}),
         CheckResult("form", "hidden property", 1, "hidden", "property", 0, "invalid",
                     "your result does not have the expected form: y: expected shape (2, 6)", 0,
                     extra={"reason": "schema"}),
@@ -85,7 +85,7 @@ def test_student_feedback(tmp_path):
     written = write_student(result(), tmp_path, name="张三", lab_title="Convolutional neural networks")
     md = (tmp_path / "feedback.md").read_text()
     html = (tmp_path / "feedback.html").read_text()
-    assert [p.name for p in written] == ["feedback.md", "feedback.html", "results.json"]
+    assert [p.name for p in written] == ["feedback.md", "feedback.html", "gradescope-results.json"]
     assert f"**Score: {result().score:g} / {result().max_score:g}**" in md and "张三" in md
     for c in result().checks:
         assert f"`{c.name}`" in md and c.name in html
@@ -97,7 +97,7 @@ def test_student_feedback(tmp_path):
     assert "data:image/png;base64," in html
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "shortened: 123,456 bytes in all" in md
-    Draft202012Validator(SCHEMA).validate(json.loads((tmp_path / "results.json").read_text()))
+    Draft202012Validator(SCHEMA).validate(json.loads((tmp_path / "gradescope-results.json").read_text()))
 
 
 def test_long_output_is_excerpted(tmp_path):

@@ -111,16 +111,17 @@ def test_a_supported_level_that_cannot_be_built_is_a_refusal(monkeypatch):
     built, grading refuses and says how to accept weaker isolation; asked for
     explicitly, a weaker level is used."""
     from grader import sandbox
+    from grader.sandbox import levels
 
     best, _ = sandbox.supported()
     if best == "process":
         pytest.skip("no sandbox on this machine")
-    monkeypatch.setitem(sandbox._available, best, "the interpreter is hidden (simulated)")
+    monkeypatch.setitem(levels._available, best, "the interpreter is hidden (simulated)")
     with pytest.raises(sandbox.SandboxError, match="could not be built here: the interpreter is hidden") as info:
         sandbox.isolation()
     assert "--isolation" in str(info.value)
     weaker = sandbox.LEVELS[sandbox.LEVELS.index(best) + 1]
-    monkeypatch.setitem(sandbox._available, weaker, None)
+    monkeypatch.setitem(levels._available, weaker, None)
     assert sandbox.isolation(weaker) == weaker
     with pytest.raises(sandbox.SandboxError):
         sandbox.isolation(best)
@@ -128,8 +129,9 @@ def test_a_supported_level_that_cannot_be_built_is_a_refusal(monkeypatch):
 
 def test_a_level_stronger_than_the_machine_allows_is_refused(monkeypatch):
     from grader import sandbox
+    from grader.sandbox import levels
 
-    monkeypatch.setattr(sandbox, "_supported", [("uid", {"root-jail": "namespaces refused (simulated)"})])
+    monkeypatch.setattr(levels, "_supported", [("uid", {"root-jail": "namespaces refused (simulated)"})])
     with pytest.raises(sandbox.SandboxError, match="not available on this machine"):
         sandbox.isolation("root-jail")
 
@@ -137,11 +139,12 @@ def test_a_level_stronger_than_the_machine_allows_is_refused(monkeypatch):
 def test_grading_refuses_without_the_strongest_sandbox(lab, tmp_path, monkeypatch):
     """The CLI refuses (exit 2, the reason said) instead of grading unsandboxed."""
     from grader import cli, sandbox
+    from grader.sandbox import levels
 
     best, _ = sandbox.supported()
     if best == "process":
         pytest.skip("no sandbox on this machine")
-    monkeypatch.setitem(sandbox._available, best, "simulated failure")
+    monkeypatch.setitem(levels._available, best, "simulated failure")
     shutil.copy(lab.solution_file, tmp_path / "cnn.py")
     assert cli.main(["grade", "cnn", str(tmp_path), "--only", "conv_arithmetic", "--no-progress"]) == 2
 
@@ -204,7 +207,7 @@ def test_curves_are_found_for_reports():
 
 
 def test_output_keeps_head_and_tail():
-    from grader.sandbox import _Output
+    from grader.sandbox.readback import Output as _Output
 
     out = _Output(100)
     out.add(b"HEAD" + b"x" * 10_000)

@@ -26,6 +26,10 @@ test and this rule catches the common shortcut::
 (every method it defines) or ``Class.method``. ``forbid`` holds dotted names:
 a package or module (everything inside it), a function, or a class (calling
 it, calling its methods, or inheriting from it).
+
+One concept in three parts (what a forbidden name stands for, the static
+look, the run-time watch), kept in one module of about 400 lines because both
+looks resolve forbidden names the same way and must agree on them.
 """
 
 from __future__ import annotations

@@ -190,6 +190,6 @@ def collect(namespace: dict) -> list[Check]:
     found = []
     for value in namespace.values():
         if isinstance(value, type) and issubclass(value, Check) and value is not Check:
-            if value.__module__ == namespace.get("__name__") and not value.__dict__.get("abstract", False):
+            if value.__module__ == namespace.get("__name__"):
                 found.append(value())
     return found

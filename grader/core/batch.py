@@ -3,13 +3,17 @@
 1. :mod:`grader.intake` stages every submission under ``OUT/.intake/<id>/``
    (an input it cannot use becomes that student's row, with the reason);
    a roster, when given, names the students and flags missing and unknown ones.
-2. A pool of ``N`` threads grades the submissions, each driving one
-   sandboxed worker process (:func:`grader.core.grading.grade`); every worker
-   gets ``cores // N`` TensorFlow threads so they do not oversubscribe the
-   machine. A rich progress bar shows the ETA; Ctrl-C (or SIGTERM) kills the
-   running workers and stops cleanly.
+2. What does not depend on the submission (the checks' inputs, expected
+   values, the files every sandbox reads) is prepared once
+   (:func:`grader.core.grading.prepare`); then a pool of ``N`` threads grades
+   the submissions, each driving one sandboxed worker process
+   (:func:`grader.core.grading.grade`); every worker gets ``cores // N``
+   TensorFlow threads so they do not oversubscribe the machine. A rich
+   progress bar shows the ETA; Ctrl-C (or SIGTERM) kills the running workers
+   and stops cleanly.
 3. Each finished submission is recorded in ``OUT/<id>/``: its feedback
-   files first, then ``result.json``, written atomically, last. A
+   files first (:func:`grader.reports.write_student`), then ``result.json``
+   (the full record), written atomically, last. A
    ``result.json`` whose fingerprint (the staged files and the checks
    graded) matches is *done*: rerunning the same command after a crash or
    ``kill -9`` grades only what is missing (``regrade=True`` forces all).
@@ -26,21 +30,24 @@ import os
 import shutil
 import signal
 import threading
-import time
+import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable, Iterable
 
 from grader import intake
-from grader.core import runner
-from grader.core.grading import grade, select
+from grader.roster import load_roster
+from grader.core.grading import Prepared, grade, prepare, select
+from grader.core.results import Reason, Result, RosterFlag, Row, RowStatus, RunInfo, RunMode
+from grader.files import atomic_write
 from grader.labs.lab import Lab
-from grader.reports import Row, write_class, write_student
-from grader.core.results import Result
+from grader.reports import write_class, write_student
 from grader.sandbox import Cancelled, Limits
 
 #: Bump when a change of the grader makes earlier results stale.
 RESULT_FORMAT = 1
+#: A submission's full record, and the marker that it is done.
+RECORD_FILE = "result.json"
 
 
 @dataclasses.dataclass
@@ -57,46 +64,54 @@ class Options:
     #: Grade again even what an earlier run finished.
     regrade: bool = False
     roster: Path | None = None
-    #: TensorFlow threads per worker (None: cores // jobs).
+    #: TensorFlow threads per worker (None: cores // jobs; 0: TensorFlow's own default).
     threads: int | None = None
     #: Show a progress bar (on stderr).
     progress: bool = True
+    #: The inputs are one student's submission (Gradescope's ``submission/``
+    #: folder): when intake finds none, several, or one it cannot stage, the
+    #: batch has one row of this id with the reason.
+    one_student: str | None = None
 
 
 @dataclasses.dataclass
-class Outcome:
-    """What a batch run did."""
+class BatchOutcome:
+    """What a batch run did: its rows (as in the reports), how many
+    submissions were graded now and kept from an earlier run, and whether it
+    was stopped."""
 
     rows: list[Row]
-    out: Path
     graded: int = 0
     reused: int = 0
     interrupted: bool = False
 
     @property
     def results(self) -> list[Result]:
-        return [r.result for r in self.rows if r.result is not None and r.status == "graded"]
+        return [r.result for r in self.rows if r.result is not None and r.status is RowStatus.GRADED]
 
 
 def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Options | None = None, *,
-        console=None, on_result: Callable[[Row], None] | None = None) -> Outcome:
-    """Grade every submission found in ``inputs`` into ``out``."""
+        console=None) -> BatchOutcome:
+    """Grade every submission found in ``inputs`` into ``out``; ``console``
+    (rich) shows the progress bar (default: stderr)."""
     options = options or Options()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     checks = select(lab, visibility=options.visibility, names=options.names)
     selection = {"lab": lab.id, "checks": [c.name for c in checks], "format": RESULT_FORMAT}
     inputs = list(inputs)
-    subs = intake.collect(inputs, lab.module, out / ".intake", exclude=[out])
+    subs = intake.stage_submissions(inputs, lab.module, out / ".intake", exclude=[out])
+    if options.one_student is not None:
+        subs = _one_student(lab, subs, options.one_student, inputs)
     rows = _apply_roster(subs, options.roster)
     by_id = {r.id: r for r in rows}
-    outcome = Outcome(rows, out)
+    outcome = BatchOutcome(rows)
 
     todo = []
     for sub in subs:
         row = by_id[sub.id]
         if not sub.ok:
-            row.status, row.message = "intake error", sub.error
+            row.status, row.message = RowStatus.INTAKE_ERROR, sub.error
             row.result = _record(lab, out, sub, _intake_failure(lab, checks, sub), selection)
             continue
         done = None if options.regrade else _finished(out / sub.id, sub, selection)
@@ -107,7 +122,7 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
             todo.append(sub)
 
     jobs = max(1, options.jobs)
-    threads = options.threads or max(1, (os.cpu_count() or 1) // jobs)
+    threads = options.threads if options.threads is not None else max(1, (os.cpu_count() or 1) // jobs)
     cancel = threading.Event()
     # The uid level closes the output folder and the inputs to the sandbox's user.
     protect = (*options.limits.protect, out, *[Path(p) for p in inputs])
@@ -115,11 +130,36 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
     shutil.rmtree(out / ".work", ignore_errors=True)
 
     def grade_one(sub: intake.Submission) -> Result:
-        result = grade(lab, sub.path, visibility=options.visibility, names=options.names, limits=limits,
-                       threads=threads)
-        return _record(lab, out, sub, result, selection)
+        return _record(lab, out, sub, grade(lab, sub.path, limits=limits, threads=threads, prepared=plan), selection)
 
-    with _stop_on_signals(), _progress(options.progress, console, len(todo)) as (progress, task):
+    plan = None
+    with _stop_on_signals():
+        try:
+            if todo:
+                plan = _prepare(lab, options, limits, [by_id[sub.id] for sub in todo])
+            if plan is not None:
+                _grade_all(todo, grade_one, by_id, outcome, cancel, jobs=jobs, progress=options.progress,
+                           console=console)
+        except KeyboardInterrupt:  # while preparing
+            outcome.interrupted = True
+        finally:
+            if plan is not None:
+                plan.close()
+    for sub in todo:
+        row = by_id[sub.id]
+        if row.result is None and row.status is RowStatus.GRADED:
+            row.status, row.message = RowStatus.NOT_GRADED, "grading was stopped before this submission"
+    shutil.rmtree(out / ".work", ignore_errors=True)
+    write_class(rows, checks, out, lab_id=lab.id, lab_title=lab.title)
+    return outcome
+
+
+def _grade_all(todo: list[intake.Submission], grade_one: Callable[[intake.Submission], Result],
+               by_id: dict[str, Row], outcome: BatchOutcome, cancel: threading.Event, *, jobs: int, progress: bool,
+               console) -> None:
+    """Grade ``todo`` on ``jobs`` threads into their rows; Ctrl-C (or
+    SIGTERM) sets ``cancel``, which kills the running workers."""
+    with _progress(progress, console, len(todo)) as (bar, task):
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="dlkit-grade")
         futures = {pool.submit(grade_one, sub): sub for sub in todo}
         pending = set(futures)
@@ -129,11 +169,9 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
                 for future in finished:
                     row = by_id[futures[future].id]
                     _collect(future, row)
-                    outcome.graded += row.status == "graded"
-                    if progress is not None:
-                        progress.update(task, advance=1, description=f"graded {row.id}: {row.score:g}")
-                    if on_result is not None:
-                        on_result(row)
+                    outcome.graded += row.status is RowStatus.GRADED
+                    if bar is not None:
+                        bar.update(task, advance=1, description=f"graded {row.id}: {row.score:g}")
         except KeyboardInterrupt:
             outcome.interrupted = True
             cancel.set()
@@ -145,22 +183,43 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
                     _collect(future, by_id[futures[future].id])
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-    for sub in todo:
-        row = by_id[sub.id]
-        if row.result is None and row.status == "graded":
-            row.status, row.message = "not graded", "grading was stopped before this submission"
-    shutil.rmtree(out / ".work", ignore_errors=True)
-    write_class(rows, checks, out, lab_id=lab.id, lab_title=lab.title)
-    return outcome
+
+
+def _prepare(lab: Lab, options: Options, limits: Limits, rows: list[Row]) -> Prepared | None:
+    """The batch's one :func:`~grader.core.grading.prepare`; when it fails
+    (fixtures missing, say), each row to grade says why, and None."""
+    try:
+        return prepare(lab, visibility=options.visibility, names=options.names, limits=limits)
+    except Exception as exc:  # noqa: BLE001 - as a failure while grading: each row says so, retried next run
+        for row in rows:
+            _grader_error(row, exc)
+        return None
 
 
 def _collect(future, row: Row) -> None:
     try:
         row.result = future.result()
     except Cancelled:
-        row.status, row.message = "not graded", "grading was stopped before this submission finished"
+        row.status, row.message = RowStatus.NOT_GRADED, "grading was stopped before this submission finished"
     except Exception as exc:  # noqa: BLE001 - a grader failure costs one row, and is retried next run
-        row.status, row.message = "grader error", f"{type(exc).__name__}: {exc}"[:1000]
+        _grader_error(row, exc)
+
+
+def _grader_error(row: Row, exc: Exception) -> None:
+    row.status, row.message = RowStatus.GRADER_ERROR, f"{type(exc).__name__}: {exc}"[:1000]
+    row.detail = "".join(traceback.format_exception(exc))
+
+
+def _one_student(lab: Lab, subs: list[intake.Submission], student: str, inputs: list) -> list[intake.Submission]:
+    """``subs`` when intake found exactly one submission it could stage; else
+    one submission ``student`` that says why not."""
+    if len(subs) == 1 and subs[0].ok:
+        return subs
+    why = subs[0].error if len(subs) == 1 else (
+        f"no {lab.filename} found, and {len(subs) or 'no'} other files or folders that could be it "
+        f"({', '.join(s.source.rsplit('/', 1)[-1] for s in subs) or 'the submission is empty'}); "
+        f"submit your {lab.filename}")
+    return [intake.Submission(student, ", ".join(str(p) for p in inputs), error=why)]
 
 
 def _apply_roster(subs: list[intake.Submission], roster_path: Path | None) -> list[Row]:
@@ -169,7 +228,7 @@ def _apply_roster(subs: list[intake.Submission], roster_path: Path | None) -> li
     in, unknown students flagged, and missing ones appended."""
     if roster_path is None:
         return [Row(s.id, s.name, source=s.source) for s in subs]
-    roster = intake.load_roster(roster_path)
+    roster = load_roster(roster_path)
     taken = {s.id for s in subs}
     rows, seen = [], set()
     for s in subs:
@@ -182,34 +241,33 @@ def _apply_roster(subs: list[intake.Submission], roster_path: Path | None) -> li
         if match is not None:
             seen.add(match)
             s.name = roster.names.get(match) or s.name
-        rows.append(Row(s.id, s.name, roster="listed" if match is not None else "not on roster", source=s.source))
+        flag = RosterFlag.LISTED if match is not None else RosterFlag.NOT_ON_ROSTER
+        rows.append(Row(s.id, s.name, roster=flag, source=s.source))
     for sid, name in roster.names.items():
         if sid not in seen:
-            rows.append(Row(sid, name, status="missing", roster="missing", message="no submission"))
+            rows.append(Row(sid, name, status=RowStatus.MISSING, roster=RosterFlag.MISSING, message="no submission"))
     return rows
 
 
 def _intake_failure(lab: Lab, checks, sub: intake.Submission) -> Result:
     """The result of a submission that could not be staged: every check
     scores 0 with the reason."""
-    message = f"your submission could not be graded: {sub.error}"
-    results = [runner.judge(c, runner.Observation("error", message=message, reason="intake"), None, {}) for c in checks]
-    return Result(lab.id, sub.id, results, 0.0, {"mode": "intake", "intake_error": sub.error})
+    return Result.all_failed(lab.id, sub.id, checks, f"your submission could not be graded: {sub.error}",
+                             reason=Reason.INTAKE, info=RunInfo(mode=RunMode.INTAKE, intake_error=sub.error))
 
 
 def _record(lab: Lab, out: Path, sub: intake.Submission, result: Result, selection: dict) -> Result:
     """Write one submission's files; ``result.json`` last, atomically: its
     presence means the submission is done."""
     result.submission = sub.id
-    result.info.update(id=sub.id, name=sub.name, source=sub.source, notes=list(sub.notes),
-                       fingerprint=sub.fingerprint, selection=selection,
-                       graded_at=datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
+    info = result.info
+    info.id, info.name, info.source, info.notes = sub.id, sub.name, sub.source, list(sub.notes)
+    info.fingerprint, info.selection = sub.fingerprint, selection
+    info.graded_at = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     folder = out / sub.id
     folder.mkdir(parents=True, exist_ok=True)
     write_student(result, folder, name=sub.name, lab_title=lab.title)
-    tmp = folder / ".result.json.tmp"
-    tmp.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    os.replace(tmp, folder / "result.json")
+    atomic_write(folder / RECORD_FILE, result.to_json())
     return result
 
 
@@ -217,12 +275,10 @@ def _finished(folder: Path, sub: intake.Submission, selection: dict) -> Result |
     """The recorded result of an earlier run, if it is for these very files
     and these checks."""
     try:
-        data = json.loads((folder / "result.json").read_text())
-        result = Result.from_dict(data)
+        result = Result.from_dict(json.loads((folder / RECORD_FILE).read_text()))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    info = result.info
-    if info.get("fingerprint") != sub.fingerprint or info.get("selection") != selection:
+    if result.info.fingerprint != sub.fingerprint or result.info.selection != selection:
         return None
     return result
 
@@ -264,9 +320,7 @@ class _progress:
                             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console,
                             transient=False)
         self.bar.__enter__()
-        task = self.bar.add_task("grading", total=self.total)
-        self.started = time.monotonic()
-        return self.bar, task
+        return self.bar, self.bar.add_task("grading", total=self.total)
 
     def __exit__(self, *exc):
         if self.enabled:

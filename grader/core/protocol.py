@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.files import atomic_write
+
 ARRAY_TAG = "__ndarray__"
 #: Refuse observations larger than this many array elements in total.
 MAX_ELEMENTS = 20_000_000
@@ -92,21 +94,24 @@ def _join(value: Any, arrays) -> Any:
     return value
 
 
-def dump(value: Any, stem: Path | str) -> None:
+def dump(value: Any, stem: Path | str, *, plain: bool = False) -> None:
     """Write a plain observation to ``stem.json`` and ``stem.npz`` atomically
-    (the JSON appears last, so its presence means the pair is complete)."""
+    (the JSON appears last, so its presence means the pair is complete).
+    ``plain``: ``value`` is already what :func:`to_plain` returns, so it is
+    not converted (and its arrays not copied) a second time."""
     stem = Path(stem)
     arrays: dict[str, np.ndarray] = {}
-    tree = _split(to_plain(value), arrays)
+    tree = _split(value if plain else to_plain(value), arrays)
     total = sum(a.size for a in arrays.values())
     if total > MAX_ELEMENTS:
         raise NotPlainData(f"result holds {total} array elements, more than the limit {MAX_ELEMENTS}")
+    # The arrays stream to a file of their own (never a second copy in memory:
+    # the worker shares its memory limit with the student's code), renamed
+    # into place before the JSON appears.
     tmp = stem.with_name(stem.name + ".tmp.npz")
     np.savez(tmp, **arrays)
     os.replace(tmp, stem.with_suffix(".npz"))
-    tmp = stem.with_name(stem.name + ".tmp.json")
-    tmp.write_text(json.dumps(tree))
-    os.replace(tmp, stem.with_suffix(".json"))
+    atomic_write(stem.with_suffix(".json"), json.dumps(tree))
 
 
 def load(stem: Path | str) -> Any:

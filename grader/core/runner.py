@@ -16,36 +16,49 @@ from grader.checks import byhand, schema
 from grader.core import protocol
 from grader.checks.check import Check, Verdict
 from grader.checks.judges import BadObservation
-from grader.core.results import CheckResult
+from grader.core.results import CheckResult, Reason, Status
 
 
 @dataclasses.dataclass
 class Observation:
     """What ``observe`` produced: ``status`` is ``ok``, ``todo`` or ``error``
-    (the sandbox adds ``timeout`` and ``crashed``, and says why in ``reason``:
-    ``timeout``, ``memory``, ``processes``, ``exit``, ``signal``, …)."""
+    (the sandbox adds ``timeout``, ``crashed`` and ``invalid``), and, for a
+    failure, its ``reason`` where the status does not say it all."""
 
-    status: str
+    status: Status
     value: Any = None
     message: str = ""
     time: float = 0.0
-    reason: str = ""
+    reason: Reason | None = None
     #: What a ``by_hand`` rule forbids that the code used (see :mod:`grader.checks.byhand`).
     by_hand: list[str] = dataclasses.field(default_factory=list)
 
+    def __post_init__(self):
+        self.status = Status(self.status)
+        self.reason = Reason(self.reason) if self.reason else None
+
     def to_plain(self) -> dict:
-        return {"status": self.status, "value": self.value, "message": self.message, "time": self.time,
-                "by_hand": self.by_hand}
+        """Plain data for :func:`grader.core.protocol.dump` (the worker's side)."""
+        return {"status": str(self.status), "value": self.value, "message": self.message, "time": self.time,
+                "by_hand": self.by_hand, "reason": str(self.reason or "")}
 
     @classmethod
     def from_plain(cls, data: Any) -> "Observation":
-        if not isinstance(data, dict) or data.get("status") not in ("ok", "todo", "error"):
-            return cls("invalid", message="the worker returned a malformed observation")
+        """What :meth:`to_plain` wrote, read back in the grading process. The
+        student's code could have written it: anything unexpected is refused."""
+        if not isinstance(data, dict) or data.get("status") not in WORKER_STATUSES:
+            return cls(Status.INVALID, message="the worker returned a malformed observation")
         found = data.get("by_hand") or []
-        if not isinstance(found, list):
-            return cls("invalid", message="the worker returned a malformed observation")
+        reason = data.get("reason") or None
+        if not isinstance(found, list) or (reason is not None and reason not in WORKER_REASONS):
+            return cls(Status.INVALID, message="the worker returned a malformed observation")
         return cls(data["status"], data.get("value"), str(data.get("message", ""))[:4000], float(data.get("time") or 0),
-                   by_hand=[str(f)[:300] for f in found[:byhand.MAX_FINDINGS]])
+                   reason=reason, by_hand=[str(f)[:300] for f in found[:byhand.MAX_FINDINGS]])
+
+
+#: What an observation written by the worker may say (the rest is the sandbox's to say).
+WORKER_STATUSES = (Status.OK, Status.TODO, Status.ERROR)
+WORKER_REASONS = (Reason.IMPORT,)
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -93,57 +106,49 @@ def observe(check: Check, sub: ModuleType, inputs: dict[str, Any], seed: int | N
             value = check.observe(sub, **inputs)
         found = watch.findings()
         value = protocol.to_plain(value)
-        status, message = "ok", ""
+        status, message = Status.OK, ""
     except NotImplementedError as exc:
-        value, status = None, "todo"
+        value, status = None, Status.TODO
         detail = clean_message(str(exc))
         message = f"not implemented yet ({detail})" if detail else "not implemented yet"
     except protocol.NotPlainData as exc:
-        value, status, message = None, "error", f"unusable result: {exc}"
+        value, status, message = None, Status.ERROR, f"unusable result: {exc}"
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything, even SystemExit
-        value, status = None, "error"
+        value, status = None, Status.ERROR
         message = describe_exception(exc, getattr(sub, "__file__", None))
     return Observation(status, value, message, time.perf_counter() - start, by_hand=found)
 
 
 def judge(check: Check, obs: Observation, want: Any, secret: dict[str, Any]) -> CheckResult:
     """Judge an observation in the trusted process and build the check's result."""
-    result = CheckResult(
-        name=check.name,
-        title=check.title,
-        points=check.points,
-        visibility=check.visibility,
-        kind=check.kind,
-        time=round(obs.time, 3),
-    )
-    if obs.status != "ok":
-        result.status, result.message = obs.status, obs.message
-        if obs.reason:
-            result.extra["reason"] = obs.reason
+    result = CheckResult.of(check, time=round(obs.time, 3))
+    if obs.status is not Status.OK:
+        result.status, result.message, result.reason = obs.status, obs.message, obs.reason
         return result
     if check.by_hand and obs.by_hand:
-        result.status, result.message = "failed", byhand.verdict_message(check.by_hand, obs.by_hand)
-        result.extra["reason"] = "by_hand"
+        result.status, result.message = Status.FAILED, byhand.verdict_message(check.by_hand, obs.by_hand)
+        result.reason = Reason.BY_HAND
         return result
     problems = schema.validate(obs.value, getattr(check, "schema", None))
     if problems:
-        result.status, result.message = "invalid", "your result does not have the expected form: " + "; ".join(problems)
-        result.extra["reason"] = "schema"
+        result.status = Status.INVALID
+        result.message = "your result does not have the expected form: " + "; ".join(problems)
+        result.reason = Reason.SCHEMA
         return result
     try:
         verdict = check.judge(obs.value, want, secret)
         if not isinstance(verdict, Verdict):
             verdict = Verdict(float(verdict))
     except BadObservation as exc:
-        result.status, result.message = "invalid", str(exc)
+        result.status, result.message = Status.INVALID, str(exc)
         return result
     except Exception as exc:  # noqa: BLE001 - a malformed observation can break any judge
-        result.status = "invalid"
+        result.status = Status.INVALID
         result.message = f"the grader could not read your result ({type(exc).__name__}: {exc})"
         return result
     result.score = round(check.points * verdict.fraction, 6)
     result.message = verdict.message
-    result.status = "passed" if verdict.passed else ("partial" if verdict.fraction > 0 else "failed")
+    result.status = Status.PASSED if verdict.passed else (Status.PARTIAL if verdict.fraction > 0 else Status.FAILED)
     note = "" if verdict.passed else schema.non_finite_note(obs.value)
     if note and "NaN" not in result.message:
         result.message = f"{result.message} ({note})" if result.message else note

@@ -1,13 +1,14 @@
-"""Grading one Gradescope submission: ``python -m grader.integrations.gradescope <lab>``.
+"""Gradescope's entry point: ``python -m grader.integrations.gradescope <lab>``
+grades one submission (the format of what it writes is
+:mod:`grader.reports.gradescope_json`).
 
 The autograder bundle's ``run_autograder`` calls this inside Gradescope's
-container. It stages ``<autograder>/submission`` as the batch grader does
-(:func:`grader.intake.collect`: the lab's file at the top or in a sub-folder,
-a notebook, a zip), grades it with :func:`grader.core.grading.grade` (observe
-sandboxed, judge here) and writes ``<autograder>/results/results.json`` in
-Gradescope's format (:func:`grader.reports.gradescope_results`: public
-checks visible, hidden ones after the grades are published, the student's
-printed output hidden).
+container. It grades ``<autograder>/submission`` as a batch of one student
+(:func:`grader.core.batch.run` with ``one_student``: the same intake, the
+lab's file at the top or in a sub-folder, a notebook, a zip; observed
+sandboxed, judged here) and writes ``<autograder>/results/results.json`` in
+Gradescope's format (public checks visible, hidden ones after the grades are
+published, the student's printed output hidden).
 
 A results file is written whatever happens: a submission that cannot be
 staged scores 0 on every check with the reason, and an error of the grader
@@ -31,12 +32,17 @@ import time
 import traceback
 from pathlib import Path
 
+from grader.files import atomic_write
+
+#: The id of the one student a Gradescope run grades, when intake cannot name it.
+STUDENT = "submission"
+#: What the student reads when the grader itself failed.
+GRADER_FAILED = "The autograder failed on this submission; please tell the course staff."
+
 
 def write_results(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False))
-    tmp.replace(path)
+    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def broken(message: str, detail: str) -> dict:
@@ -51,40 +57,29 @@ def run(lab_ref: str, autograder_dir: Path) -> dict:
     """Grade ``<autograder_dir>/submission``; write and return the results."""
     results_path = autograder_dir / "results" / "results.json"
     try:
-        from grader import intake
-        from grader.core import runner
-        from grader.core.grading import grade
+        from grader.core import batch
         from grader.labs.lab import Lab
         from grader.reports import gradescope_results
-        from grader.core.results import Result
         from grader.sandbox import Limits
 
         lab = Lab.load(lab_ref)
         start = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="dlkit-gradescope-") as staging:
-            subs = intake.collect([autograder_dir / "submission"], lab.module, Path(staging) / "staged")
-            if len(subs) == 1 and subs[0].ok:
-                # The results folder and the submission stay closed to the student's code.
-                limits = Limits(time_scale=float(os.environ.get("DLKIT_TIME_SCALE") or 1.0),
-                                isolation=os.environ.get("DLKIT_ISOLATION", "auto"),
-                                protect=(autograder_dir / "results", autograder_dir / "submission", Path(staging)))
-                result = grade(lab, subs[0].path, limits=limits)
-                result.info["notes"] = list(subs[0].notes)
-            else:
-                why = subs[0].error if len(subs) == 1 else (
-                    f"no {lab.filename} found, and {len(subs) or 'no'} other files or folders that could be it "
-                    f"({', '.join(s.source.rsplit('/', 1)[-1] for s in subs) or 'the submission is empty'}); "
-                    f"submit your {lab.filename}")
-                message = f"your submission could not be graded: {why}"
-                checks = [runner.judge(c, runner.Observation("error", message=message, reason="intake"), None, {})
-                          for c in lab.checks()]
-                result = Result(lab.id, "submission", checks, 0.0, {"mode": "intake", "intake_error": why})
-        result.time = time.perf_counter() - start
-        data = gradescope_results(result)
-        data["extra_data"]["grader"] = str(Path(__file__).resolve().parents[1])
+        # The results folder stays closed to the student's code (as the batch
+        # closes the submission and its own folder); TensorFlow keeps its own
+        # thread defaults on Gradescope's machine.
+        limits = Limits(time_scale=float(os.environ.get("DLKIT_TIME_SCALE") or 1.0),
+                        isolation=os.environ.get("DLKIT_ISOLATION", "auto"), protect=(autograder_dir / "results",))
+        options = batch.Options(limits=limits, threads=0, progress=False, one_student=STUDENT)
+        with tempfile.TemporaryDirectory(prefix="dlkit-gradescope-") as folder:
+            [row] = batch.run(lab, [autograder_dir / "submission"], folder, options).rows
+        if row.result is None:  # the grader failed (or was stopped) on it
+            data = broken(GRADER_FAILED, row.detail or row.message)
+        else:
+            row.result.time = time.perf_counter() - start
+            data = gradescope_results(row.result)
+            data["extra_data"]["grader"] = str(Path(__file__).resolve().parents[1])
     except Exception:  # noqa: BLE001 - always leave a results file behind
-        data = broken("The autograder failed on this submission; please tell the course staff.",
-                      traceback.format_exc())
+        data = broken(GRADER_FAILED, traceback.format_exc())
     write_results(results_path, data)
     return data
 

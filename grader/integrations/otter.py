@@ -24,7 +24,7 @@ from typing import Any
 from grader.labs import fixtures
 from grader.core import protocol, runner
 from grader.labs.lab import Lab
-from grader.core.results import STATUS_TEXT
+from grader.core.results import Status
 
 
 class CheckFailed(AssertionError):
@@ -58,11 +58,11 @@ def run_check(env: dict[str, Any], lab_id: str, name: str) -> str:
     want = fixtures.expected_for(lab, [check])
     made = check.make_inputs()
     obs = runner.observe(check, module_from(env, lab.module), made.public)
-    if obs.status == "ok":
+    if obs.status is Status.OK:
         obs.value = protocol.roundtrip(obs.value)
     result = runner.judge(check, obs, want.get(check.name), made.secret)
     if result.score < result.points:
-        status = STATUS_TEXT.get(result.status, result.status)
+        status = result.status.text
         detail = result.message if result.message.startswith(status) else f"{status}: {result.message}"
         raise CheckFailed(f"{check.title} ({result.score:g}/{result.points:g} points): {detail}".rstrip(": "))
     return result.message

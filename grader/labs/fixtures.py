@@ -17,7 +17,6 @@ never typed in:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import subprocess
@@ -26,13 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from grader.core import protocol, runner
+from grader.files import files_digest
 from grader.labs import salt as salt_file
 from grader.checks.check import HIDDEN, OPTIONAL, PUBLIC
+from grader.core.results import Status
 from grader.labs.lab import Lab, load_submission
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: Parts of the package that cannot change an observation.
-NOT_OBSERVING = ("release", "reports", "integrations", "quality")
+NOT_OBSERVING = ("release", "reports", "templates", "integrations", "quality")
 
 
 class FixtureError(Exception):
@@ -50,7 +51,7 @@ def reference_observations(lab: Lab, visibility: str, *, source: Path | None = N
         if not chk.uses_reference:
             continue
         obs = runner.observe(chk, ref, chk.make_inputs().public)
-        if obs.status != "ok":
+        if obs.status is not Status.OK:
             raise FixtureError(f"reference failed on {chk.name}: {obs.message}")
         out[chk.name] = obs.value
     return out
@@ -68,13 +69,10 @@ def sources_digest(lab: Lab) -> str:
     """What hidden fixtures depend on besides the salt: the reference, the
     lab's checks and settings, and the grader's own modules (not its
     release tooling or reports, which cannot change an observation)."""
-    h = hashlib.sha256()
     files = [lab.solution_file, lab.assignment_dir / "lab.toml", *sorted((lab.assignment_dir / "checks").glob("*.py")),
              *sorted(p for p in PACKAGE_DIR.rglob("*.py") if p.relative_to(PACKAGE_DIR).parts[0] not in NOT_OBSERVING)]
-    for file in files:
-        if file.is_file():
-            h.update((file.relative_to(PACKAGE_DIR).as_posix() if file.is_relative_to(PACKAGE_DIR) else file.name).encode() + b"\0" + file.read_bytes() + b"\0")
-    return h.hexdigest()[:24]
+    return files_digest((f.relative_to(PACKAGE_DIR).as_posix() if f.is_relative_to(PACKAGE_DIR) else f.name, f)
+                        for f in files if f.is_file())[:24]
 
 
 def write_public(lab: Lab) -> list[Path]:

@@ -194,9 +194,9 @@ class Lab:
         return float(sum(c.points for c in self.checks()))
 
 
-def all_lab_ids(root: Path | None = None) -> list[str]:
-    root = root or repo_root()
-    return sorted(p.parent.name for p in (root / "assignments").glob("*/lab.toml"))
+def all_lab_ids() -> list[str]:
+    """The id of every lab of the kit (each folder of ``assignments/`` with a ``lab.toml``), sorted."""
+    return sorted(p.parent.name for p in (repo_root() / "assignments").glob("*/lab.toml"))
 
 
 def load_submission(path: Path | str, module_name: str, *, alias: str | None = None) -> ModuleType:

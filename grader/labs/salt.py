@@ -18,6 +18,8 @@ import os
 import secrets
 from pathlib import Path
 
+from grader.files import atomic_write
+
 #: Bytes of a new salt.
 SIZE = 32
 
@@ -44,10 +46,7 @@ def write(root: Path, salt: bytes) -> bytes:
     """Store ``salt`` for the kit or bundle at ``root`` (readable by its owner only)."""
     file = path(root)
     file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_suffix(".tmp")
-    tmp.write_text(salt.hex() + "\n")
-    tmp.chmod(0o600)
-    os.replace(tmp, file)
+    atomic_write(file, salt.hex() + "\n", mode=0o600)
     return salt
 
 

@@ -25,14 +25,17 @@ A survivor that cannot change behaviour is listed in the lab's
     why = "span and stride are positive, so the two tests agree"
 
 and is then left out of the score. The kit's tests check that every such
-entry still names a line of its function (cheap; no mutants are run there).
+entry still names a line of its function (cheap; no mutants are run there):
+that, and where in the reference a mutant is, is :mod:`grader.quality.equivalents`.
+
+This module is one concept, a mutation session from its first mutant to its
+report (the session, its workers, the run loop, the report), so it stays
+whole at about 400 lines.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
-import dataclasses
 import difflib
 import hashlib
 import json
@@ -43,11 +46,11 @@ import selectors
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 
-from grader.labs import markers
+from grader.files import files_digest
 from grader.labs.lab import Lab
+from grader.quality.equivalents import enclosing_function, function_spans, in_solution_block, load_equivalents
 
 #: Operator replacements left out: bitwise and shift operators stand in for
 #: arithmetic nowhere in a lab (on float arrays they raise at once, so they
@@ -60,80 +63,12 @@ EXCLUDED_OPERATORS = re.compile(r"ReplaceBinaryOperator_\w+_(RShift|LShift|BitOr
 HANG_FACTOR, HANG_MARGIN = 4.0, 30.0
 
 
-@dataclasses.dataclass(frozen=True)
-class Equivalent:
-    function: str
-    line: str
-    mutated: str
-    why: str
-
-
-def load_equivalents(lab: Lab) -> list[Equivalent]:
-    path = lab.assignment_dir / "mutants.toml"
-    if not path.is_file():
-        return []
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
-    return [Equivalent(e["function"], " ".join(e["line"].split()), " ".join(e["mutated"].split()), e["why"])
-            for e in data.get("equivalent", [])]
-
-
-def stale_equivalents(lab: Lab) -> list[str]:
-    """Equivalence entries that no longer name a line of their function in
-    the reference (the survivor list is then out of date)."""
-    source = lab.solution_file.read_text()
-    spans = function_spans(source)
-    lines = source.splitlines()
-    out = []
-    for eq in load_equivalents(lab):
-        # "<module>": a line outside every function (a constant such as a tuned configuration)
-        span = [(1, len(lines))] if eq.function == "<module>" else [v for k, v in spans.items() if k == eq.function]
-        found = any(" ".join(lines[i].split()) == eq.line for a, b in span for i in range(a - 1, b))
-        if not found:
-            out.append(f"{eq.function}: {eq.line!r}")
-    return out
-
-
-# -- where a mutation is ------------------------------------------------------------
-def function_spans(source: str) -> dict[str, tuple[int, int]]:
-    """Qualified name (as ``co_qualname`` spells it) → (first, last) line of every function."""
-    spans: dict[str, tuple[int, int]] = {}
-
-    def visit(node, prefix):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                name = f"{prefix}{child.name}"
-                spans[name] = (child.lineno, child.end_lineno)
-                visit(child, f"{name}.<locals>.")
-            elif isinstance(child, ast.ClassDef):
-                visit(child, f"{prefix}{child.name}.")
-            else:
-                visit(child, prefix)
-
-    visit(ast.parse(source), "")
-    return spans
-
-
-def enclosing_function(spans: dict[str, tuple[int, int]], line: int) -> str | None:
-    inside = [(b - a, name) for name, (a, b) in spans.items() if a <= line <= b]
-    return min(inside)[1] if inside else None
-
-
-def in_solution_block(source: str, line: int) -> bool:
-    return any(begin + 1 < line <= end for begin, end in markers.blocks(source))
-
-
 # -- the session ---------------------------------------------------------------------
-def _digest(*parts: bytes) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part)
-    return h.hexdigest()[:16]
-
-
-def _checks_digest(lab: Lab) -> bytes:
-    folder = lab.assignment_dir / "checks"
-    return b"".join(p.read_bytes() for p in sorted(folder.glob("*.py"))) + (lab.assignment_dir / "lab.toml").read_bytes()
+def _coverage_digest(lab: Lab) -> str:
+    """What decides which checks call which function: the reference, the checks, their settings."""
+    checks = sorted((lab.assignment_dir / "checks").glob("*.py"))
+    return files_digest([(lab.filename, lab.solution_file), *((f"checks/{p.name}", p) for p in checks),
+                         ("lab.toml", lab.assignment_dir / "lab.toml")])[:16]
 
 
 class Session:
@@ -155,7 +90,7 @@ class Session:
         from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
         stamp = self.dir / "solution.sha"
-        digest = _digest(self.source.encode())
+        digest = hashlib.sha256(self.source.encode()).hexdigest()[:16]
         if self.db_path.is_file() and stamp.is_file() and stamp.read_text() == digest:
             return
         self.db_path.unlink(missing_ok=True)
@@ -173,7 +108,7 @@ class Session:
     def coverage(self) -> dict:
         """Which checks call each function of the reference (cached per reference + checks)."""
         path = self.dir / "coverage.json"
-        digest = _digest(self.source.encode(), _checks_digest(self.lab))
+        digest = _coverage_digest(self.lab)
         if path.is_file():
             cached = json.loads(path.read_text())
             if cached.get("digest") == digest:

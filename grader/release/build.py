@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import hashlib
 import json
 import os
 import subprocess
@@ -34,6 +33,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
+from grader.files import files_digest, sha256_file
 from grader.labs import anatomy, fixtures
 from grader.labs.lab import Lab, LabError, all_lab_ids, repo_root
 from grader.release import gates
@@ -203,16 +203,12 @@ def snapshot(lab: Lab) -> str:
     """A hash of every file a release of ``lab`` reads: the ``grader``
     package, the lab's folders, the pins. Equal before and after a build means
     the bundles and the gates saw the same sources."""
-    h = hashlib.sha256()
     root = lab.assignment_dir.parent.parent
     folders = [PACKAGE_DIR, lab.assignment_dir, lab.solution_dir, lab.starter_dir]
     files = [p for f in folders for p in sorted(f.rglob("*"))
              if p.is_file() and "__pycache__" not in p.parts and p.name != ".lock"]
     files += [p for p in (repo_root() / "pyproject.toml", repo_root() / "requirements.lock") if p.is_file()]
-    for path in files:
-        h.update(f"{path.relative_to(root) if path.is_relative_to(root) else path}\n".encode())
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
+    return files_digest((str(p.relative_to(root) if p.is_relative_to(root) else p), p) for p in files)
 
 
 def _refuse(lab: Lab, out_dir: Path, failures: list[str], notes: list[str] | None = None):
@@ -249,8 +245,6 @@ def write_index(out_dir: Path, built: list[LabRelease], refused: dict[str, Relea
 
     Labs built now replace their entries; entries of labs not rebuilt are kept
     while their zips are still there, unchanged (by checksum)."""
-    from grader.release.archive import sha256_file
-
     path = out_dir / "index.json"
     old = json.loads(path.read_text()) if path.is_file() else {}
     entries = {e["lab"]: e for e in old.get("labs", [])}

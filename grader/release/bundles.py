@@ -24,8 +24,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import jinja2
-
+from grader import templates
 from grader.labs import fixtures, salt as salt_file
 from grader.checks.check import HIDDEN, PUBLIC
 from grader.data import known_checksums, locate
@@ -35,16 +34,13 @@ from grader.release.archive import Bundle
 
 #: Python of the grading images (Gradescope's and otter's): the version the kit is tested on.
 PYTHON_VERSION = otter_bundle.PYTHON_VERSION
-TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(contents.PACKAGE_DIR / "templates")),
-    keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False,
-)
 #: Where bundled data go: grader.data looks in <kit root>/shared/data.
 DATA_PREFIX = "shared/data"
 
 
 def render(template: str, **context) -> str:
-    return TEMPLATES.get_template(f"release_{template}.j2").render(**context)
+    """``grader/templates/release_<template>.j2`` rendered with ``context``."""
+    return templates.render(f"release_{template}.j2", **context)
 
 
 @dataclasses.dataclass

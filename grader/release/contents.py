@@ -23,14 +23,14 @@ from grader.labs.anatomy import SHIPPED_CHECK_FILES, TRUSTED_CHECK_FILES
 from grader.checks.check import PUBLIC
 from grader.labs.lab import Lab, repo_root
 
-#: The package this tooling ships, and its folder.
-PACKAGE = "grader"
+#: The folder of the package this tooling ships.
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
-#: Modules of the release tooling: never in a student bundle. ``otter_bridge``
-#: and ``gradescope`` are added explicitly to the bundles that run them; the
-#: kit's own quality tooling (tracing, mutation testing) ships in none.
-RELEASE_ONLY = ("grader.release", "grader.integrations.otter", "grader.integrations.gradescope", "grader.quality.tracing", "grader.quality.mutation")
+#: Modules (and packages) of the release tooling: never in a student bundle.
+#: ``grader.integrations.otter`` and ``.gradescope`` are added explicitly to the
+#: bundles that run them; the kit's own quality tooling (``grader.quality``:
+#: tracing, mutation testing) ships in none.
+RELEASE_ONLY = ("grader.release", "grader.integrations.otter", "grader.integrations.gradescope", "grader.quality")
 
 #: Instructor-only packages left out of students' requirements.
 INSTRUCTOR_ONLY_REQUIREMENTS = {"otter-grader"}
@@ -44,6 +44,11 @@ def _module_name(path: Path) -> str:
     rel = path.relative_to(PACKAGE_DIR.parent).with_suffix("")
     parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
     return ".".join(parts)
+
+
+def is_release_only(module: str) -> bool:
+    """Whether ``module`` (dotted) is, or lies in, one of :data:`RELEASE_ONLY`."""
+    return any(module == m or module.startswith(m + ".") for m in RELEASE_ONLY)
 
 
 def grader_files(add: Iterable[str] = ()) -> dict[str, Path]:
@@ -62,7 +67,7 @@ def grader_files(add: Iterable[str] = ()) -> dict[str, Path]:
             continue
         if path.suffix == ".py":
             name = _module_name(path)
-            if name.startswith(RELEASE_ONLY) and name not in wanted:
+            if is_release_only(name) and name not in wanted:
                 continue
         files[rel] = path
     return files

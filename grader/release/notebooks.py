@@ -7,7 +7,7 @@
 * :func:`otter_notebook` turns a lab module (the starter, or for tests the
   reference) into the otter flavour: the module's code cut into cells at its
   top-level definitions, section banners as headings, and a
-  ``grader.checks.check("<check>")`` cell after the cell that defines the last thing
+  ``grader.check("<check>")`` cell after the cell that defines the last thing
   each public check calls.
 """
 
@@ -144,7 +144,7 @@ def otter_notebook(lab: Lab, source: str) -> str:
     nb.cells.append(nbformat.v4.new_markdown_cell(
         f"# {title}\n\n"
         f"Fill in every `TODO` in the code cells below. After each part, run its "
-        f"`grader.checks.check(...)` cell: it runs the lab's **public** checks on your code. Hidden checks "
+        f"`grader.check(...)` cell: it runs the lab's **public** checks on your code. Hidden checks "
         f"(other inputs and properties) run only when your notebook is graded, so a public pass "
         f"is not the final score.\n\n"
         f"Before submitting `{lab.module}.ipynb`: *Kernel → Restart & Run All*, and make sure every "
@@ -154,7 +154,7 @@ def otter_notebook(lab: Lab, source: str) -> str:
         make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
         nb.cells.append(make(text))
         for name in after.get(i, []):
-            nb.cells.append(nbformat.v4.new_code_cell(f'grader.checks.check("{name}")'))
+            nb.cells.append(nbformat.v4.new_code_cell(f'grader.check("{name}")'))
     nb.cells.append(nbformat.v4.new_markdown_cell("## All public checks"))
     nb.cells.append(nbformat.v4.new_code_cell("grader.check_all()"))
     return _finish(nb, {"otter": {"assignment_name": otter_assignment_name(lab)}})

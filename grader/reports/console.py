@@ -6,13 +6,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from grader.core.results import STATUS_TEXT, Result
+from grader.checks.check import HIDDEN
+from grader.core.results import Result, Status
 
-STYLE = {"passed": "green", "partial": "yellow", "failed": "red", "todo": "dim", "error": "red",
-         "invalid": "red", "timeout": "magenta", "crashed": "magenta", "skipped": "dim"}
+#: The colour of each check status.
+STYLE = {Status.PASSED: "green", Status.PARTIAL: "yellow", Status.FAILED: "red", Status.TODO: "dim",
+         Status.ERROR: "red", Status.INVALID: "red", Status.TIMEOUT: "magenta", Status.CRASHED: "magenta",
+         Status.SKIPPED: "dim"}
 
 
-def table(result: Result, *, show_hidden_messages: bool = True) -> Table:
+def table(result: Result) -> Table:
+    """One row per check: points, status, time and message."""
     t = Table(title=result.summary(), title_justify="left", show_lines=False, expand=False)
     t.add_column("check", no_wrap=True)
     t.add_column("points", justify="right", no_wrap=True)
@@ -21,11 +25,10 @@ def table(result: Result, *, show_hidden_messages: bool = True) -> Table:
     t.add_column("message", overflow="fold")
     for c in result.checks:
         style = STYLE.get(c.status, "")
-        name = c.name + (" (hidden)" if c.visibility == "hidden" else "")
+        name = c.name + (" (hidden)" if c.visibility == HIDDEN else "")
         # escape: messages quote code such as doc[i+1] or PE[pos + k], which rich would read as markup
-        message = escape(c.message) if (show_hidden_messages or c.visibility != "hidden") else ""
-        t.add_row(name, f"{c.score:g}/{c.points:g}", f"[{style}]{STATUS_TEXT.get(c.status, c.status)}[/]",
-                  f"{c.time:.1f}s", message)
+        t.add_row(name, f"{c.score:g}/{c.points:g}", f"[{style}]{c.status.text}[/]", f"{c.time:.1f}s",
+                  escape(c.message))
     return t
 
 

@@ -9,14 +9,12 @@ per-check time limits; ``ready`` is written *before* the student's code is
 imported, so the parent can tell a sandbox that failed to start (the
 grader's problem) from a submission that failed to load (the student's).
 
-``JOBDIR/job.json`` holds: ``module`` (the student's module name),
-``checks_dir`` (the lab's shipped check files: ``__init__.py``,
-``common.py``, ``public.py``), ``submission`` (the folder holding the
-student's module), ``checks`` (``{"name", "visibility", "seed"}`` for each
-check to observe, in order), ``threads``, and optionally ``out`` and
-``events`` (default ``JOBDIR/out`` and ``JOBDIR/events``) and ``rlimits``
-(``{"FSIZE": bytes, ...}``, applied before the student's code runs, when
-no jail did it already). ``JOBDIR/in/<check>.{json,npz}`` are the inputs.
+``JOBDIR/job.json`` is a :class:`grader.sandbox.job.Job` (the student's
+module, the shipped check files, the submission, the inputs, where to
+write observations and events, the checks to observe in order, threads and
+resource limits); the events it writes are :class:`grader.sandbox.job.Event`
+lines. Both formats are defined there, once, for this writer and the
+parent's reader.
 
 The observe-only source of the hidden and optional checks it runs
 (:func:`grader.labs.anatomy.observe_source`) arrives on standard input, as JSON
@@ -31,14 +29,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
+from grader.sandbox.job import DONE, FINISHED, IMPORT_FAILED, IMPORTED, READY, START, Event, Job
 
-def _emit(events: Path, event: str, **fields) -> None:
-    line = json.dumps({"event": event, "t": time.time(), **fields})
+
+def _emit(events: Path, kind: str, **fields) -> None:
     with events.open("a") as fh:
-        fh.write(line + "\n")
+        fh.write(Event.now(kind, **fields).to_line() + "\n")
         fh.flush()
 
 
@@ -68,51 +66,62 @@ def _import_checks_package(folder: Path, package: str) -> None:
     spec.loader.exec_module(module)
 
 
+def _write(obs, stem: Path) -> None:
+    """Write an observation as plain data. Its value is plain already
+    (:func:`grader.core.runner.observe` converted it), so only the other
+    fields go through :func:`~grader.core.protocol.to_plain` here: the
+    arrays are converted once. Raises ``NotPlainData`` as ``dump`` would."""
+    from grader.core import protocol
+
+    record = obs.to_plain()
+    protocol.to_plain({k: v for k, v in record.items() if k != "value"})
+    protocol.dump(record, stem, plain=True)
+
+
 def main(jobdir: str) -> int:
     job_dir = Path(jobdir).resolve()
-    job = json.loads((job_dir / "job.json").read_text())
+    job = Job.read(job_dir / "job.json")
     sources = _read_sources()
-    events = Path(job.get("events") or job_dir / "events")
-    out = Path(job.get("out") or job_dir / "out")
+    events = Path(job.events)
+    out = Path(job.out)
     out.mkdir(exist_ok=True)
-    _apply_rlimits(job.get("rlimits") or {})
+    _apply_rlimits(job.rlimits)
 
     from grader.labs import anatomy
     from grader.core import protocol, runner
+    from grader.core.results import Reason, Status
     from grader.device import configure
     from grader.labs.lab import load_submission
 
-    configure(threads=job.get("threads"))
+    configure(threads=job.threads)
     package = "_dlkit_checks"
-    _import_checks_package(Path(job["checks_dir"]), package)
-    wanted = job["checks"]
-    checks = anatomy.load_observe_checks(package, sources, [c["name"] for c in wanted if c["visibility"] == "public"],
-                                         [c["name"] for c in wanted])
+    _import_checks_package(Path(job.checks_dir), package)
+    checks = anatomy.load_observe_checks(package, sources, [c.name for c in job.checks if c.visibility == "public"],
+                                         [c.name for c in job.checks])
     del sources
-    filename = f"{job['module']}.py"
-    _emit(events, "ready")
+    filename = f"{job.module}.py"
+    _emit(events, READY)
 
     try:
-        sub = load_submission(job["submission"], job["module"])
+        sub = load_submission(job.submission, job.module)
     except BaseException as exc:  # noqa: BLE001 - a broken submission must not kill the grader
         message = f"{filename} could not be imported: {runner.describe_exception(exc, filename)}"
-        for item in wanted:
-            protocol.dump(runner.Observation("error", message=message).to_plain(), out / item["name"])
-        _emit(events, "import_failed", message=message[:2000])
+        for item in job.checks:
+            _write(runner.Observation(Status.ERROR, message=message, reason=Reason.IMPORT), out / item.name)
+        _emit(events, IMPORT_FAILED, message=message[:2000])
         return 0
-    _emit(events, "imported")
+    _emit(events, IMPORTED)
 
-    for item in wanted:
-        name = item["name"]
-        inputs = protocol.load(job_dir / "in" / name)
-        _emit(events, "start", check=name)
-        obs = runner.observe(checks[name], sub, inputs, seed=item["seed"])
+    for item in job.checks:
+        inputs = protocol.load(Path(job.inputs) / item.name)
+        _emit(events, START, check=item.name)
+        obs = runner.observe(checks[item.name], sub, inputs, seed=item.seed)
         try:
-            protocol.dump(obs.to_plain(), out / name)
+            _write(obs, out / item.name)
         except protocol.NotPlainData as exc:
-            protocol.dump(runner.Observation("error", message=f"unusable result: {exc}", time=obs.time).to_plain(), out / name)
-        _emit(events, "done", check=name)
-    _emit(events, "finished")
+            _write(runner.Observation(Status.ERROR, message=f"unusable result: {exc}", time=obs.time), out / item.name)
+        _emit(events, DONE, check=item.name)
+    _emit(events, FINISHED)
     return 0
 
 

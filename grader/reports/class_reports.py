@@ -1,48 +1,25 @@
-"""The class's reports: ``grades.csv``, ``results.jsonl`` and ``summary.html``."""
+"""The class's reports: ``grades.csv``, ``results.jsonl`` and ``summary.html``,
+one :class:`~grader.core.results.Row` per line."""
 
 from __future__ import annotations
 
 import base64
 import csv
-import dataclasses
 import io
 import json
 import statistics
 from collections import Counter
 from pathlib import Path
 
-from grader.core.results import Result
+from grader.checks.check import HIDDEN
+from grader.core.results import RosterFlag, Row, RowStatus
+from grader.files import atomic_write
 from grader.reports import plots
-from grader.reports.student import _atomic_text, failure_kind, render
+from grader.reports.failures import failure_kind
+from grader.templates import render
 
-#: Row statuses: graded; its intake failed (broken zip, no cnn.py, …); the
-#: grader itself failed (retried on the next run); on the roster but no
-#: submission; not graded because the batch was stopped.
-ROW_STATUSES = ("graded", "intake error", "grader error", "missing", "not graded")
-
-
-@dataclasses.dataclass
-class Row:
-    """One line of the class's reports: a submission, or a roster student without one."""
-
-    id: str
-    name: str = ""
-    status: str = "graded"
-    roster: str = ""  # "" without a roster, else "listed", "not on roster" or "missing"
-    result: Result | None = None
-    message: str = ""
-    source: str = ""
-
-    @property
-    def score(self) -> float:
-        return self.result.score if self.result and self.status in ("graded", "intake error") else 0.0
-
-    def to_dict(self) -> dict:
-        out = {"id": self.id, "name": self.name, "status": self.status, "roster": self.roster,
-               "message": self.message, "source": self.source, "score": self.score}
-        if self.result is not None:
-            out["result"] = self.result.to_dict()
-        return out
+#: Rows the summary lists as not graded, with the reason.
+UNGRADED = (RowStatus.INTAKE_ERROR, RowStatus.GRADER_ERROR, RowStatus.NOT_GRADED)
 
 
 def write_class(rows: list[Row], checks: list, out: Path, *, lab_id: str, lab_title: str = "") -> list[Path]:
@@ -50,9 +27,9 @@ def write_class(rows: list[Row], checks: list, out: Path, *, lab_id: str, lab_ti
     graded checks (objects with ``name``, ``points``, ``visibility``)."""
     out = Path(out)
     paths = [out / "grades.csv", out / "results.jsonl", out / "summary.html"]
-    _atomic_text(paths[0], grades_csv(rows, checks))
-    _atomic_text(paths[1], "".join(json.dumps(r.to_dict(), ensure_ascii=False, allow_nan=False) + "\n" for r in rows))
-    _atomic_text(paths[2], summary_html(rows, checks, lab_id=lab_id, lab_title=lab_title))
+    atomic_write(paths[0], grades_csv(rows, checks))
+    atomic_write(paths[1], "".join(json.dumps(r.to_dict(), ensure_ascii=False, allow_nan=False) + "\n" for r in rows))
+    atomic_write(paths[2], summary_html(rows, checks, lab_id=lab_id, lab_title=lab_title))
     return paths
 
 
@@ -65,23 +42,23 @@ def grades_csv(rows: list[Row], checks: list) -> str:
     for r in rows:
         by = r.result.by_name() if r.result else {}
         cells = [f"{by[c.name].score:g}" if c.name in by else "" for c in checks]
-        note = r.message or "; ".join((r.result.info.get("notes") or []) if r.result else [])
+        note = r.message or "; ".join((r.result.info.notes or []) if r.result else [])
         writer.writerow([r.id, r.name, f"{r.score:g}", f"{max_total:g}", r.status, r.roster, *cells, note])
     return buffer.getvalue()
 
 
 def summary_html(rows: list[Row], checks: list, *, lab_id: str, lab_title: str = "") -> str:
-    graded = [r for r in rows if r.status == "graded" and r.result is not None]
+    graded = [r for r in rows if r.status is RowStatus.GRADED and r.result is not None]
     max_total = sum(c.points for c in checks)
     scores = [r.score for r in graded]
     per_check = []
     for c in checks:
         results = [r.result.by_name().get(c.name) for r in graded]
         results = [x for x in results if x is not None]
-        kinds = Counter(failure_kind(x) for x in results if x.status != "passed")
+        kinds = Counter(failure_kind(x) for x in results if not x.passed)
         per_check.append({
-            "name": c.name, "points": c.points, "hidden": c.visibility == "hidden",
-            "pass_rate": sum(x.status == "passed" for x in results) / len(results) if results else 0.0,
+            "name": c.name, "points": c.points, "hidden": c.visibility == HIDDEN,
+            "pass_rate": sum(x.passed for x in results) / len(results) if results else 0.0,
             "mean": statistics.fmean(x.score for x in results) if results else 0.0,
             "failures": ", ".join(f"{k} ×{n}" for k, n in kinds.most_common(3)),
         })
@@ -105,19 +82,24 @@ def summary_html(rows: list[Row], checks: list, *, lab_id: str, lab_title: str =
         images["histogram"] = base64.b64encode(plots.histogram(scores, max_total)).decode()
         images["pass_rates"] = base64.b64encode(plots.pass_rates([c["name"] for c in per_check],
                                                                  [c["pass_rate"] for c in per_check])).decode()
-    isolation = Counter((r.result.info.get("isolation", ""), r.result.info.get("isolation_detail", ""))
-                        for r in graded if r.result.info.get("isolation"))
+    isolation = Counter((r.result.info.isolation, r.result.info.isolation_detail or "")
+                        for r in graded if r.result.info.isolation)
     return render(
         "summary.html.j2",
         lab_id=lab_id, lab_title=lab_title or lab_id, rows=rows, graded=graded, max_total=max_total,
-        submissions=sum(r.status != "missing" for r in rows),
+        submissions=sum(r.status is not RowStatus.MISSING for r in rows),
         mean=statistics.fmean(scores) if scores else 0.0, median=statistics.median(scores) if scores else 0.0,
         full_marks=sum(s >= max_total - 1e-9 for s in scores), per_check=per_check, failures=failure_rows,
-        slowest=[{"id": r.id, "time": r.result.time, "starts": r.result.info.get("starts", ""),
-                  "peak_rss": r.result.info.get("peak_rss", 0) / 2**30} for r in slowest],
-        intake_errors=[r for r in rows if r.status in ("intake error", "grader error", "not graded")],
-        missing=[r for r in rows if r.roster == "missing"],
-        unknown=[r for r in rows if r.roster == "not on roster"],
+        slowest=[{"id": r.id, "time": r.result.time, "starts": _or(r.result.info.starts, ""),
+                  "peak_rss": _or(r.result.info.peak_rss, 0) / 2**30} for r in slowest],
+        intake_errors=[r for r in rows if r.status in UNGRADED],
+        missing=[r for r in rows if r.roster is RosterFlag.MISSING],
+        unknown=[r for r in rows if r.roster is RosterFlag.NOT_ON_ROSTER],
         isolation=[{"level": level, "detail": detail, "count": n} for (level, detail), n in isolation.most_common()],
         images=images,
     )
+
+
+def _or(value, default):
+    """``value``, or ``default`` where the run did not record it."""
+    return default if value is None else value

@@ -1,4 +1,6 @@
-"""Gradescope's ``results.json`` for one graded submission.
+"""Gradescope's ``results.json`` format, for one graded submission (the
+entry point that runs in Gradescope's container is
+:mod:`grader.integrations.gradescope`).
 
 Follows https://gradescope-autograders.readthedocs.io/en/latest/specs/
 ("Output format"): a top-level ``score`` and ``execution_time``, an
@@ -12,16 +14,16 @@ submission by submission.
 
 from __future__ import annotations
 
-from grader.core.results import STATUS_TEXT, Result
+from grader.checks.check import PUBLIC
+from grader.core.results import Result, Status
+from grader.reports.failures import explain
 
 
 def gradescope_results(result: Result) -> dict:
     """``result`` in Gradescope's results.json format (plain JSON, no NaN)."""
-    from grader.reports.student import explain
-
     tests = []
     for i, c in enumerate(result.checks, 1):
-        output = f"{STATUS_TEXT.get(c.status, c.status)} ({c.time:.1f}s)"
+        output = f"{c.status.text} ({c.time:.1f}s)"
         if c.message:
             output += f"\n{c.message}"
         if why := explain(c):
@@ -31,18 +33,18 @@ def gradescope_results(result: Result) -> dict:
             "number": str(i),
             "score": round(float(c.score), 6),
             "max_score": round(float(c.points), 6),
-            "status": "passed" if c.status == "passed" else "failed",
+            "status": "passed" if c.status is Status.PASSED else "failed",  # Gradescope's two words
             "output": output,
             "output_format": "text",
             "tags": [c.kind, c.visibility],
-            "visibility": "visible" if c.visibility == "public" else "after_published",
+            "visibility": "visible" if c.visibility == PUBLIC else "after_published",
             "extra_data": {"check": c.name, "status": c.status, "time": round(float(c.time), 3)},
         })
     info = result.info
     lines = [result.summary()]
-    if info.get("intake_error"):
-        lines.append(f"Your submission could not be graded: {info['intake_error']}")
-    lines += [f"Note: {n}" for n in info.get("notes") or []]
+    if info.intake_error:
+        lines.append(f"Your submission could not be graded: {info.intake_error}")
+    lines += [f"Note: {n}" for n in info.notes or []]
     return {
         "score": round(float(result.score), 6),
         "execution_time": int(round(float(result.time))),
@@ -53,6 +55,6 @@ def gradescope_results(result: Result) -> dict:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "extra_data": {"lab": result.lab, "submission": result.submission, "max_score": result.max_score,
-                       "isolation": info.get("isolation", "")},
+                       "isolation": info.isolation or ""},
         "tests": tests,
     }
