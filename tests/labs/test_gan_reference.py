@@ -106,6 +106,23 @@ def test_conjugates_nan_outside_their_domain():
         assert np.isnan(float(ref.conjugate(name, np.array([t]))[0]))
 
 
+def test_signed_zero_and_rounding_edges_the_checks_use():
+    """The inputs that tell a tested domain or support from NaN/inf falling out
+    of the arithmetic: just past log 2 exp(t) rounds to 2, so the closed form
+    alone gives +inf where conjugate('js', t) must be NaN (conjugate_suprema);
+    a q(x) written −0.0 is a zero, and p/q there is −inf, so KL by division
+    alone gives NaN where it must be inf (optimal_discriminator)."""
+    t = np.nextafter(LOG2, np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert -np.log(2 - np.exp(t)) == np.inf
+        p, q = np.array([0.5, 0.3, 0.2]), np.array([0.6, -0.0, 0.4])
+        assert np.isnan(np.sum(p * np.log(p / q)))
+    assert np.isnan(float(ref.conjugate("js", np.array([t]))[0]))
+    assert ref.kl_divergence(p, q) == np.inf
+    d_star = ref.optimal_discriminator(p, q)
+    assert d_star[1] == 1.0 and np.isfinite(ref.gan_value(p, q, d_star))
+
+
 def test_fgan_reduces_to_gan_and_optimal_v_gives_the_divergence():
     v_real, v_fake = rng.normal(size=20), rng.normal(size=30)
     assert float(ref.fgan_objective(v_real, v_fake, "gan")) == pytest.approx(-float(ref.discriminator_loss(v_real, v_fake)))

@@ -50,7 +50,9 @@ class OptimalDiscriminator(Check):
     def inputs(self, rng):
         random_p = rng.dirichlet(np.ones(6))
         random_q = rng.dirichlet(np.ones(6))
-        random_q[[1, 4]] = 0.0           # P_G misses two points P_data has
+        # P_G misses two points P_data has. The second zero carries a sign, as −np.diff of a flat CDF writes
+        # it: −0.0 == 0, so KL(p‖q) is still inf (dividing by the zero instead of testing for it gives NaN).
+        random_q[[1, 4]] = 0.0, -0.0
         random_q /= random_q.sum()
         point = np.eye(5)[rng.integers(5)]   # a point mass against itself: KL = JS = 0, D* = ½ where p = q = 0
         pairs = [([0.5, 0.3, 0.2, 0.0], [0.1, 0.2, 0.3, 0.4]), (random_p, random_q), (point, point)]
@@ -85,7 +87,8 @@ class OptimalDiscriminator(Check):
             for key, what in (("kl", "kl_divergence(p, q)"), ("kl_qp", "kl_divergence(q, p)")):
                 if w[key] == "inf":
                     divergences.append(judges.property_holds(g[key] == "inf", f"{what} is inf ({case})",
-                                                             "KL is infinite where the second distribution is 0 and the first is not"))
+                                                             "KL is infinite where the second distribution is 0 and the first is not "
+                                                             "(−0.0 is a 0 too: test for it rather than divide by it)"))
                 else:
                     divergences.append(judges.close(g[key], w[key], f"{what} ({case})", tol=tol))
             v, js = float(g["v_star"]), float(g["js"])

@@ -10,7 +10,7 @@ from grader.checks import Check, Inputs, judges
 from .common import (CHEBYSHEV_RULE, DROP_EDGE_RULE, EXACT, GAT_RULE, GCN_NORM_RULE, LAPLACIAN_RULE, LINK_RULE,
                      PAIR_NORM_RULE, PROPAGATE_RULE, SPECTRAL_RULE, adjacency_from_edges,
                      as_sparse_tensor, components, edge_list, gcn_inference, gcn_matrix,
-                     layer_weights, negative_pairs, random_graph, roc_auc, row_normalize,
+                     layer_weights, negative_pairs, observed_sparse, random_graph, roc_auc, row_normalize,
                      same_architecture, sparse_parts, sparse_tensor, sym_normalized,
                      train_full_batch, train_link_predictor)
 
@@ -421,7 +421,7 @@ class SageSampling(Check):
 
 
 class SmoothingTools(Check):
-    """propagate and sqrt_degree_alignment (over-smoothing), pair_norm, drop_edge
+    """propagate and sqrt_degree_alignment (over-smoothing), pair_norm, drop_edge (rate 0.3, and rate 0)
 
     The DropEdge rate is a statistical verdict: the kept edges must lie
     within 5σ of 0.7·E (E = 1,170 undirected edges of the 200-node graph).
@@ -444,6 +444,8 @@ class SmoothingTools(Check):
                       secret={"big": big})
 
     def observe(self, sub, a, a_hat, x, z, big):
+        import scipy.sparse as sp
+
         deg = a.sum(axis=1) + 1
         out = {f"propagate_{m}": sub.propagate(a_hat, x, m) for m in self.DEPTHS}
         out["alignment"] = [sub.sqrt_degree_alignment(sub.propagate(a_hat, x, m), deg) for m in self.DEPTHS]
@@ -451,6 +453,7 @@ class SmoothingTools(Check):
         out["pair_norm_small"] = np.asarray(sub.pair_norm(0.01 * x))
         dropped = [sub.drop_edge(big, 0.3, np.random.default_rng(s)) for s in (1, 1, 2)]
         out["dropped"] = [np.asarray(d.toarray() if hasattr(d, "toarray") else d) for d in dropped]
+        out["rate_0"] = sparse_parts(sp.csr_matrix(sub.drop_edge(big, 0.0, np.random.default_rng(3))))
         return out
 
     def judge(self, got, want, secret):
@@ -480,6 +483,7 @@ class SmoothingTools(Check):
         big = secret["big"]
         try:
             d1, d1b, d2 = (judges.as_array(d, "drop_edge(A, 0.3, rng)", shape=big.shape) for d in got["dropped"])
+            d0 = observed_sparse(got["rate_0"], len(big), "drop_edge(A, 0, rng)").toarray()
         except (judges.BadObservation, ValueError) as exc:
             return judges.gated(verdicts + [judges.Verdict(0.0, str(exc))], trivial)
         off = ~np.eye(len(big), dtype=bool)
@@ -491,9 +495,12 @@ class SmoothingTools(Check):
             judges.property_holds(np.array_equal(d1, d1b) and not np.array_equal(d1, d2),
                                   "drop_edge is driven by rng (same seed, same result; new seed, new draw)"),
         ]
-        # Returning A unchanged (or nothing) is symmetric and removes nothing else: these count once the
-        # values, the kept fraction and the seeding are right.
+        # Returning A unchanged (or nothing) is symmetric and removes nothing else, and A unchanged is right
+        # for rate 0: these count once the values, the kept fraction and the seeding are right.
         return judges.gated(verdicts, trivial + [
+            judges.property_holds(np.array_equal(d0, big), "drop_edge(A, 0, rng) returns A unchanged",
+                                  "rate 0 drops nothing: every edge (i, j), i < j, is a candidate, each kept "
+                                  "with probability 1 − rate"),
             judges.property_holds(np.array_equal(d1, d1.T), "drop_edge keeps A symmetric",
                                   "drop (i, j) and (j, i) together"),
             judges.property_holds(bool(np.all(d1[off] <= big[off])) and bool(np.all(np.diag(d1) == np.diag(big))),
@@ -502,55 +509,102 @@ class SmoothingTools(Check):
 
 
 class LinkPredictionParts(Check):
-    """split_edges, negative_edges, dot_scores and roc_auc"""
+    """split_edges (self-loops ignored), negative_edges (uniform; one pair; every non-edge), dot_scores and roc_auc
+
+    negative_edges must draw *uniformly*: the mean of ``i + j`` over its
+    1,000 pairs (of about 4,600 non-edges of a 100-node graph) must lie
+    within 5 standard errors of the mean over all non-edges (sampling without
+    replacement; a false alarm for a uniform sampler about 6e-7), which
+    samplers biased towards high or low node ids (``j`` drawn above a uniform
+    ``i``; the two smallest of three draws) miss by more than 10 standard
+    errors (tests/labs/test_gcn_reference.py::test_negative_pairs_uniformity_verdict_power).
+    It is also asked for every one of the 20 non-edges of an 8-node cycle: a
+    sampler that can never draw some node, or whose loop asks for one pair
+    more than ``num``, never finishes, and the check runs out of time."""
 
     points = 0.5
     budget = 15
     by_hand = (LINK_RULE,)
+    #: The graph's nodes; the negative pairs drawn from it and the uniformity verdict's width (standard errors).
+    NODES, NEGATIVES, SIGMAS = 100, 1000, 5.0
 
     def inputs(self, rng):
-        a = random_graph(rng, 40, 0.15)
+        a = random_graph(rng, self.NODES, 0.06)
+        loops = rng.choice(self.NODES, 8, replace=False)
+        a[loops, loops] = 1  # self-loops: not edges to split, nor pairs to sample
+        ring = np.roll(np.eye(8), 1, axis=1)
+        ring = ring + ring.T  # the 8-cycle: 20 non-edges, 5 at every node
         pos, neg = rng.normal(1, 1, size=30).round(1), rng.normal(0, 1, size=25).round(1)  # rounding makes ties
-        return Inputs(public={"a": a, "z": rng.normal(size=(40, 4)), "pairs": rng.integers(0, 40, size=(6, 2)),
-                              "pos": pos, "neg": neg},
-                      secret={"a": a, "pos": pos, "neg": neg})
+        return Inputs(public={"a": a, "ring": ring, "z": rng.normal(size=(self.NODES, 4)),
+                              "pairs": rng.integers(0, self.NODES, size=(6, 2)), "pos": pos, "neg": neg},
+                      secret={"a": a, "ring": ring, "pos": pos, "neg": neg})
 
-    def observe(self, sub, a, z, pairs, pos, neg):
+    def observe(self, sub, a, ring, z, pairs, pos, neg):
         import scipy.sparse as sp
 
         train, val, test = sub.split_edges(sp.csr_matrix(a), 0.1, 0.2, np.random.default_rng(3))
         return {"train": sp.csr_matrix(train).toarray(), "val": val, "test": test,
-                "negatives": sub.negative_edges(sp.csr_matrix(a), 50, np.random.default_rng(4)),
+                "negatives": sub.negative_edges(sp.csr_matrix(a), self.NEGATIVES, np.random.default_rng(4)),
+                "one_negative": sub.negative_edges(sp.csr_matrix(a), 1, np.random.default_rng(5)),
+                "every_negative": sub.negative_edges(sp.csr_matrix(ring), int(np.sum(np.triu(ring == 0, 1))),
+                                                     np.random.default_rng(6)),
                 "scores": sub.dot_scores(z, pairs), "auc": sub.roc_auc(pos, neg)}
 
+    @staticmethod
+    def pair_sum_deviation(pairs, adjacency) -> float:
+        """How many standard errors the mean of ``i + j`` over ``pairs`` lies
+        from the mean over all non-edges ``i < j`` of ``adjacency``, for a
+        uniform sample without replacement of ``len(pairs)`` of them."""
+        n = len(adjacency)
+        rows, cols = np.triu_indices(n, 1)
+        sums = (rows + cols)[np.asarray(adjacency)[rows, cols] == 0].astype(np.float64)
+        total, m = len(sums), len(pairs)
+        error = sums.std() * np.sqrt((total - m) / (total - 1) / m)
+        return float(abs(np.mean(np.sum(pairs, axis=1)) - sums.mean()) / error)
+
     def judge(self, got, want, secret):
-        a = secret["a"]
+        a, ring = secret["a"], secret["ring"]
         edges = {tuple(e) for e in edge_list(a).tolist()}
+        num = self.NEGATIVES
         try:
             train = judges.as_array(got["train"], "train adjacency", shape=a.shape)
             val = judges.as_array(got["val"], "val_edges").astype(int).reshape(-1, 2)
             test = judges.as_array(got["test"], "test_edges").astype(int).reshape(-1, 2)
-            negs = judges.as_array(got["negatives"], "negative_edges(a, 50)", shape=(50, 2)).astype(int)
+            negs = judges.as_array(got["negatives"], f"negative_edges(a, {num})", shape=(num, 2)).astype(int)
             negs_dtype = np.asarray(got["negatives"]).dtype
+            one = judges.as_array(got["one_negative"], "negative_edges(a, 1)", shape=(1, 2)).astype(int)
+            every = judges.as_array(got["every_negative"], "negative_edges of the 8-cycle, num = 20",
+                                    shape=(20, 2)).astype(int)
         except (judges.BadObservation, ValueError) as exc:
             return judges.Verdict(0.0, str(exc))
         num_nodes = len(a)
         held = {tuple(e) for e in np.vstack([val, test]).tolist()}
         train_edges = {tuple(e) for e in edge_list(train).tolist()}
         neg_set = {tuple(e) for e in negs.tolist()}
+        ring_free = {(i, j) for i in range(8) for j in range(i + 1, 8) if ring[i, j] == 0}
+        deviation = self.pair_sum_deviation(negs, a)
         reference_auc = roc_auc(np.r_[secret["pos"], secret["neg"]], np.r_[np.ones(30), np.zeros(25)])
         return judges.all_of([
             judges.equal([len(val), len(test)], [round(0.1 * len(edges)), round(0.2 * len(edges))],
-                         "number of validation and test edges (10 % and 20 %)"),
+                         "number of validation and test edges (10 % and 20 % of the edges i < j)",
+                         hint="self-loops (i, i) are not edges to hold out: take the upper triangle above the diagonal"),
             judges.property_holds(held <= edges and not (held & train_edges) and (held | train_edges) == edges
                                   and np.array_equal(train, train.T) and bool(np.all(np.r_[val[:, 0] < val[:, 1], test[:, 0] < test[:, 1]])),
                                   "held-out edges (i < j) are removed from a symmetric training graph; together they are all the edges"),
-            judges.property_holds(len(neg_set) == 50 and not (neg_set & edges)
+            judges.property_holds(len(neg_set) == num and not (neg_set & edges)
                                   and bool(np.all(negs[:, 0] < negs[:, 1])),
-                                  "negative_edges: 50 distinct pairs i < j that are not edges"),
+                                  f"negative_edges: {num} distinct pairs i < j that are not edges"),
             judges.property_holds(np.issubdtype(negs_dtype, np.integer) and bool(np.all((negs >= 0) & (negs < num_nodes))),
                                   "negative_edges returns integer node ids 0 ≤ i < j < n",
                                   f"got dtype {negs_dtype}, ids from {negs.min()} to {negs.max()} for n = {num_nodes}"),
+            judges.property_holds(deviation <= self.SIGMAS, "negative_edges draws the non-edges uniformly",
+                                  f"the mean of i + j over the {num} pairs is {deviation:.1f} standard errors from "
+                                  "its value over all non-edges: every non-edge i < j must be equally likely"),
+            judges.property_holds(0 <= one[0, 0] < one[0, 1] < num_nodes and tuple(one[0].tolist()) not in edges,
+                                  "negative_edges(a, 1) is one non-edge i < j"),
+            judges.property_holds({tuple(e) for e in every.tolist()} == ring_free,
+                                  "negative_edges asked for all 20 non-edges of an 8-cycle returns each of them once",
+                                  "num may be every non-edge there is: each must be drawable, and the result is then all of them"),
             judges.close(got["scores"], want["scores"], "dot_scores(z, pairs)", tol=1e-6),
             judges.close(got["auc"], reference_auc, "roc_auc with ties (a tie counts ½)", tol=1e-9),
         ])

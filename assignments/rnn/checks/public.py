@@ -426,6 +426,9 @@ class Sampling(Check):
     DRAWS = 2000
     #: (temperature, top_k): both sides of 1, top_k None, greedy, k < V and k ≥ V (V = 12).
     CASES = ((1.0, None), (0.5, 4), (2.0, 1), (0.8, 5), (1.5, 20))
+    #: (shift, temperature, top_k): the same logits moved far up and far down. np.exp overflows
+    #: (e^1000 = inf) or underflows to 0 everywhere unless the largest logit is subtracted first.
+    LARGE = ((1000.0, 1.0, None), (-1000.0, 0.5, 4))
     #: chi2.isf(1e-4, df=4): the 5 kept tokens of the drawn case give 4 degrees of freedom.
     CHI2_CRITICAL = 23.51
 
@@ -435,12 +438,13 @@ class Sampling(Check):
 
     def observe(self, sub, logits):
         dists = [sub.sampling_distribution(logits, t, k) for t, k in self.CASES]
+        large = [sub.sampling_distribution(logits + shift, t, k) for shift, t, k in self.LARGE]
         greedy = [sub.sample_next(logits, np.random.default_rng(s), temperature=1.0, top_k=1) for s in range(10)]
         rng = np.random.default_rng(7)
         draws = [sub.sample_next(logits, rng, temperature=0.8, top_k=5) for _ in range(self.DRAWS)]
         again = np.random.default_rng(7)
         repeat = [sub.sample_next(logits, again, temperature=0.8, top_k=5) for _ in range(50)]
-        return {"dists": dists, "greedy": greedy, "draws": draws, "repeat": repeat}
+        return {"dists": dists, "large": large, "greedy": greedy, "draws": draws, "repeat": repeat}
 
     @classmethod
     def chi2(cls, draws, p) -> tuple[int, float]:
@@ -456,6 +460,10 @@ class Sampling(Check):
         verdicts = [judges.close(g, w, f"sampling_distribution(temperature={t}, top_k={k})", tol=F64_TOL,
                                  hint="softmax(logits / temperature), keeping only the top_k largest logits")
                     for g, w, (t, k) in zip(got["dists"], want["dists"], self.CASES)]
+        verdicts += [judges.close(g, w, f"sampling_distribution(logits {shift:+g}, temperature={t}, top_k={k})",
+                                  tol=F64_TOL, hint="a numerically stable softmax: subtract the largest (scaled) logit "
+                                                    "before np.exp, or large logits overflow and small ones underflow")
+                     for g, w, (shift, t, k) in zip(got["large"], want["large"], self.LARGE)]
         argmax = int(np.argmax(secret["logits"]))
         try:
             draws = judges.as_array(got["draws"], "draws", shape=(self.DRAWS,))
