@@ -46,12 +46,18 @@ class Mutant:
         return source
 
 
-def load(lab: Lab) -> list[Mutant]:
+def read_table(lab: Lab) -> dict:
+    """The lab's ``mutants.toml`` as a table (empty when the lab has none):
+    hand-written ``[[mutant]]`` entries and machine-made ``[[equivalent]]`` ones."""
     path = lab.assignment_dir / "mutants.toml"
     if not path.is_file():
-        return []
+        return {}
     with path.open("rb") as fh:
-        data = tomllib.load(fh)
+        return tomllib.load(fh)
+
+
+def load(lab: Lab) -> list[Mutant]:
+    data = read_table(lab)
     out = []
     for entry in data.get("mutant", []):
         reps = tuple((r["old"], r["new"]) for r in entry.get("replace", []))

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import tomllib
 
-from grader.labs import markers
+from grader.labs import markers, mutants
 from grader.labs.lab import Lab
 
 
@@ -32,11 +31,7 @@ class Equivalent:
 
 
 def load_equivalents(lab: Lab) -> list[Equivalent]:
-    path = lab.assignment_dir / "mutants.toml"
-    if not path.is_file():
-        return []
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    data = mutants.read_table(lab)
     return [Equivalent(e["function"], " ".join(e["line"].split()), " ".join(e["mutated"].split()), e["why"])
             for e in data.get("equivalent", [])]
 

@@ -1,4 +1,4 @@
-"""The hostile corpus (``tests/hostile/``) graded in ONE batch, with an honest
+"""The hostile corpus (``tests/sandbox/hostile/``) graded in ONE batch, with an honest
 submission, a notebook and broken archives: every submission gets its row
 with the expected score, the honest ones get full marks, and nothing the
 attacks tried reached the grader, its files, the network or the machine.
@@ -133,7 +133,7 @@ def _submission(lab, name: str, values: dict) -> str:
     for key, value in values.items():
         snippet = snippet.replace(key, value)
     base = bases[header(CORPUS / f"{name}.py.in")["base"]]
-    return f"{base}\n\n# ---- appended by tests/hostile/{name}.py.in ----\n{snippet}"
+    return f"{base}\n\n# ---- appended by tests/sandbox/hostile/{name}.py.in ----\n{snippet}"
 
 
 @pytest.fixture(scope="module", params=LEVELS)

@@ -45,7 +45,7 @@ def test_grades_from_a_checkout_under_tmp_with_a_space(checkout, tmp_path):
     subs = checkout / "submissions"
     (subs / "honest").mkdir(parents=True)
     shutil.copy(checkout / "solutions" / "cnn" / "cnn.py", subs / "honest" / "cnn.py")
-    attack = (ROOT / "tests" / "hostile" / "read_hidden.py.in").read_text().replace("{{REPO}}", str(checkout))
+    attack = (ROOT / "tests" / "sandbox" / "hostile" / "read_hidden.py.in").read_text().replace("{{REPO}}", str(checkout))
     (subs / "snooper").mkdir()
     (subs / "snooper" / "cnn.py").write_text((checkout / "starter" / "cnn" / "cnn.py").read_text() + "\n" + attack)
     out = checkout / "grades out"
