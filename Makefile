@@ -36,7 +36,7 @@ JOBS   ?= 1
 mutation: $(STAMP)
 	$(PY) -m pip install -q -r requirements-mutation.txt
 	@for lab in $(if $(filter all,$(LAB)),$$(ls assignments),$(LAB)); do \
-		$(PY) -m grader.mutation $$lab -j $(JOBS) $(if $(SAMPLE),--sample $(SAMPLE)) || exit 1; done
+		$(PY) -m grader.quality.mutation $$lab -j $(JOBS) $(if $(SAMPLE),--sample $(SAMPLE)) || exit 1; done
 
 ## make demo: the release path. Build the CNN lab's bundles (gates included; a
 ## second run reuses the cached gate result), unpack them, then grade the

@@ -7,9 +7,9 @@ ways, in one run, and prints the figures side by side:
    running the checks in-process (``self_check``; TensorFlow imported in
    each process, no sandbox): what a TA's shell loop would do;
 2. **sandboxed**: the same submissions one after the other through
-   ``grader.grading.grade`` (observe in the jail, judge in the parent).
+   ``grader.core.grading.grade`` (observe in the jail, judge in the parent).
    Its extra time over (1) is the sandbox+judge overhead (target ≤ 15 %);
-3. **batch**: ``grader.batch.run`` with ``-j`` workers (default 2), each with
+3. **batch**: ``grader.core.batch.run`` with ``-j`` workers (default 2), each with
    ``cores // j`` TensorFlow threads. Its throughput against (1) is the
    batch speed-up (target ≥ 1.3×); the peak RSS of each worker's process tree
    is the memory figure (target ≤ 2 GB).
@@ -36,16 +36,17 @@ sys.path.insert(0, str(ROOT))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from grader import batch, mutants  # noqa: E402
-from grader.grading import grade  # noqa: E402
-from grader.lab import Lab  # noqa: E402
+from grader.core import batch
+from grader.labs import mutants  # noqa: E402
+from grader.core.grading import grade  # noqa: E402
+from grader.labs.lab import Lab  # noqa: E402
 from grader.sandbox import GIB, Limits, describe, isolation  # noqa: E402
 
 NAIVE = """
 import json, resource, sys, time
 start = time.perf_counter()
-from grader.grading import self_check
-from grader.lab import Lab
+from grader.core.grading import self_check
+from grader.labs.lab import Lab
 lab = Lab.load(sys.argv[1])
 result = self_check(lab, sys.argv[2], visibility=None, names=json.loads(sys.argv[3]), alias="bench_submission")
 print(json.dumps({"score": result.score, "wall": time.perf_counter() - start,

@@ -17,9 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader import Inputs, runner  # noqa: E402
+from grader import Inputs
+from grader.core import runner  # noqa: E402
 from grader.device import configure  # noqa: E402
-from grader.lab import Lab, load_submission  # noqa: E402
+from grader.labs.lab import Lab, load_submission  # noqa: E402
 
 
 def main() -> None:

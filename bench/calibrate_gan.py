@@ -93,9 +93,10 @@ def main(argv=None) -> int:
 
     import numpy as np
 
-    from grader import Inputs, protocol, runner
+    from grader import Inputs
+    from grader.core import protocol, runner
     from grader.device import configure, seed_everything
-    from grader.lab import Lab, load_submission
+    from grader.labs.lab import Lab, load_submission
 
     info = configure()
     lab = Lab.load("gan")

@@ -31,8 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grader.device import configure, seed_everything  # noqa: E402
-from grader.lab import Lab, load_submission  # noqa: E402
-from grader.protocol import roundtrip  # noqa: E402
+from grader.labs.lab import Lab, load_submission  # noqa: E402
+from grader.core.protocol import roundtrip  # noqa: E402
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader import Inputs  # noqa: E402
 from grader.device import configure  # noqa: E402
-from grader.lab import Lab, load_submission  # noqa: E402
+from grader.labs.lab import Lab, load_submission  # noqa: E402
 
 
 def cpu_seconds() -> float:
@@ -92,10 +92,10 @@ def main() -> int:
     if "char_lm" in args.only:
         run(lab, ref, "char_lm", args.seeds, f"perplexity, tang (≤ {lm['tang']})")
     if "synthetic" in args.only:
-        import grader.data
+        import grader.data.directory
 
         # Hide every data directory: poem_corpus falls back to the synthetic corpus.
-        grader.data.candidate_dirs = lambda data_dir=None: [ROOT / "no-such-data-dir"]
+        grader.data.directory.candidate_dirs = lambda data_dir=None: [ROOT / "no-such-data-dir"]
         run(lab, ref, "char_lm", args.seeds, f"perplexity, synthetic (≤ {lm['synthetic']})")
     return 0
 

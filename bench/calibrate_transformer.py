@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.device import configure, seed_everything  # noqa: E402
-from grader.lab import Lab, load_submission  # noqa: E402
+from grader.labs.lab import Lab, load_submission  # noqa: E402
 
 
 def cpu_seconds() -> float:
@@ -62,7 +62,7 @@ def run(lab: Lab, sub, salts: list[int], label: str) -> list[float]:
         check.salt = salt(k)  # what Lab sets from $DLKIT_SALT or .dlkit/salt
         made = check.make_inputs()
         target = made.secret["eval_target"]
-        seed_everything(check.observe_seed)  # as grader.runner.observe does
+        seed_everything(check.observe_seed)  # as grader.core.runner.observe does
         wall, cpu = time.perf_counter(), cpu_seconds()
         got = check.observe(sub, **made.public)
         wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu

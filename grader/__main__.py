@@ -3,6 +3,6 @@ student bundle runs it: ``python -m grader check <lab>`` in the bundle's folder)
 
 import sys
 
-from .cli import main
+from grader.cli import main
 
 sys.exit(main())

@@ -27,7 +27,7 @@ err = Console(stderr=True)
 
 
 def _labs(ids: list[str]):
-    from .lab import Lab, all_lab_ids
+    from grader.labs.lab import Lab, all_lab_ids
 
     return [Lab.load(i) for i in (ids or all_lab_ids())]
 
@@ -35,27 +35,30 @@ def _labs(ids: list[str]):
 def cmd_list(args) -> int:
     from rich.table import Table
 
+    from grader.checks.check import HIDDEN, PUBLIC
+
     t = Table(title="labs")
     for col in ("id", "title", "points", "checks (public/hidden)", "CPU budget"):
         t.add_column(col)
     for lab in _labs([]):
-        pub, hid = len(lab.checks("public")), len(lab.checks("hidden"))
+        pub, hid = len(lab.checks(PUBLIC)), len(lab.checks(HIDDEN))
         t.add_row(lab.id, lab.title, f"{lab.points:g}", f"{pub}/{hid}", f"{lab.cpu_budget:g}s")
     console.print(t)
     return 0
 
 
 def cmd_check(args) -> int:
-    from .grading import self_check
-    from .lab import Lab
-    from .report import print_result
+    from grader.checks.check import PUBLIC
+    from grader.core.grading import self_check
+    from grader.labs.lab import Lab
+    from grader.reports.console import print_result
 
     lab = Lab.load(args.lab)
     path = Path(args.path) if args.path else Path.cwd()
     if path.is_dir() and not (path / lab.filename).is_file():
         err.print(f"[red]no {lab.filename} in {path}[/]: run this in the folder holding your {lab.filename}, or pass its path")
         return 2
-    result = self_check(lab, path, visibility=None if args.all else "public", names=args.only or None)
+    result = self_check(lab, path, visibility=None if args.all else PUBLIC, names=args.only or None)
     print_result(result, console)
     if args.json:
         result.write_json(args.json)
@@ -63,13 +66,14 @@ def cmd_check(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    """Batch grading (grader.batch): sandboxed workers, reports, resumable."""
+    """Batch grading (grader.core.batch): sandboxed workers, reports, resumable."""
     import contextlib
 
-    from . import batch
-    from .lab import Lab
-    from .report import comparison, print_result
-    from .sandbox import GIB, Limits, SandboxError, describe, isolation
+    from grader.core import batch
+    from grader.core.results import RowStatus
+    from grader.labs.lab import Lab
+    from grader.reports.console import comparison, print_result
+    from grader.sandbox import GIB, Limits, SandboxError, describe, isolation
 
     lab = Lab.load(args.lab)
     limits = Limits(time_scale=args.time_scale, isolation=args.isolation)
@@ -77,7 +81,7 @@ def cmd_grade(args) -> int:
         limits.memory = int(args.memory * GIB)
     options = batch.Options(jobs=args.jobs, visibility=args.visibility, names=args.only or None, limits=limits,
                             regrade=args.regrade, roster=Path(args.roster) if args.roster else None,
-                            threads=args.threads, progress=not args.no_progress)
+                            threads=args.threads or None, progress=not args.no_progress)
     try:
         level = isolation(limits.isolation)
     except SandboxError as exc:
@@ -99,7 +103,7 @@ def cmd_grade(args) -> int:
         if len(results) > 1:
             console.print(comparison(results))
         for row in outcome.rows:
-            line = row.result.summary() if row.result is not None and row.status == "graded" else \
+            line = row.result.summary() if row.result is not None and row.status is RowStatus.GRADED else \
                 f"{lab.id} {row.id}: {row.status}: {row.message}"
             console.print(line, markup=False)
         if args.output:
@@ -108,11 +112,11 @@ def cmd_grade(args) -> int:
     if outcome.interrupted:
         err.print("stopped: run the same command again to grade what is missing")
         return 130
-    return 1 if any(r.status == "grader error" for r in outcome.rows) else 0
+    return 1 if any(r.status is RowStatus.GRADER_ERROR for r in outcome.rows) else 0
 
 
 def cmd_starter(args) -> int:
-    from .markers import drift, write_starter
+    from grader.labs.markers import drift, write_starter
 
     bad = 0
     for lab in _labs(args.labs):
@@ -131,8 +135,8 @@ def cmd_starter(args) -> int:
 
 
 def cmd_fixtures(args) -> int:
-    from . import fixtures
-    from .grading import self_check
+    from grader.labs import fixtures
+    from grader.core.grading import self_check
 
     bad = 0
     for lab in _labs(args.labs):
@@ -150,9 +154,9 @@ def cmd_fixtures(args) -> int:
 
 
 def cmd_mutants(args) -> int:
-    from . import mutants
-    from .grading import grade
-    from .lab import Lab
+    from grader.labs import mutants
+    from grader.core.grading import grade, prepare
+    from grader.labs.lab import Lab
 
     lab = Lab.load(args.lab)
     found = mutants.load(lab)
@@ -165,10 +169,10 @@ def cmd_mutants(args) -> int:
             console.print(f"[bold]{m.name}[/]: {m.why}  → fails {', '.join(m.targets)}")
         return 0
     escaped = 0
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, prepare(lab) as plan:
         for m in found:
             folder = mutants.materialize(lab, m, Path(tmp))
-            result = grade(lab, folder)
+            result = grade(lab, folder, prepared=plan)
             failed = result.failed()
             ok = failed == set(m.targets)
             escaped += not ok
@@ -180,7 +184,7 @@ def cmd_mutants(args) -> int:
 def cmd_data(args) -> int:
     from rich.table import Table
 
-    from .data import status
+    from grader.data import status
 
     t = Table(title="data sets")
     for col in ("data set", "state", "where"):
@@ -193,7 +197,7 @@ def cmd_data(args) -> int:
 
 def cmd_release(args) -> int:
     try:
-        from .release import release
+        from grader.release import release
     except ImportError:  # a student bundle carries no release tooling
         err.print("[red]`grader release` is an instructor command; it is not part of this bundle[/]")
         return 2
@@ -202,8 +206,8 @@ def cmd_release(args) -> int:
     if args.new_salt:
         import secrets
 
-        from . import salt
-        from .lab import repo_root
+        from grader.labs import salt
+        from grader.labs.lab import repo_root
 
         if os.environ.get("DLKIT_SALT"):
             err.print("[red]--new-salt: $DLKIT_SALT is set and would override the new salt; unset it[/]")
@@ -228,6 +232,8 @@ def cmd_release(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from grader.checks.check import VISIBILITIES
+
     p = argparse.ArgumentParser(prog="grader", description="Lab kit and autograder for 深度学习导论.")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -251,7 +257,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--roster", metavar="CSV", help="the class list (id, name): flags missing and unknown students")
     s.add_argument("--regrade", action="store_true", help="grade again what an earlier run already finished")
     s.add_argument("--only", nargs="+", metavar="CHECK", help="grade only these checks")
-    s.add_argument("--visibility", choices=["public", "hidden", "optional"], default=None,
+    s.add_argument("--visibility", choices=VISIBILITIES, default=None,
                    help="only public, hidden or optional checks (optional ones are graded only when asked for)")
     s.add_argument("--threads", type=int, default=None, help="TensorFlow threads per worker (default: cores / jobs)")
     s.add_argument("--time-scale", type=float, default=1.0, help="multiply every check's time limit")
@@ -299,8 +305,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .device import quiet_tensorflow_logs
-    from .lab import LabError
+    from grader.device import quiet_tensorflow_logs
+    from grader.labs.lab import LabError
 
     quiet_tensorflow_logs()
     args = parser().parse_args(argv)

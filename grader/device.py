@@ -21,7 +21,7 @@ def quiet_tensorflow_logs() -> None:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
-def configure(threads: int | None = None, *, deterministic: bool = True) -> dict:
+def configure(threads: int | None = None) -> dict:
     """Pick the device and make results repeatable.
 
     * GPU when present (memory growth on; the worker's ``CUDA_VISIBLE_DEVICES``
@@ -51,8 +51,7 @@ def configure(threads: int | None = None, *, deterministic: bool = True) -> dict
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
     tf.config.experimental.enable_tensor_float_32_execution(False)
-    if deterministic:
-        tf.config.experimental.enable_op_determinism()
+    tf.config.experimental.enable_op_determinism()
     _configured = {
         "device": "GPU" if gpus else "CPU",
         "gpus": len(gpus),

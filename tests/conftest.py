@@ -1,7 +1,12 @@
 """Shared set-up of the kit's tests: quiet TensorFlow, find the data
 directory CI provides (``../shared/data``) unless DLKIT_DATA says otherwise,
 and grade with one known salt (hidden inputs and fixtures are then the same
-on every run; a release makes its own secret salt)."""
+on every run; a release makes its own secret salt).
+
+The tests mirror the ``grader`` package, one folder per package
+(``tests/checks/`` for ``grader/checks/``, …). The folders are not Python
+packages (pytest's default import mode puts each on ``sys.path``), so every
+test file's name must be unique across them."""
 
 import os
 from pathlib import Path

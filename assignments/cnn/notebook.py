@@ -30,9 +30,9 @@ import tensorflow as tf
 import keras
 
 import cnn
-from grader.grading import self_check
-from grader.lab import Lab
-from grader.report import print_result
+from grader.core.grading import self_check
+from grader.labs.lab import Lab
+from grader.reports.console import print_result
 
 LAB = Lab.load("cnn")
 

@@ -10,6 +10,6 @@ every mutant caught, graded in the sandbox. None of this ships to students.
     release_lab("cnn", Path("dist"))
 """
 
-from .build import LabRelease, ReleaseRefused, release, release_lab, write_index
+from grader.release.build import LabRelease, ReleaseRefused, release, release_lab, write_index
 
 __all__ = ["LabRelease", "ReleaseRefused", "release", "release_lab", "write_index"]

@@ -16,6 +16,8 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from grader.files import atomic_write
+
 #: The earliest timestamp a zip entry can hold (1980-01-01 00:00:00).
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
@@ -43,14 +45,6 @@ class Bundle:
         if executable:
             self.executables.add(key)
 
-    def add_tree(self, prefix: str, folder: Path, *, include=lambda rel: True) -> None:
-        """Add every file under ``folder`` (sorted, caches skipped) below ``prefix``."""
-        for path in sorted(folder.rglob("*")):
-            rel = path.relative_to(folder).as_posix()
-            if path.is_file() and not _is_cache(rel) and include(rel):
-                self.add(f"{prefix}/{rel}" if prefix else rel, path.read_bytes(),
-                         executable=bool(path.stat().st_mode & stat.S_IXUSR))
-
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
@@ -66,9 +60,7 @@ class Bundle:
     def write(self, path: Path) -> "Written":
         data = self.to_bytes()
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        atomic_write(path, data)
         return Written(path, len(data), hashlib.sha256(data).hexdigest(), len(self.files))
 
     @classmethod
@@ -93,15 +85,3 @@ class Written:
     sha256: str
     files: int
 
-
-def _is_cache(rel: str) -> bool:
-    parts = rel.split("/")
-    return "__pycache__" in parts or ".ipynb_checkpoints" in parts or rel.endswith((".pyc", ".DS_Store"))
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

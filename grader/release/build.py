@@ -4,7 +4,7 @@ For each lab, in this order (cheap checks first, so a leak is reported in
 seconds, not after minutes of grading):
 
 1. the starter is in sync with the solution markers, and the lab follows
-   the anatomy (:mod:`grader.anatomy`: what ships follows from it);
+   the anatomy (:mod:`grader.labs.anatomy`: what ships follows from it);
 2. the four bundles are assembled in memory (:mod:`.bundles`);
 3. the leak scan finds nothing in either student bundle (:mod:`.leaks`);
 4. each bundle can load its checks and fixtures and make every check's
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import hashlib
 import json
 import os
 import subprocess
@@ -34,13 +33,14 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .. import anatomy, fixtures
-from ..lab import Lab, LabError, all_lab_ids, repo_root
-from . import gates
-from .archive import Bundle, Written
-from .bundles import build as build_bundles, zip_name
-from .contents import PACKAGE_DIR
-from .leaks import LeakScanner
+from grader.files import files_digest, sha256_file
+from grader.labs import anatomy, fixtures
+from grader.labs.lab import Lab, LabError, all_lab_ids, repo_root
+from grader.release import gates
+from grader.release.archive import Bundle, Written
+from grader.release.bundles import build as build_bundles, zip_name
+from grader.release.contents import PACKAGE_DIR
+from grader.release.leaks import LeakScanner
 
 #: The bundles of a lab, in the order they are reported.
 KINDS = ("student", "autograder", "otter-student", "otter-autograder")
@@ -88,17 +88,17 @@ def self_test(lab: Lab, kind: str, bundle: Bundle) -> list[str]:
     data folders are empty, import its grader, load the lab's checks and
     fixtures and make every check's inputs. Failures as messages."""
     visibility = "public" if kind.endswith("student") else None
-    modules = ["grader.cli", "grader.grading", "grader.report"]
-    modules += {"autograder": ["grader.gradescope"], "otter-autograder": ["grader.otter_bridge"],
-                "otter-student": ["grader.otter_bridge"]}.get(kind, [])
+    modules = ["grader.cli", "grader.core.grading", "grader.reports.console"]
+    modules += {"autograder": ["grader.integrations.gradescope"], "otter-autograder": ["grader.integrations.otter"],
+                "otter-student": ["grader.integrations.otter"]}.get(kind, [])
     code = "\n".join([
         "import importlib, sys",
         f"for name in {modules!r}: importlib.import_module(name)",
         "import grader",
         "from pathlib import Path",
         "assert Path(grader.__file__).resolve().is_relative_to(Path.cwd().resolve()), grader.__file__",
-        "from grader import fixtures",
-        "from grader.lab import Lab",
+        "from grader.labs import fixtures",
+        "from grader.labs.lab import Lab",
         f"lab = Lab.load(Path('assignments') / {lab.id!r})",
         f"checks = lab.checks({visibility!r})",
         "fixtures.expected_for(lab, checks)",
@@ -203,16 +203,12 @@ def snapshot(lab: Lab) -> str:
     """A hash of every file a release of ``lab`` reads: the ``grader``
     package, the lab's folders, the pins. Equal before and after a build means
     the bundles and the gates saw the same sources."""
-    h = hashlib.sha256()
     root = lab.assignment_dir.parent.parent
     folders = [PACKAGE_DIR, lab.assignment_dir, lab.solution_dir, lab.starter_dir]
     files = [p for f in folders for p in sorted(f.rglob("*"))
              if p.is_file() and "__pycache__" not in p.parts and p.name != ".lock"]
     files += [p for p in (repo_root() / "pyproject.toml", repo_root() / "requirements.lock") if p.is_file()]
-    for path in files:
-        h.update(f"{path.relative_to(root) if path.is_relative_to(root) else path}\n".encode())
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
+    return files_digest((str(p.relative_to(root) if p.is_relative_to(root) else p), p) for p in files)
 
 
 def _refuse(lab: Lab, out_dir: Path, failures: list[str], notes: list[str] | None = None):
@@ -249,8 +245,6 @@ def write_index(out_dir: Path, built: list[LabRelease], refused: dict[str, Relea
 
     Labs built now replace their entries; entries of labs not rebuilt are kept
     while their zips are still there, unchanged (by checksum)."""
-    from .archive import sha256_file
-
     path = out_dir / "index.json"
     old = json.loads(path.read_text()) if path.is_file() else {}
     entries = {e["lab"]: e for e in old.get("labs", [])}

@@ -24,27 +24,23 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import jinja2
-
-from .. import fixtures, salt as salt_file
-from ..check import HIDDEN, PUBLIC
-from ..data import known_checksums, locate
-from ..lab import Lab
-from . import contents, leaks, notebooks, otter_bundle
-from .archive import Bundle
+from grader import templates
+from grader.labs import fixtures, salt as salt_file
+from grader.checks.check import HIDDEN, PUBLIC
+from grader.data import known_checksums, locate
+from grader.labs.lab import Lab
+from grader.release import contents, leaks, notebooks, otter_bundle
+from grader.release.archive import Bundle
 
 #: Python of the grading images (Gradescope's and otter's): the version the kit is tested on.
 PYTHON_VERSION = otter_bundle.PYTHON_VERSION
-TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(contents.PACKAGE_DIR / "templates")),
-    keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False,
-)
 #: Where bundled data go: grader.data looks in <kit root>/shared/data.
 DATA_PREFIX = "shared/data"
 
 
 def render(template: str, **context) -> str:
-    return TEMPLATES.get_template(f"release_{template}.j2").render(**context)
+    """``grader/templates/release_<template>.j2`` rendered with ``context``."""
+    return templates.render(f"release_{template}.j2", **context)
 
 
 @dataclasses.dataclass
@@ -177,14 +173,14 @@ def build(lab: Lab) -> LabBundles:
     a.add("README.md", render("autograder_readme.md", **common))
     a.add("requirements.txt", contents.requirements_text(
         contents.student_requirements(), f"grading the {lab.id} lab"))
-    _add_files(a, "", contents.grader_files(add=["grader.gradescope"]))
+    _add_files(a, "", contents.grader_files(add=["grader.integrations.gradescope"]))
     _add_lab(a, "", lab, grading_files)
     _add_files(a, "", data)
     for rel, text in secret.items():
         a.add(rel, text)
 
     # -- otter ----------------------------------------------------------------
-    otter_grader = contents.grader_files(add=["grader.otter_bridge"])
+    otter_grader = contents.grader_files(add=["grader.integrations.otter"])
     otter_notebook_name = f"{lab.module}.ipynb"
     o = Bundle()
     otop = f"{lab.id}-otter/"

@@ -2,10 +2,10 @@
 tooling), a lab's public or private files, and pinned requirements.
 
 Every bundle carries the whole ``grader`` package but the release tooling
-(``grader.release``, and ``grader.otter_bridge`` / ``grader.gradescope``
+(``grader.release``, and ``grader.integrations.otter`` / ``grader.integrations.gradescope``
 except in the bundles that run them). The package holds no lab's secrets,
 and parts of it are started by file name rather than imported (the sandbox
-runs ``grader/worker.py`` and ``grader/jail.py``), so leaving modules out by
+runs ``grader/sandbox/worker.py`` and ``grader/sandbox/jail.py``), so leaving modules out by
 following imports would break grading in a bundle.
 """
 
@@ -19,18 +19,18 @@ import tomllib
 from pathlib import Path
 from typing import Iterable
 
-from ..anatomy import SHIPPED_CHECK_FILES, TRUSTED_CHECK_FILES
-from ..check import PUBLIC
-from ..lab import Lab, repo_root
+from grader.labs.anatomy import SHIPPED_CHECK_FILES, TRUSTED_CHECK_FILES
+from grader.checks.check import PUBLIC
+from grader.labs.lab import Lab, repo_root
 
-#: The package this tooling ships, and its folder.
-PACKAGE = "grader"
+#: The folder of the package this tooling ships.
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
-#: Modules of the release tooling: never in a student bundle. ``otter_bridge``
-#: and ``gradescope`` are added explicitly to the bundles that run them; the
-#: kit's own quality tooling (tracing, mutation testing) ships in none.
-RELEASE_ONLY = ("grader.release", "grader.otter_bridge", "grader.gradescope", "grader.tracing", "grader.mutation")
+#: Modules (and packages) of the release tooling: never in a student bundle.
+#: ``grader.integrations.otter`` and ``.gradescope`` are added explicitly to the
+#: bundles that run them; the kit's own quality tooling (``grader.quality``:
+#: tracing, mutation testing) ships in none.
+RELEASE_ONLY = ("grader.release", "grader.integrations.otter", "grader.integrations.gradescope", "grader.quality")
 
 #: Instructor-only packages left out of students' requirements.
 INSTRUCTOR_ONLY_REQUIREMENTS = {"otter-grader"}
@@ -44,6 +44,11 @@ def _module_name(path: Path) -> str:
     rel = path.relative_to(PACKAGE_DIR.parent).with_suffix("")
     parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
     return ".".join(parts)
+
+
+def is_release_only(module: str) -> bool:
+    """Whether ``module`` (dotted) is, or lies in, one of :data:`RELEASE_ONLY`."""
+    return any(module == m or module.startswith(m + ".") for m in RELEASE_ONLY)
 
 
 def grader_files(add: Iterable[str] = ()) -> dict[str, Path]:
@@ -62,7 +67,7 @@ def grader_files(add: Iterable[str] = ()) -> dict[str, Path]:
             continue
         if path.suffix == ".py":
             name = _module_name(path)
-            if name.startswith(RELEASE_ONLY) and name not in wanted:
+            if is_release_only(name) and name not in wanted:
                 continue
         files[rel] = path
     return files
@@ -72,7 +77,7 @@ def grader_files(add: Iterable[str] = ()) -> dict[str, Path]:
 
 def public_lab_files(lab: Lab) -> dict[str, Path]:
     """Files of ``assignments/<lab>`` a student may see, by path relative to
-    that folder: the shipped check files (:data:`grader.anatomy.SHIPPED_CHECK_FILES`),
+    that folder: the shipped check files (:data:`grader.labs.anatomy.SHIPPED_CHECK_FILES`),
     public fixtures, and any ``[release] student_files`` that ``lab.toml``
     lists. ``lab.toml`` itself is added sanitised (:func:`student_lab_toml`).
     What ships follows from the anatomy; a shipped check file that imports a

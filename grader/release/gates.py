@@ -2,7 +2,7 @@
 
 * the committed starter is what the solution markers generate;
 * the reference scores full marks, graded as students will be (observe in
-  the sandbox, judge here: :func:`grader.grading.grade`);
+  the sandbox, judge here: :func:`grader.core.grading.grade`);
 * the untouched starter scores zero, without a crash or a timeout;
 * every mutant is caught: each check it targets costs it points. A mutant is
   graded on every check except the training checks it does not target
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -30,13 +29,14 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .. import markers, mutants as mutants_module
-from ..grading import grade
-from ..salt import digest as salt_digest
-from ..lab import Lab
-from ..results import STATUS_TEXT, Result
-from ..sandbox import Limits
-from .contents import PACKAGE_DIR, RELEASE_ONLY
+from grader.files import atomic_write, files_digest
+from grader.labs import markers, mutants as mutants_module
+from grader.core.grading import grade
+from grader.labs.salt import digest as salt_digest
+from grader.labs.lab import Lab
+from grader.core.results import Result, Status
+from grader.sandbox import Limits
+from grader.release.contents import PACKAGE_DIR, is_release_only
 
 #: Bump when the meaning of a cached gate result changes.
 GATE_VERSION = 1
@@ -80,32 +80,33 @@ def default_cache_dir() -> Path:
 
 def content_key(lab: Lab, scope: dict) -> str:
     """A hash of everything that can change what the gates find."""
-    h = hashlib.sha256(f"gates v{GATE_VERSION} {json.dumps(scope, sort_keys=True)}\n".encode())
-    h.update(f"python {platform.python_version()}\n".encode())
-    h.update(f"salt {salt_digest(lab.salt)}\n".encode())  # hidden inputs follow the salt
+    header = [f"gates v{GATE_VERSION} {json.dumps(scope, sort_keys=True)}", f"python {platform.python_version()}",
+              f"salt {salt_digest(lab.salt)}"]  # hidden inputs follow the salt
     for package in KEY_PACKAGES:
         try:
-            h.update(f"{package} {importlib.metadata.version(package)}\n".encode())
+            header.append(f"{package} {importlib.metadata.version(package)}")
         except importlib.metadata.PackageNotFoundError:
             pass
-    release_files = {PACKAGE_DIR / (m.split(".", 1)[1].replace(".", "/") + ".py") for m in RELEASE_ONLY}
     trees = [("grader", PACKAGE_DIR), (f"assignments/{lab.id}", lab.assignment_dir),
              (f"solutions/{lab.id}", lab.solution_dir), (f"starter/{lab.id}", lab.starter_dir)]
+    files = []
     for label, root in trees:
         for path in sorted(root.rglob("*")):
             rel = path.relative_to(root).as_posix()
-            if (not path.is_file() or "__pycache__" in path.parts or path.name == ".lock" or _is_release_tooling(path, release_files)
+            if (not path.is_file() or "__pycache__" in path.parts or path.name == ".lock" or _is_release_tooling(path)
                     or (label.startswith("assignments") and rel in NOT_GRADED)):
                 continue
-            h.update(f"{label}/{rel}\n".encode())
-            h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
+            files.append((f"{label}/{rel}", path))
+    return files_digest(files, header="\n".join(header) + "\n")
 
 
-def _is_release_tooling(path: Path, release_files: set[Path]) -> bool:
+def _is_release_tooling(path: Path) -> bool:
     """The release tooling cannot change a grade: editing it keeps the cache."""
-    return (path in release_files or path.is_relative_to(PACKAGE_DIR / "release")
-            or path.name.startswith("release_"))
+    if path.name.startswith("release_"):  # its templates
+        return True
+    if not path.is_relative_to(PACKAGE_DIR):
+        return False
+    return is_release_only(".".join(path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts))
 
 
 def starter_in_sync(lab: Lab) -> list[str]:
@@ -128,7 +129,7 @@ def _summary(result: Result) -> dict:
 
 
 def _not_full(result: Result) -> str:
-    return "; ".join(f"{c.name} {c.score:g}/{c.points:g} ({STATUS_TEXT.get(c.status, c.status)}: {c.message[:160]})"
+    return "; ".join(f"{c.name} {c.score:g}/{c.points:g} ({c.status.text}: {c.message[:160]})"
                      for c in result.checks if c.score < c.points - 1e-9)
 
 
@@ -187,10 +188,10 @@ def run(lab: Lab, *, mutant_names: Iterable[str] | None = None, thorough: bool =
     if starter.score > 0:
         earned = "; ".join(f"{c.name} {c.score:g}/{c.points:g}" for c in starter.checks if c.score > 0)
         report.failures.append(f"untouched starter scores {starter.score:g}, not 0: {earned}")
-    broken = [c for c in starter.checks if c.status in ("timeout", "crashed", "invalid")]
+    broken = [c for c in starter.checks if c.status in (Status.TIMEOUT, Status.CRASHED, Status.INVALID)]
     if broken:
         report.failures.append("untouched starter breaks the grader: " + "; ".join(
-            f"{c.name} {STATUS_TEXT.get(c.status, c.status)} ({c.message[:160]})" for c in broken))
+            f"{c.name} {c.status.text} ({c.message[:160]})" for c in broken))
     for m in chosen:
         result = results[f"mutant {m.name}"]
         failed = result.failed()
@@ -215,7 +216,5 @@ def run(lab: Lab, *, mutant_names: Iterable[str] | None = None, thorough: bool =
                       "mutants": round(sum(results[f"mutant {m.name}"].time for m in chosen), 1)}
     if report.passed:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp_file = cached.with_name(cached.name + ".tmp")
-        tmp_file.write_text(json.dumps(report.to_dict(), indent=2))
-        tmp_file.replace(cached)
+        atomic_write(cached, json.dumps(report.to_dict(), indent=2))
     return report

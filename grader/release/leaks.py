@@ -5,7 +5,7 @@ metadata included; ``.npz`` archives array by array) and compared with what
 only graders may see:
 
 * **solution lines**: every whitespace-normalised line from inside a
-  ``# BEGIN SOLUTION`` block (:func:`grader.markers.solution_lines`) longer than
+  ``# BEGIN SOLUTION`` block (:func:`grader.labs.markers.solution_lines`) longer than
   12 characters, unless the same line also appears outside the blocks (then it
   is in the starter by design). A line matches with or without a leading
   ``#``, ``>>>`` or ``...`` (commented-out or doctest-style copies count);
@@ -40,11 +40,11 @@ from typing import Iterator
 
 import numpy as np
 
-from ..check import HIDDEN, PUBLIC
-from ..lab import Lab
-from ..markers import make_starter, solution_lines
-from .archive import Bundle
-from .contents import PACKAGE_DIR, public_lab_files
+from grader.checks.check import HIDDEN, PUBLIC
+from grader.labs.lab import Lab
+from grader.labs.markers import make_starter, solution_lines
+from grader.release.archive import Bundle
+from grader.release.contents import PACKAGE_DIR, public_lab_files
 
 #: Lines this short ("return out", "x = x.T") are too common to mean anything.
 MIN_LINE = 13

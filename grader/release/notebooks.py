@@ -20,8 +20,8 @@ import textwrap
 
 import nbformat
 
-from ..check import PUBLIC, Check
-from ..lab import Lab
+from grader.checks.check import PUBLIC, Check
+from grader.labs.lab import Lab
 
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
 _BANNER = re.compile(r"^#\s*[-=#*~]{5,}\s*$")

@@ -6,11 +6,11 @@ value the checks use is the reference's observation."""
 import numpy as np
 import pytest
 
-from grader.architecture import describe_layers
+from grader.checks.architecture import describe_layers
 from grader.device import configure
-from grader.gradcheck import numeric_gradient
-from grader.judges import rel_error
-from grader.lab import Lab, load_submission
+from grader.checks.gradcheck import numeric_gradient
+from grader.checks.judges import rel_error
+from grader.labs.lab import Lab, load_submission
 
 configure()
 import keras  # noqa: E402
@@ -171,7 +171,7 @@ def _log_binomial_pmf(n, p):
 def test_dropout_check_power_exact():
     """The dropout check's drop count (judges.binomial_ok, 5σ, 100,000 units, rate 0.3), exactly:
     false alarm on a correct dropout ≤ 0.1 % (about 1e-6 per check), miss ≤ 1 % on wrong ones."""
-    from grader.judges import binomial_ok
+    from grader.checks.judges import binomial_ok
 
     n, rate = 100_000, 0.3
     accepted = np.array([binomial_ok(k, n, rate) for k in range(n + 1)])
@@ -188,8 +188,8 @@ def test_dropout_check_power_exact():
 def test_dropout_check_passes_the_reference_over_many_seeds():
     """The hidden dropout check, observed and judged on the reference under 40 seeds: never a false alarm;
     a keep-probability dropout (NumPy-level, same seeds) never passes the drop count."""
-    from grader.check import HIDDEN
-    from grader.judges import binomial_ok
+    from grader.checks.check import HIDDEN
+    from grader.checks.judges import binomial_ok
 
     check = next(c for c in LAB.checks(HIDDEN) if c.name == "dropout")
     made = check.make_inputs()

@@ -12,8 +12,8 @@ import pytest
 from scipy import optimize, spatial, stats
 
 from grader.device import configure
-from grader.gradcheck import numeric_gradient
-from grader.lab import Lab, load_submission
+from grader.checks.gradcheck import numeric_gradient
+from grader.labs.lab import Lab, load_submission
 
 configure()
 import keras  # noqa: E402 - after configure(), which fixes TensorFlow's numerics
@@ -262,7 +262,7 @@ def test_gan_train_step_matches_a_hand_written_step():
 
 @pytest.mark.full
 def test_optional_dcgan_check_passes_on_the_reference():
-    from grader import protocol, runner
+    from grader.core import protocol, runner
 
     check = LAB.check("dcgan_digits")
     made = check.make_inputs()

@@ -13,8 +13,8 @@ from numpy.polynomial import chebyshev
 from sklearn.metrics import roc_auc_score
 
 from grader.device import configure, seed_everything
-from grader.judges import rel_error
-from grader.lab import Lab, load_submission
+from grader.checks.judges import rel_error
+from grader.labs.lab import Lab, load_submission
 
 configure()
 import tensorflow as tf  # noqa: E402
@@ -263,7 +263,7 @@ def test_drop_edge_rate_verdict_power():
 
     from scipy.stats import binom
 
-    from grader import judges
+    from grader.checks import judges
 
     _, big, edges = _smoothing_tools_graph()
     sd = math.sqrt(edges * 0.7 * 0.3)
@@ -339,7 +339,7 @@ def test_grader_forward_passes_match_the_reference_models():
     own prediction) equal the reference models' outputs on random weights."""
     import sys
 
-    from grader.protocol import roundtrip
+    from grader.core.protocol import roundtrip
 
     package = type(LAB.check("gcn_cora_training")).__module__.rsplit(".", 1)[0]
     LAB.check("gat_training")  # hidden.py (and private.py) loaded

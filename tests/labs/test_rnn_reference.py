@@ -15,9 +15,9 @@ import scipy.special
 
 import grader.data as data
 from grader.device import configure
-from grader.grading import self_check
-from grader.judges import rel_error
-from grader.lab import Lab, load_submission
+from grader.core.grading import self_check
+from grader.checks.judges import rel_error
+from grader.labs.lab import Lab, load_submission
 
 configure()
 import keras  # noqa: E402
@@ -318,13 +318,13 @@ def test_a_corrupted_tang_file_is_refused_not_replaced(tmp_path, monkeypatch):
     target = tmp_path / "chinese-poetry" / "poet.tang.0.json"
     target.chmod(0o644)
     target.write_text(target.read_text(encoding="utf-8").replace("秦川", "秦山", 1), encoding="utf-8")
-    monkeypatch.setattr(data, "candidate_dirs", lambda data_dir=None: [tmp_path])
+    monkeypatch.setattr(data.directory, "candidate_dirs", lambda data_dir=None: [tmp_path])
     with pytest.raises(data.DataError, match="checksum"):
         data.poem_corpus()
 
 
 def test_offline_fallback_is_a_learnable_synthetic_corpus(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "candidate_dirs", lambda data_dir=None: [tmp_path])
+    monkeypatch.setattr(data.directory, "candidate_dirs", lambda data_dir=None: [tmp_path])
     with pytest.raises(data.DataError):
         data.poem_corpus(allow_synthetic=False)
     name, train, test = data.poem_corpus()
@@ -343,7 +343,7 @@ def test_offline_fallback_is_a_learnable_synthetic_corpus(tmp_path, monkeypatch)
 
 def test_char_lm_check_grades_offline_with_the_synthetic_threshold(tmp_path, monkeypatch):
     """The fallback path really grades: the reference passes char_lm on the synthetic corpus."""
-    monkeypatch.setattr(data, "candidate_dirs", lambda data_dir=None: [tmp_path])
+    monkeypatch.setattr(data.directory, "candidate_dirs", lambda data_dir=None: [tmp_path])
     result = self_check(LAB, LAB.solution_file, visibility=None, names=["char_lm"], alias="_rnn_reference_offline")
     check = result.checks[0]
     assert check.passed and "synthetic corpus" in check.message, check.message

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from grader.device import configure
-from grader.gradcheck import numeric_gradient
-from grader.judges import binomial_ok, rel_error
-from grader import runner
-from grader.lab import Lab, load_submission
+from grader.checks.gradcheck import numeric_gradient
+from grader.checks.judges import binomial_ok, rel_error
+from grader.core import runner
+from grader.labs.lab import Lab, load_submission
 
 configure()
 import keras  # noqa: E402

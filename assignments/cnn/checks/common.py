@@ -1,5 +1,5 @@
 """Helpers the CNN lab's checks share (public and hidden): the "implement it
-yourself" rules (:mod:`grader.byhand`) of the parts the handout says to write
+yourself" rules (:mod:`grader.checks.byhand`) of the parts the handout says to write
 by hand. Whatever ``observe`` needs of the lab's settings arrives in its inputs.
 
 A rule names what would be the shortcut for its part, never what the
@@ -8,7 +8,7 @@ reference itself uses: NumPy parts may use NumPy (``np.pad``, slicing,
 elementary ops (``tf.random.uniform``, ``tf.custom_gradient``, ``keras.ops.mean``).
 """
 
-from grader.byhand import AUTODIFF, FRAMEWORKS, ByHand
+from grader.checks.byhand import AUTODIFF, FRAMEWORKS, ByHand
 
 #: SciPy's functions that convolve, correlate or pool arrays for you (functions, not whole modules:
 #: a student's code that merely touches a module object, to print it say, is not a shortcut).

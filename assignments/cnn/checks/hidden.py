@@ -3,8 +3,8 @@ properties than the public ones, so hard-coding public answers earns nothing."""
 
 import numpy as np
 
-from grader import HIDDEN, Check, Inputs, judges
-from grader.gradcheck import numeric_gradient
+from grader.checks import HIDDEN, Check, Inputs, judges
+from grader.checks.gradcheck import numeric_gradient
 
 from .common import AVG_POOL_RULE, CONV_FORWARD_RULE, CUSTOM_GRADIENT_RULE, DROPOUT_RULE
 

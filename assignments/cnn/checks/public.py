@@ -4,8 +4,8 @@ compares with the reference's result on the same inputs."""
 
 import numpy as np
 
-from grader import Check, Inputs, judges
-from grader.architecture import describe_layers
+from grader.checks import Check, Inputs, judges
+from grader.checks.architecture import describe_layers
 
 from .common import BATCH_NORM_RULE, CONV_BACKWARD_RULE, CONV_FORWARD_RULE, MAX_POOL_RULE
 
@@ -45,7 +45,7 @@ class Conv2dForward(Check):
     points = 1.5
     budget = 10
     by_hand = (CONV_FORWARD_RULE,)
-    schema = {"y": (2, 6, 6, 4)}  # checked before judge (grader.schema): a wrong form is "invalid", not a crash
+    schema = {"y": (2, 6, 6, 4)}  # checked before judge (grader.checks.schema): a wrong form is "invalid", not a crash
 
     def inputs(self, rng):
         return {"x": rng.normal(size=(2, 6, 6, 3)), "w": rng.normal(size=(3, 3, 3, 4)), "b": rng.normal(size=4)}

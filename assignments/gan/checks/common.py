@@ -9,8 +9,8 @@ side from ``self.config``/``self.shared``, the observe side from its inputs).
 
 import numpy as np
 
-from grader import judges
-from grader.byhand import FRAMEWORKS, ByHand
+from grader.checks import judges
+from grader.checks.byhand import FRAMEWORKS, ByHand
 
 # -- the data: Gaussians on a ring (the slides' 「目标：8个mode」) -------------------
 
@@ -114,7 +114,7 @@ def adam(setup, updates=None):
     return keras.optimizers.Adam(rate, beta_1=setup.get("beta_1", 0.9))
 
 
-# -- "implement it yourself" rules (grader.byhand) ---------------------------------------
+# -- "implement it yourself" rules (grader.checks.byhand) ---------------------------------------
 # A rule names the shortcut of its part, never what the reference uses: the
 # NumPy parts may use NumPy, the loss formulas keras.ops (softplus, mean, abs, square).
 

@@ -5,7 +5,7 @@ conditional GAN and CycleGAN."""
 
 import numpy as np
 
-from grader import HIDDEN, Check, Inputs, judges
+from grader.checks import HIDDEN, Check, Inputs, judges
 
 from .common import (DIVERGENCE_RULE, EMD_RULE, GAN_LOSS_RULE, adam, fit_for_steps, judge_replay, judge_ring,
                      mode_report, plain_mlp, replay_train_step, replay_weights, ring_centers,

@@ -12,7 +12,7 @@ the same observe/judge machinery as the graded checks), and the kit's
 
 import numpy as np
 
-from grader import OPTIONAL, Check, Inputs, judges
+from grader.checks import OPTIONAL, Check, Inputs, judges
 
 from .common import adam, fit_for_steps
 

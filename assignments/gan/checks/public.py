@@ -5,8 +5,8 @@ checks) measures your generator's samples here, in the grader's process."""
 
 import numpy as np
 
-from grader import Check, Inputs, judges
-from grader.architecture import describe_layers
+from grader.checks import Check, Inputs, judges
+from grader.checks.architecture import describe_layers
 
 from .common import (DIVERGENCE_RULE, EMD_RULE, GAN_LOSS_RULE, CGAN_LOSS_RULE, LSGAN_LOSS_RULE, adam, fit_for_steps,
                      judge_replay, judge_ring, plain_mlp, replay_train_step, replay_weights,

@@ -6,14 +6,14 @@ carries, and the training loops the training checks run *with the student's
 models* on the observe side (``bench/calibrate_gcn.py`` runs the very same
 loops on the reference), the grader's own forward passes (NumPy, trusted
 side) that training checks predict with from the weights the student's model
-trained, and the "implement it yourself" rules (:mod:`grader.byhand`) of the
+trained, and the "implement it yourself" rules (:mod:`grader.checks.byhand`) of the
 parts the handout says to write by hand. Nothing here reads ``lab.toml``:
 each training check passes its configuration to ``observe`` in its inputs.
 """
 
 import numpy as np
 
-from grader.byhand import FRAMEWORKS, LIBRARY_ATTENTION, ByHand
+from grader.checks.byhand import FRAMEWORKS, LIBRARY_ATTENTION, ByHand
 
 #: Float64 NumPy parts agree with the reference to round-off.
 EXACT = 1e-9
@@ -331,7 +331,7 @@ def layer_weights(layers, names) -> list:
 
 def observed_weights(got, shapes, what):
     """The observed weights checked against the expected shapes (list per layer)."""
-    from grader import judges
+    from grader.checks import judges
 
     weights = got.get("weights") if isinstance(got, dict) else None
     if not isinstance(weights, (list, tuple)) or len(weights) != len(shapes):
@@ -349,7 +349,7 @@ def observed_weights(got, shapes, what):
 def observed_sparse(parts, n: int, what: str):
     """A SciPy matrix (n, n) from :func:`sparse_parts`' arrays a student's process returned (trusted side)."""
     import scipy.sparse as sp
-    from grader import judges
+    from grader.checks import judges
 
     try:
         idx = np.asarray(parts["indices"], dtype=np.int64).reshape(-1, 2)
@@ -381,7 +381,7 @@ def gcn_inference(got, x, *, hidden: int, outputs: int, layers: int, activation:
 
 def same_architecture(model_output, grader_output, what: str, hint: str):
     """Verdict: the model's own inference output is the specified architecture's (structure gate)."""
-    from grader import judges
+    from grader.checks import judges
 
     verdict = judges.close(model_output, grader_output, what, tol=STRUCTURE_TOL, hint=hint)
     if not verdict.passed:

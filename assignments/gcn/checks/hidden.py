@@ -3,7 +3,7 @@ properties than the public ones, so hard-coding public answers earns nothing."""
 
 import numpy as np
 
-from grader import HIDDEN, Check, Inputs, judges
+from grader.checks import HIDDEN, Check, Inputs, judges
 
 from .common import (CHEBYSHEV_RULE, EXACT, LAPLACIAN_RULE, PROPAGATE_RULE, SPECTRAL_RULE, adjacency_from_edges,
                      as_sparse_tensor, components, edge_list, gcn_matrix, layer_weights, random_graph,

@@ -5,7 +5,7 @@ slides state, or (training checks) with labels your code never sees."""
 
 import numpy as np
 
-from grader import Check, Inputs, judges
+from grader.checks import Check, Inputs, judges
 
 from .common import (CHEBYSHEV_RULE, DROP_EDGE_RULE, EXACT, GAT_RULE, GCN_NORM_RULE, LAPLACIAN_RULE, LINK_RULE,
                      PAIR_NORM_RULE, PROPAGATE_RULE, SPECTRAL_RULE, adjacency_from_edges,

@@ -1,5 +1,5 @@
 """Helpers the RNN lab's checks share (public and hidden): the "implement it
-yourself" rules (:mod:`grader.byhand`) of the parts the handout says to write
+yourself" rules (:mod:`grader.checks.byhand`) of the parts the handout says to write
 by hand, running a cell in ``keras.layers.RNN``, describing a model's layers
 (what a specified architecture is checked against), the adding problem's data,
 training recipe and judging. Whatever ``observe`` needs of
@@ -8,10 +8,10 @@ settings in."""
 
 import numpy as np
 
-from grader import judges
-from grader.byhand import FRAMEWORKS, ByHand
+from grader.checks import judges
+from grader.checks.byhand import FRAMEWORKS, ByHand
 
-# -- "implement it yourself" (grader.byhand) ---------------------------------------
+# -- "implement it yourself" (grader.checks.byhand) ---------------------------------------
 # A rule names what would be the shortcut for its part, never what the
 # reference uses: the NumPy parts use NumPy only (np.linalg.eigvals
 # included); the cells use keras.ops, which stays allowed.
@@ -129,7 +129,7 @@ def adding_inputs(rng, cfg, length=None):
     stay in the trusted process, both drawn from ``rng`` (the check's seed);
     ``cfg`` is ``[shared.adding]``, ``length`` overrides its sequence length.
     The training recipe travels with them."""
-    from grader import Inputs
+    from grader.checks import Inputs
     from grader.data import adding_problem
 
     length = int(length or cfg["length"])

@@ -3,8 +3,8 @@ properties than the public ones, so hard-coding public answers earns nothing."""
 
 import numpy as np
 
-from grader import HIDDEN, Check, Inputs, judges
-from grader.gradcheck import numeric_gradient
+from grader.checks import HIDDEN, Check, Inputs, judges
+from grader.checks.gradcheck import numeric_gradient
 
 from .common import (BPTT_RULE, CLIP_RULE, FORWARD_RULE, LSTM_RULE, SAMPLING_RULE, STATE_GRADIENT_RULE, adding_inputs,
                      adding_mse, adding_structure, adding_verdict, describe_layers, is_linear,

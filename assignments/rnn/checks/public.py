@@ -5,7 +5,7 @@ trained checks, with held-out labels)."""
 
 import numpy as np
 
-from grader import Check, Inputs, judges
+from grader.checks import Check, Inputs, judges
 
 from .common import (BPTT_RULE, CLIP_RULE, FORWARD_RULE, GRU_RULE, LSTM_RULE, RECURRENT_KINDS, SAMPLING_RULE,
                      STATE_GRADIENT_RULE, adding_inputs, adding_mse, adding_structure,

@@ -5,17 +5,17 @@ side; :func:`assign` and :func:`mha_arrays` run on the *observe* side (they
 touch the student's layers). None imports TensorFlow at import time.
 
 It also holds the "implement it yourself" rules the checks declare
-(:class:`grader.byhand.ByHand`).
+(:class:`grader.checks.byhand.ByHand`).
 """
 
 import numpy as np
 
-from grader.byhand import FRAMEWORKS, LIBRARY_ATTENTION, ByHand
+from grader.checks.byhand import FRAMEWORKS, LIBRARY_ATTENTION, ByHand
 
 F32 = np.float32
 
 
-# -- "implement it yourself" (grader.byhand) ---------------------------------------
+# -- "implement it yourself" (grader.checks.byhand) ---------------------------------------
 
 #: The library's attention: the attention parts compute softmax(Q Kᵀ/√d_k) V
 #: and the heads themselves, so none of these may do it for them.

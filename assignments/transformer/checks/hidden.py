@@ -4,8 +4,8 @@ answers earns nothing."""
 
 import numpy as np
 
-from grader import HIDDEN, Check, Inputs, judges
-from grader.gradcheck import numeric_gradient
+from grader.checks import HIDDEN, Check, Inputs, judges
+from grader.checks.gradcheck import numeric_gradient
 
 from .common import (ATTENTION_CORE, F32, assign, attention_rule, blocks_of, decoder_weights, loud, mha_arrays,
                      mha_weights, numpy_rule, scripted_decode, scripted_model, weights_of)

@@ -5,7 +5,7 @@ a property the slides state."""
 
 import numpy as np
 
-from grader import Check, Inputs, judges
+from grader.checks import Check, Inputs, judges
 
 from .common import (ATTENTION_CORE, F32, assign, attention_rule, blocks_of, decoder_weights, encoder_weights,
                      greedy_tokens, loud, mha_weights, numpy_rule, reversal_data, weights_of)

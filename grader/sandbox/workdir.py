@@ -1,0 +1,125 @@
+"""The folders a worker runs in, and what is copied into them.
+
+One submission's work folder (a fresh temporary folder per submission)::
+
+    work/job/          job.json (read-only to the worker); job/in is where
+                       the checks' inputs appear inside a jail
+    work/root/         the jail's empty root (a mount point)
+    work/box/          root-owned; inside it, owned by the sandbox's user:
+        submission/    a copy of the submission: the working directory
+        home/ tmp/     $HOME and $TMPDIR
+        out/           observations written by the worker
+        events         the worker's progress log
+
+The grader runtime (``lib/``) and the checks' inputs (``in/``) are not
+copied per submission: they are written once into a
+:class:`~grader.sandbox.shared.SharedFiles` folder that every box reads.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+from grader.labs.lab import Lab
+
+
+def copy_submission(submission: Path, dest: Path, module: str) -> Path:
+    """Copy a submission (a ``.py`` file or a folder) into ``dest``. Only
+    regular files and folders are copied: a symlink cannot pull in files from
+    elsewhere, and a FIFO cannot block the copy."""
+    dest.mkdir(parents=True, exist_ok=True)
+    if submission.is_file():
+        shutil.copyfile(submission, dest / f"{module}.py")
+        return dest
+    for folder, dirs, files in os.walk(submission, followlinks=False):
+        rel = Path(folder).relative_to(submission)
+        dirs[:] = [d for d in dirs if d not in ("__pycache__", ".git") and not os.path.islink(os.path.join(folder, d))]
+        (dest / rel).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            source = os.path.join(folder, name)
+            if stat.S_ISREG(os.lstat(source).st_mode):
+                shutil.copyfile(source, dest / rel / name)
+    return dest
+
+
+def copy_runtime(lab: Lab, lib: Path) -> None:
+    """The code the worker runs besides the submission: the grader package
+    (``lib/grader``) and the lab's *shipped* check files (``lib/lab/checks``:
+    what students have anyway). No ``lab.toml``, hidden or private check
+    file, fixture or salt."""
+    from grader.labs.anatomy import SHIPPED_CHECK_FILES
+
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(Path(__file__).resolve().parents[1], lib / "grader", ignore=ignore)
+    checks = lib / "lab" / "checks"
+    checks.mkdir(parents=True)
+    for name in SHIPPED_CHECK_FILES:
+        if (lab.assignment_dir / "checks" / name).is_file():
+            shutil.copyfile(lab.assignment_dir / "checks" / name, checks / name)
+    open_to_all(lib)
+
+
+def open_to_all(folder: Path) -> None:
+    """Folders 0755 and files 0644 under ``folder``: readable by the
+    sandbox's user whatever the kit's own permissions are (a umask of 077,
+    or the uid level's lock-down of the kit), writable by the grader alone."""
+    for parent, dirs, files in os.walk(folder):
+        os.chmod(parent, 0o755)
+        for name in files:
+            os.chmod(os.path.join(parent, name), 0o644)
+
+
+def make_layout(work: Path, uid: int | None) -> None:
+    """The work folder's skeleton; ``out`` and ``events`` handed to ``uid``."""
+    for sub in ("job/in", "root", "box"):
+        (work / sub).mkdir(parents=True, exist_ok=True)
+    box = work / "box"
+    box.chmod(0o711)  # the box itself stays the grader's: nothing in it can be replaced
+    (box / "out").mkdir(exist_ok=True)
+    (box / "events").touch()
+    if uid is not None:
+        for path in (box / "out", box / "events"):
+            os.chown(path, uid, uid)
+            path.chmod(0o700 if path.is_dir() else 0o600)
+
+
+def fresh_box(work: Path, submission: Path, module: str, uid: int | None) -> None:
+    """A clean home, tmp and copy of the submission for each worker start:
+    nothing a killed worker left behind (a disk filler's files, a half-written
+    state) reaches the next one."""
+    box = work / "box"
+    for sub in ("home", "tmp", "submission"):
+        shutil.rmtree(box / sub, ignore_errors=True)
+        (box / sub).mkdir()
+    copy_submission(submission, box / "submission", module)
+    if uid is not None:
+        for sub in ("home", "tmp", "submission"):
+            chown_tree(box / sub, uid)
+            (box / sub).chmod(0o700)
+
+
+def chown_tree(path: Path, uid: int) -> None:
+    """Give ``path`` and everything under it (links themselves, not their targets) to ``uid``."""
+    for folder, dirs, files in os.walk(path):
+        os.chown(folder, uid, uid)
+        for name in files:
+            os.lchown(os.path.join(folder, name), uid, uid)
+
+
+def clear_folder(dir_fd: int) -> None:
+    """Empty the observations folder between worker starts (whatever the
+    previous worker left in it, files or folders)."""
+    try:
+        names = os.listdir(dir_fd)
+    except OSError:
+        return
+    for name in names:
+        try:
+            os.unlink(name, dir_fd=dir_fd)
+        except IsADirectoryError:
+            shutil.rmtree(name, dir_fd=dir_fd, ignore_errors=True)
+        except OSError:
+            pass
