@@ -104,7 +104,7 @@ def main() -> int:
     sandbox_total = sum(r[2] for r in rows)
     overhead = sandbox_total / naive_total - 1
     speedup = naive_total / batch_wall
-    worker_rss = max(r.info.get("peak_rss", 0) for r in outcome.results) / GIB
+    worker_rss = max(r.info.peak_rss or 0 for r in outcome.results) / GIB
     naive_rss = max(r[1]["rss"] for r in rows) / GIB
 
     table = Table(title=f"grading {len(subs)} {lab.id} submissions ({len(names)} checks each)")

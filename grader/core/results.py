@@ -228,22 +228,6 @@ class RunInfo:
         """Refuses (TypeError) a key it does not know."""
         return cls(**data)
 
-    # The kit's tests and bench scripts read ``info`` as the JSON object it is written as.
-    def __getitem__(self, key: str) -> Any:
-        value = getattr(self, key, None) if key in _RUN_INFO_FIELDS else None
-        if value is None:
-            raise KeyError(key)
-        return value
-
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-
-_RUN_INFO_FIELDS = frozenset(f.name for f in dataclasses.fields(RunInfo))
-
 
 @dataclasses.dataclass
 class Result:

@@ -145,7 +145,7 @@ def test_starter_scores_zero_without_crashing(lab_id):
     result = grade(lab, lab.starter_dir)
     assert result.score == 0
     assert {c.status for c in result.checks} <= {"todo", "error", "failed"}, [(c.name, c.status) for c in result.checks]
-    assert result.info["starts"] == 1, "a starter must not crash or hang the observing process"
+    assert result.info.starts == 1, "a starter must not crash or hang the observing process"
 
 
 @pytest.mark.parametrize("lab_id,name", MUTANTS, ids=[f"{l}-{n}" for l, n in MUTANTS])

@@ -201,9 +201,9 @@ def test_honest_submissions_get_full_marks(graded):
     full = sum(graded["points"].values())
     for case in ("honest", "notebook", "zip_symlink"):
         assert graded["rows"][case].result.score == pytest.approx(full), case
-    notes = " ".join(graded["rows"]["notebook"].result.info["notes"])
+    notes = " ".join(graded["rows"]["notebook"].result.info.notes)
     assert "%matplotlib inline" in notes and "!pip install numpy" in notes
-    assert "symbolic link" in " ".join(graded["rows"]["zip_symlink"].result.info["notes"])
+    assert "symbolic link" in " ".join(graded["rows"]["zip_symlink"].result.info.notes)
 
 
 def test_broken_inputs_become_rows(graded):
@@ -217,7 +217,7 @@ def test_broken_inputs_become_rows(graded):
 
 
 def test_hidden_files_cannot_be_read(graded):
-    output = graded["rows"]["read_hidden"].result.info["output"]
+    output = graded["rows"]["read_hidden"].result.info.output
     assert "READ" not in output and "blocked" in output
     assert "BEGIN SOLUTION" not in output
 
@@ -231,7 +231,7 @@ def test_nothing_outside_the_sandbox_was_written(graded):
     assert {rel: _digest(rel) for rel in WATCHED} == graded["before"]
     assert not (ROOT / "pwned.txt").exists()
     for case in ("write_outside", "patch_grader"):
-        output = graded["rows"][case].result.info["output"]
+        output = graded["rows"][case].result.info.output
         wrote = [line for line in output.splitlines() if line.startswith(("WROTE", "PATCHED"))]
         # The marker's path is the sandbox's own private /tmp inside a jail: allowed, and gone with it.
         # In a user namespace the worker is its box's owner: it may write there too (the box is wiped,
@@ -243,22 +243,22 @@ def test_nothing_outside_the_sandbox_was_written(graded):
 def test_no_network(graded):
     if graded["level"] == "uid":
         # No network namespace at this level: reports say so (see describe()).
-        assert "network" in graded["rows"]["honest"].result.info["isolation_detail"]
+        assert "network" in graded["rows"]["honest"].result.info.isolation_detail
         return
     assert graded["listener"].connections == 0
-    output = graded["rows"]["network"].result.info["output"]
+    output = graded["rows"]["network"].result.info.output
     assert "CONNECTED" not in output and "no network to 127.0.0.1" in output
 
 
 def test_environment_is_scrubbed(graded):
     assert graded["secret"] not in (graded["out"] / "results.jsonl").read_text()
-    assert "ENV" in graded["rows"]["env_leak"].result.info["output"]
+    assert "ENV" in graded["rows"]["env_leak"].result.info.output
 
 
 def test_fake_scores_change_nothing(graded):
     result = json.loads((graded["out"] / "fake_scores" / "gradescope-results.json").read_text())
     assert result["score"] == 0
-    assert "14/14" in graded["rows"]["fake_scores"].result.info["output"]
+    assert "14/14" in graded["rows"]["fake_scores"].result.info.output
 
 
 def test_bombs_are_stopped_for_the_right_reason(graded):
@@ -269,7 +269,7 @@ def test_bombs_are_stopped_for_the_right_reason(graded):
     assert forks.extra["reason"] == "processes" and "processes" in forks.message
     loop = rows["infinite_loop"].result.by_name()["max_pool"]
     assert loop.extra["reason"] == "timeout" and "longer than its limit" in loop.message
-    assert rows["memory_bomb"].result.info["peak_rss"] < 3 * GIB  # stopped long before its 4 GB
+    assert rows["memory_bomb"].result.info.peak_rss < 3 * GIB  # stopped long before its 4 GB
     disk = rows["disk_filler"].result.by_name()["max_pool"]
     assert disk.extra["reason"] == "disk" and "to disk" in disk.message
 
@@ -277,8 +277,8 @@ def test_bombs_are_stopped_for_the_right_reason(graded):
 def test_no_process_outlives_the_batch(graded):
     import psutil
 
-    level = graded["rows"]["honest"].result.info["isolation"]
-    uids = {r.result.info.get("uid") for r in graded["outcome"].rows if r.result and r.result.info.get("uid")}
+    level = graded["rows"]["honest"].result.info.isolation
+    uids = {r.result.info.uid for r in graded["outcome"].rows if r.result and r.result.info.uid}
     if level in ("root-jail", "uid"):
         assert uids, f"{level} runs each submission as its own user"
     leftovers = [p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real in uids]
@@ -287,10 +287,10 @@ def test_no_process_outlives_the_batch(graded):
 
 def test_enormous_output_is_truncated_with_a_note(graded):
     info = graded["rows"]["enormous_output"].result.info
-    assert info["output_truncated"] and info["output_bytes"] > 30_000_000
-    assert len(info["output"]) < 25_000
-    assert "FIRST LINE OF OUTPUT" in info["output"] and "LAST LINE OF OUTPUT" in info["output"]
-    assert "bytes of output not shown" in info["output"]
+    assert info.output_truncated and info.output_bytes > 30_000_000
+    assert len(info.output) < 25_000
+    assert "FIRST LINE OF OUTPUT" in info.output and "LAST LINE OF OUTPUT" in info.output
+    assert "bytes of output not shown" in info.output
 
 
 def test_messages_name_the_problem(graded):
@@ -358,16 +358,16 @@ def test_snooping_earns_the_honest_score(snooped):
     assert row.status == "graded", row.message
     points = sum(c.points for c in snooped["lab"].checks() if c.name in CHECKS)
     assert row.result.score == pytest.approx(points), [(c.name, c.message) for c in row.result.checks]
-    output = row.result.info["output"]
+    output = row.result.info.output
     assert "SNOOP end import" in output and "SNOOP end hidden check" in output, output[-3000:]
-    assert not row.result.info["output_truncated"]
+    assert not row.result.info.output_truncated
 
 
 def test_snooping_finds_no_hidden_material(snooped):
     material = _hidden_material(snooped["lab"])
     assert material["source"] and material["seeds"], "nothing to look for: the test is broken"
     folder = snooped["out"] / snooped["row"].id
-    texts = {"output": snooped["row"].result.info["output"]}
+    texts = {"output": snooped["row"].result.info.output}
     for name in ("feedback.md", "feedback.html", "gradescope-results.json"):
         texts[name] = (folder / name).read_text()
     texts["results.jsonl"] = (snooped["out"] / "results.jsonl").read_text()
@@ -386,6 +386,6 @@ def test_the_snoop_does_find_hidden_material_without_a_sandbox(tmp_path):
     lab = Lab.load("cnn")
     (tmp_path / "cnn.py").write_text(_submission(lab, "snoop", {"{{REPO}}": str(ROOT)}))
     result = grade(lab, tmp_path, names=["avg_pool"], limits=Limits(isolation="process", output_tail=16 << 20))
-    flat = " ".join(result.info["output"].split())
+    flat = " ".join(result.info.output.split())
     material = _hidden_material(lab)
     assert [line for line in material["source"] if line in flat], "the snoop found nothing even unsandboxed"

@@ -36,7 +36,7 @@ def test_os_exit_costs_only_the_running_check(lab, tmp_path):
     result = grade(lab, sub, names=QUICK)
     assert statuses(result) == {"conv_arithmetic": "passed", "max_pool": "crashed", "avg_pool": "passed", "dropout": "passed"}
     assert "exited with code 3" in result.by_name()["max_pool"].message
-    assert result.info["starts"] == 2
+    assert result.info.starts == 2
 
 
 def test_hang_times_out_and_the_rest_is_graded(lab, tmp_path):
@@ -51,7 +51,7 @@ def test_sys_exit_is_an_error_not_a_crash(lab, tmp_path):
     result = grade(lab, sub, names=QUICK)
     assert statuses(result)["avg_pool"] == "error"
     assert "sys.exit" in result.by_name()["avg_pool"].message
-    assert result.score == 1 + 1 + 0.5 and result.info["starts"] == 1
+    assert result.score == 1 + 1 + 0.5 and result.info.starts == 1
 
 
 def test_syntax_error_names_the_line(lab, tmp_path):
@@ -154,9 +154,9 @@ def test_isolation_level_is_reported(lab, tmp_path):
 
     shutil.copy(lab.solution_file, tmp_path / "cnn.py")
     result = grade(lab, tmp_path, names=["conv_arithmetic"])
-    assert result.info["isolation"] == isolation()
-    assert result.info["isolation_detail"] == describe(isolation())
-    assert result.info["peak_rss"] > 0 and result.info["peak_processes"] >= 1
+    assert result.info.isolation == isolation()
+    assert result.info.isolation_detail == describe(isolation())
+    assert result.info.peak_rss > 0 and result.info.peak_processes >= 1
 
 
 # -- observations are checked before judge (grader.checks.schema) -------------------------------
@@ -257,6 +257,6 @@ except Exception as exc:
     sub = patched(lab, tmp_path, "import numpy as np\n", "import numpy as np\n" + probe)
     result = grade(lab, sub, names=["conv_arithmetic"], limits=Limits(isolation=level))
     assert result.score == result.max_score
-    assert result.info["isolation"] == level
-    assert "LEAK" not in result.info["output"] and result.info["output"].count("blocked") == 3
-    assert "no network" in result.info["output"] and "no mnist" in result.info["output"]
+    assert result.info.isolation == level
+    assert "LEAK" not in result.info.output and result.info.output.count("blocked") == 3
+    assert "no network" in result.info.output and "no mnist" in result.info.output
