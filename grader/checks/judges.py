@@ -2,7 +2,9 @@
 
 Every helper returns a :class:`~grader.checks.check.Verdict` whose message tells the
 student what went wrong (shape, dtype, relative error, which item) without
-printing the hidden expected values.
+printing the hidden expected values. A value that is a failed part's marker
+(:mod:`grader.checks.parts`) scores 0 with the part's reason, in every helper:
+the parts that worked keep their share in :func:`all_of`.
 
 Tolerances follow CS231n: the relative error
 ``max |a - b| / max(|a| + |b|, tiny)`` is about 1e-7 or less for a correct
@@ -16,6 +18,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from grader.checks import parts
 from grader.checks.check import Verdict
 
 #: Default thresholds on the relative error (documented in the handouts).
@@ -27,6 +30,23 @@ class BadObservation(Exception):
     """Raised by helpers when what the student returned cannot be judged
     (wrong type, wrong shape, NaN). The grader turns it into a 0 verdict
     with this message."""
+
+
+def failed_part(value: Any, what: str = "") -> Verdict | None:
+    """A 0 verdict saying why, when ``value`` is a part that failed (not
+    implemented yet, or raised), else None. For judges that compute on an
+    observed value before handing it to a helper::
+
+        if (verdict := judges.failed_part(got["logits"], "logits")) is not None:
+            return verdict
+    """
+    found = parts.failed(value)
+    if found is None:
+        return None
+    text = found["message"]
+    if found[parts.MARKER] == parts.ERROR and not text.startswith(parts.UNUSABLE):
+        text = f"your code raised {text}"
+    return Verdict(0.0, f"{what}: {text}" if what else text)
 
 
 def _denominator(a: np.ndarray, b: np.ndarray, floor: float | None) -> np.ndarray:
@@ -51,18 +71,23 @@ def rel_error(a, b, floor: float | None = 1e-8) -> float:
 
 
 def as_array(value: Any, what: str, *, shape: Sequence[int] | None = None, finite: bool = True) -> np.ndarray:
-    """``value`` as a float64 array, or :class:`BadObservation` explaining why not."""
+    """``value`` as a float64 array, or :class:`BadObservation` explaining why
+    not ("wrong shape: ``what`` has shape …", "wrong type: …"): ``what``
+    names the value in the student's terms, e.g. the call that returned it."""
+    if (failure := failed_part(value, what)) is not None:
+        raise BadObservation(failure.message)
     if value is None:
-        raise BadObservation(f"{what}: got None (did the function return anything?)")
+        raise BadObservation(f"wrong type: {what} is None (did the function return anything?)")
     try:
         arr = np.asarray(value)
     except Exception as exc:  # noqa: BLE001 - any failure means "not an array"
-        raise BadObservation(f"{what}: could not read it as an array ({exc})") from None
+        raise BadObservation(f"wrong type: {what} could not be read as an array ({exc})") from None
     if arr.dtype.kind not in "biuf":
-        raise BadObservation(f"{what}: expected numbers, got an array of dtype {arr.dtype}")
+        raise BadObservation(f"wrong type: {what} is an array of dtype {arr.dtype}, expected numbers")
     arr = arr.astype(np.float64)
     if shape is not None and tuple(arr.shape) != tuple(shape):
-        raise BadObservation(f"{what}: shape {tuple(arr.shape)}, expected {tuple(shape)}")
+        expected = "a single number" if tuple(shape) == () else tuple(shape)
+        raise BadObservation(f"wrong shape: {what} has shape {tuple(arr.shape)}, expected {expected}")
     if finite and not np.all(np.isfinite(arr)):
         bad = int(np.sum(~np.isfinite(arr)))
         raise BadObservation(f"{what}: contains {bad} NaN/inf value(s)")
@@ -75,6 +100,8 @@ def close(got, want, what: str, *, tol: float = FLOAT32_TOL, hint: str = "") -> 
     The relative error is CS231n's, except that elements much smaller than
     the expected tensor's largest magnitude are compared against 1e-3 of it.
     """
+    if (failure := failed_part(got, what)) is not None:
+        return failure
     want = np.asarray(want, dtype=np.float64)
     try:
         got = as_array(got, what, shape=want.shape)
@@ -96,6 +123,8 @@ def gradient(got, want, what: str, *, tol: float = FLOAT64_TOL, hint: str = "") 
 
 def equal(got, want, what: str, *, hint: str = "") -> Verdict:
     """Exact equality of integers, strings, shapes or small lists of them."""
+    if (failure := failed_part(got, what)) is not None:
+        return failure
     if _plain(got) == _plain(want):
         return Verdict(1.0, f"{what}: correct")
     return Verdict(0.0, f"{what}: got {_short(got)}, which is not right. {hint}".strip())
@@ -104,6 +133,8 @@ def equal(got, want, what: str, *, hint: str = "") -> Verdict:
 def at_least(value, threshold: float, what: str, *, baseline: float | None = None) -> Verdict:
     """``value >= threshold`` earns full marks. With a ``baseline`` (what a
     trivial model scores), partial credit grows linearly from baseline to threshold."""
+    if (failure := failed_part(value, what)) is not None:
+        return failure
     try:
         value = float(as_array(value, what, shape=()))
     except BadObservation as exc:
@@ -118,6 +149,8 @@ def at_least(value, threshold: float, what: str, *, baseline: float | None = Non
 
 def at_most(value, threshold: float, what: str) -> Verdict:
     """``value <= threshold`` earns full marks (losses, perplexities, errors)."""
+    if (failure := failed_part(value, what)) is not None:
+        return failure
     try:
         value = float(as_array(value, what, shape=()))
     except BadObservation as exc:
@@ -129,7 +162,10 @@ def at_most(value, threshold: float, what: str) -> Verdict:
 
 def accuracy(predictions, labels, what: str = "predictions") -> float:
     """Fraction of ``predictions`` (class ids, or scores whose argmax is taken)
-    equal to ``labels``. Raises :class:`BadObservation` on a wrong shape."""
+    equal to ``labels``. Raises :class:`BadObservation` on a wrong shape or a
+    part that failed."""
+    if (failure := failed_part(predictions, what)) is not None:
+        raise BadObservation(failure.message)
     labels = np.asarray(labels)
     pred = np.asarray(predictions)
     if pred.ndim == labels.ndim + 1:
@@ -146,10 +182,23 @@ def binomial_ok(count: int, n: int, p: float, *, sigmas: float = 5.0) -> bool:
 
 
 def property_holds(ok: bool, what: str, why_not: str = "") -> Verdict:
-    """A yes/no property (invariance, identity, causality)."""
+    """A yes/no property (invariance, identity, causality). ``ok`` may be the
+    observed part itself (a failed part's marker scores 0 with its reason)."""
+    if (failure := failed_part(ok, what)) is not None:
+        return failure
     if ok:
         return Verdict(1.0, f"{what}: holds")
     return Verdict(0.0, f"{what}: does not hold. {why_not}".strip())
+
+
+def property_of(values: Sequence[Any], test, what: str, why_not: str = "") -> Verdict:
+    """:func:`property_holds` for ``test(*values)``, a property computed from
+    observed parts (``abs(got["cost"] - got["emd"]) < 1e-9``): a part among
+    ``values`` that failed scores 0 with its reason instead of breaking ``test``."""
+    for value in values:
+        if (failure := failed_part(value, what)) is not None:
+            return failure
+    return property_holds(bool(test(*values)), what, why_not)
 
 
 def all_of(verdicts: Iterable[Verdict], weights: Sequence[float] | None = None) -> Verdict:

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from grader.checks import byhand, schema
+from grader.checks import byhand, describe, parts, schema
 from grader.core import protocol
 from grader.checks.check import Check, Verdict
 from grader.checks.judges import BadObservation
@@ -91,7 +91,17 @@ def describe_exception(exc: BaseException, student_file: str | None = None) -> s
         if mine:
             f = mine[-1]
             text += f"\n  at {Path(f.filename).name} line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
+    if isinstance(exc, SyntaxError) and exc.text:
+        text += "\n" + _caret(exc.text, exc.offset)
     return text[:2000]
+
+
+def _caret(line: str, offset: int | None) -> str:
+    """The line a syntax error is on, and a caret under where Python stopped reading."""
+    line = line.rstrip("\n")
+    code = line.lstrip()
+    at = max(0, min(len(code), (offset or 1) - 1 - (len(line) - len(code))))
+    return f"    {code}\n    {' ' * at}^"
 
 
 def observe(check: Check, sub: ModuleType, inputs: dict[str, Any], seed: int | None = None) -> Observation:
@@ -102,7 +112,7 @@ def observe(check: Check, sub: ModuleType, inputs: dict[str, Any], seed: int | N
     start = time.perf_counter()
     found: list[str] = []
     try:
-        with byhand.watching(sub, check.by_hand) as watch:
+        with byhand.watching(sub, check.by_hand) as watch, parts.student_file(getattr(sub, "__file__", None)):
             value = check.observe(sub, **inputs)
         found = watch.findings()
         value = protocol.to_plain(value)
@@ -129,29 +139,43 @@ def judge(check: Check, obs: Observation, want: Any, secret: dict[str, Any]) -> 
         result.status, result.message = Status.FAILED, byhand.verdict_message(check.by_hand, obs.by_hand)
         result.reason = Reason.BY_HAND
         return result
-    problems = schema.validate(obs.value, getattr(check, "schema", None))
+    names = describe.producers(check)  # each part of the observation named by the call that returned it
+    problems = schema.validate(obs.value, getattr(check, "schema", None), names)
     if problems:
         result.status = Status.INVALID
-        result.message = "your result does not have the expected form: " + "; ".join(problems)
+        result.message = "; ".join(problems)
         result.reason = Reason.SCHEMA
         return result
+    failures = parts.failures(obs.value)
+    if failures and parts.all_failed(obs.value):
+        return _failed_parts(result, failures)
     try:
         verdict = check.judge(obs.value, want, secret)
         if not isinstance(verdict, Verdict):
             verdict = Verdict(float(verdict))
-    except BadObservation as exc:
-        result.status, result.message = Status.INVALID, str(exc)
-        return result
     except Exception as exc:  # noqa: BLE001 - a malformed observation can break any judge
+        if failures:  # a judge that needs every part: what failed is the reason
+            return _failed_parts(result, failures)
         result.status = Status.INVALID
-        result.message = f"the grader could not read your result ({type(exc).__name__}: {exc})"
+        result.message = str(exc) if isinstance(exc, BadObservation) else \
+            f"the grader could not read your result ({type(exc).__name__}: {exc})"
         return result
     result.score = round(check.points * verdict.fraction, 6)
     result.message = verdict.message
     result.status = Status.PASSED if verdict.passed else (Status.PARTIAL if verdict.fraction > 0 else Status.FAILED)
-    note = "" if verdict.passed else schema.non_finite_note(obs.value)
+    note = "" if verdict.passed else schema.non_finite_note(obs.value, names)
     if note and "NaN" not in result.message:
         result.message = f"{result.message} ({note})" if result.message else note
     if check.kind == "training" and (curves := schema.curves(obs.value)):
         result.extra["curves"] = curves
+    return result
+
+
+def _failed_parts(result: CheckResult, failures: list[dict[str, str]]) -> CheckResult:
+    """A check no part of which could be scored: ``todo`` when every failed
+    part is not implemented yet, else ``error``; the message lists each
+    reason once."""
+    todo = all(f[parts.MARKER] == parts.TODO for f in failures)
+    result.status = Status.TODO if todo else Status.ERROR
+    result.message = "; ".join(dict.fromkeys(f["message"] for f in failures))[:4000]
     return result

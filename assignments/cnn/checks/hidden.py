@@ -3,7 +3,7 @@ properties than the public ones, so hard-coding public answers earns nothing."""
 
 import numpy as np
 
-from grader.checks import HIDDEN, Check, Inputs, judges
+from grader.checks import HIDDEN, Check, Inputs, judges, parts
 from grader.checks.gradcheck import numeric_gradient
 
 from .common import AVG_POOL_RULE, CONV_FORWARD_RULE, CUSTOM_GRADIENT_RULE, DROPOUT_RULE
@@ -20,19 +20,25 @@ class ConvArithmeticLarge(Check):
     VGG_FCS = [(7 * 7 * 512, 4096), (4096, 4096), (4096, 1000)]
 
     def observe(self, sub):
-        weights = sum(sub.conv_params(3, d, k, bias=False) for d, k in self.VGG_CONVS)
-        weights += sum(sub.dense_params(a, b, bias=False) for a, b in self.VGG_FCS)
-        inception = sum(sub.conv_macs(28, 28, f, 256, k) for f, k in [(1, 128), (3, 192), (5, 96)])
-        misfit = []
-        # The slides' 不匹配 case, and a filter one larger than the (unpadded) input: (N − F)/S + 1 = 0 is no size.
-        for n, f, s, p in ((7, 3, 3, 0), (4, 5, 1, 0)):
-            try:
-                misfit.append(f"returned {sub.conv_output_size(n, f, s, p)!r}")
-            except ValueError:
-                misfit.append("ValueError")
-        # Cases that fit (VGG's same convolutions and 2×2 pools, AlexNet's first layer): raising is wrong there.
-        fits = [sub.conv_output_size(n, f, s, p) for n, f, s, p in ((224, 3, 1, 1), (224, 2, 2, 0), (227, 11, 4, 0))]
-        return {"vgg16_weights": weights, "inception_naive_macs": inception, "misfit": misfit, "fits": fits}
+        def misfit():
+            out = []
+            # The slides' 不匹配 case, and a filter one larger than the (unpadded) input: (N − F)/S + 1 = 0 is no size.
+            for n, f, s, p in ((7, 3, 3, 0), (4, 5, 1, 0)):
+                try:
+                    out.append(f"returned {sub.conv_output_size(n, f, s, p)!r}")
+                except ValueError:
+                    out.append("ValueError")
+            return out
+
+        return parts.each(
+            vgg16_weights=lambda: sum(sub.conv_params(3, d, k, bias=False) for d, k in self.VGG_CONVS)
+            + sum(sub.dense_params(a, b, bias=False) for a, b in self.VGG_FCS),
+            inception_naive_macs=lambda: sum(sub.conv_macs(28, 28, f, 256, k) for f, k in [(1, 128), (3, 192), (5, 96)]),
+            misfit=misfit,
+            # Cases that fit (VGG's same convolutions and 2×2 pools, AlexNet's first layer): raising is wrong there.
+            fits=lambda: [sub.conv_output_size(n, f, s, p)
+                          for n, f, s, p in ((224, 3, 1, 1), (224, 2, 2, 0), (227, 11, 4, 0))],
+        )
 
     def judge(self, got, want, secret):
         fits = judges.equal(got["fits"], want["fits"], "conv_output_size on VGG-16's and AlexNet's fitting layers")
@@ -65,7 +71,7 @@ class Conv2dForwardStrided(Check):
         return out
 
     def observe(self, sub, **d):
-        return {f"y{i}": sub.conv2d_forward(d[f"x{i}"], d[f"w{i}"], d[f"b{i}"], stride=s, padding=p)
+        return {f"y{i}": parts.attempt(lambda: sub.conv2d_forward(d[f"x{i}"], d[f"w{i}"], d[f"b{i}"], stride=s, padding=p))
                 for i, (_, _, s, p) in enumerate(self.CASES)}
 
     def judge(self, got, want, secret):
@@ -90,26 +96,37 @@ class ConvCustomGradient(Check):
     def observe(self, sub, x, w, b, g, xs, ws, gs):
         import tensorflow as tf
 
-        tx, tw, tb = tf.constant(x), tf.constant(w), tf.constant(b)
-        with tf.GradientTape() as tape:
-            tape.watch([tx, tw, tb])
-            y = sub.conv2d(tx, tw, tb, stride=2, padding=1)
-            loss = tf.reduce_sum(y * g)
-        dx, dw, db = tape.gradient(loss, [tx, tw, tb])
-        bs = np.zeros(2)
-        num_dx = numeric_gradient(lambda v: sub.conv2d_forward(v, ws, bs, 2, 0), xs, gs)
-        num_dw = numeric_gradient(lambda v: sub.conv2d_forward(xs, v, bs, 2, 0), ws, gs)
-        ana_dx, ana_dw, _ = sub.conv2d_backward(gs, xs, ws, 2, 0)
-        return {"y": y, "dtype": str(y.dtype.name), "dx": dx, "dw": dw, "db": db,
-                "num_dx": num_dx, "num_dw": num_dw, "ana_dx": ana_dx, "ana_dw": ana_dw}
+        def tape_gradients():
+            tx, tw, tb = tf.constant(x), tf.constant(w), tf.constant(b)
+            with tf.GradientTape() as tape:
+                tape.watch([tx, tw, tb])
+                y = sub.conv2d(tx, tw, tb, stride=2, padding=1)
+                loss = tf.reduce_sum(y * g)
+            dx, dw, db = tape.gradient(loss, [tx, tw, tb])
+            return {"y": y, "dtype": str(y.dtype.name), "dx": dx, "dw": dw, "db": db}
+
+        def numeric():
+            bs = np.zeros(2)
+            return {"num_dx": numeric_gradient(lambda v: sub.conv2d_forward(v, ws, bs, 2, 0), xs, gs),
+                    "num_dw": numeric_gradient(lambda v: sub.conv2d_forward(xs, v, bs, 2, 0), ws, gs)}
+
+        def analytic():
+            ana_dx, ana_dw, _ = sub.conv2d_backward(gs, xs, ws, 2, 0)
+            return {"ana_dx": ana_dx, "ana_dw": ana_dw}
+
+        # conv2d (the custom gradient), conv2d_forward and conv2d_backward: each a part of its own.
+        return {**parts.together(("y", "dtype", "dx", "dw", "db"), tape_gradients),
+                **parts.together(("num_dx", "num_dw"), numeric), **parts.together(("ana_dx", "ana_dw"), analytic)}
 
     def judge(self, got, want, secret):
         verdicts = [judges.equal(got["dtype"], "float64", "output dtype for float64 inputs")]
         verdicts += [judges.gradient(got[k], want[k], f"tape gradient {k} through conv2d (stride 2, padding 1)",
                                      hint="grad(dy) must use the upstream dy and return (dx, dw, db) in that order")
                      for k in ("dx", "dw", "db")]
-        verdicts += [judges.gradient(got[f"ana_{k}"], got[f"num_{k}"], f"conv2d_backward {k} vs a numeric gradient (stride 2)",
-                                     tol=1e-6) for k in ("dx", "dw")]
+        for k in ("dx", "dw"):
+            what = f"conv2d_backward {k} vs a numeric gradient (stride 2)"
+            verdicts.append(judges.failed_part(got[f"num_{k}"], f"{what}: the numeric gradient of conv2d_forward")
+                            or judges.gradient(got[f"ana_{k}"], got[f"num_{k}"], what, tol=1e-6))
         return judges.all_of(verdicts)
 
 
@@ -134,8 +151,8 @@ class AvgPool(Check):
     def observe(self, sub, **d):
         out = {}
         for i, (f, s, _) in enumerate(self.CONFIGS):
-            out[f"y{i}"] = sub.avg_pool_forward(d[f"x{i}"], f, s)
-            out[f"dx{i}"] = sub.avg_pool_backward(d[f"dout{i}"], d[f"x{i}"], f, s)
+            out[f"y{i}"] = parts.attempt(lambda: sub.avg_pool_forward(d[f"x{i}"], f, s))
+            out[f"dx{i}"] = parts.attempt(lambda: sub.avg_pool_backward(d[f"dout{i}"], d[f"x{i}"], f, s))
         return out
 
     def judge(self, got, want, secret):
@@ -162,8 +179,7 @@ class ResidualIdentity(Check):
         return Inputs(public={"x": x}, secret={"x": x})
 
     def observe(self, sub, x):
-        out = []
-        for filters, stride in self.CASES:
+        def zeroed(filters, stride):
             block = sub.ResidualBlock(filters, stride=stride)
             block(x, training=False)
             for conv in (block.conv1, block.conv2):
@@ -172,13 +188,17 @@ class ResidualIdentity(Check):
             case = {"y": block(x, training=False)}
             if block.shortcut is not None:
                 case["kernel"], case["bias"] = block.shortcut.kernel, block.shortcut.bias
-            out.append(case)
-        return out
+            return case
+
+        return [parts.attempt(lambda: zeroed(filters, stride)) for filters, stride in self.CASES]
 
     def judge(self, got, want, secret):
         x = secret["x"].astype(np.float64)
         verdicts = []
         for case, (filters, stride) in zip(got, self.CASES):
+            if (failure := judges.failed_part(case, f"ResidualBlock({filters}, stride={stride}) with F ≡ 0")):
+                verdicts.append(failure)
+                continue
             if "kernel" in case:
                 expected = np.maximum(x[:, ::stride, ::stride, :] @ np.asarray(case["kernel"])[0, 0] + case["bias"], 0)
             else:
@@ -219,8 +239,7 @@ class ResidualBlockForward(Check):
         return data
 
     def observe(self, sub, x, **weights):
-        out = {}
-        for i, (filters, stride) in enumerate(self.CASES):
+        def outputs(i, filters, stride):
             block = sub.ResidualBlock(filters, stride=stride)
             block(x, training=False)
             for layer in self.LAYERS:
@@ -228,8 +247,11 @@ class ResidualBlockForward(Check):
                 if values:
                     for var, value in zip(getattr(block, layer).weights, values):
                         var.assign(value)
-            out[f"inference{i}"] = block(x, training=False)
-            out[f"training{i}"] = block(x, training=True)
+            return {f"inference{i}": block(x, training=False), f"training{i}": block(x, training=True)}
+
+        out = {}
+        for i, (filters, stride) in enumerate(self.CASES):  # each block a part of its own
+            out.update(parts.together((f"inference{i}", f"training{i}"), lambda: outputs(i, filters, stride)))
         return out
 
     def judge(self, got, want, secret):
@@ -328,26 +350,33 @@ class CnnToggles(Check):
 
         base = {"depth": 2, "filters": 8, "batch_norm": False, "dropout": 0.0, "residual": False,
                 "learning_rate": self.LEARNING_RATE, "lr_decay": False, "epochs": 2}
-        out = {}
-        for name, change in self.VARIANTS.items():
+
+        def variant(name, change):
             model = sub.build_cnn({**base, **change}, input_shape=(28, 28, 1), num_classes=10)
             classes = [type(l).__name__ for l in model._flatten_layers(include_self=False, recursive=True)]
-            out[name] = {"classes": classes, "params": model.count_params(),
-                         "kernels": sum(1 for v in model.weights if len(v.shape) == 4),
-                         "output": list(model.output_shape)}
+            out = {"classes": classes, "params": model.count_params(),
+                   "kernels": sum(1 for v in model.weights if len(v.shape) == 4), "output": list(model.output_shape)}
             if name == "batch_norm":
-                out[name]["momentum"] = self.batch_norm_momenta(model)
-        other = sub.build_cnn({**base, "residual": True}, input_shape=(32, 32, 3), num_classes=5)
-        out["other_input"] = {"output": list(other.output_shape), "input": list(other.input_shape),
-                              "params": other.count_params(),
-                              "logits": np.asarray(other(np.zeros((2, 32, 32, 3), np.float32), training=False)).shape}
-        for name, decay in (("constant", False), ("decay", True)):
+                out["momentum"] = self.batch_norm_momenta(model)
+            return out
+
+        def other_input():
+            other = sub.build_cnn({**base, "residual": True}, input_shape=(32, 32, 3), num_classes=5)
+            return {"output": list(other.output_shape), "input": list(other.input_shape), "params": other.count_params(),
+                    "logits": np.asarray(other(np.zeros((2, 32, 32, 3), np.float32), training=False)).shape}
+
+        def optimizer(decay):
             opt = sub.make_optimizer({**base, "lr_decay": decay}, steps_per_epoch=50)
             schedule = getattr(opt, "_learning_rate", None)
             is_schedule = isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule)
-            out[name] = {"schedule": is_schedule,
-                         "start": float(schedule(0)) if is_schedule else float(opt.learning_rate),
-                         "end": float(schedule(100)) if is_schedule else float(opt.learning_rate)}
+            return {"schedule": is_schedule,
+                    "start": float(schedule(0)) if is_schedule else float(opt.learning_rate),
+                    "end": float(schedule(100)) if is_schedule else float(opt.learning_rate)}
+
+        # Each build_cnn variant and each make_optimizer call a part: a toggle that raises costs its own verdicts.
+        out = {name: parts.attempt(lambda: variant(name, change)) for name, change in self.VARIANTS.items()}
+        out["other_input"] = parts.attempt(other_input)
+        out.update(parts.each(constant=lambda: optimizer(False), decay=lambda: optimizer(True)))
         return out
 
     @staticmethod
@@ -367,35 +396,49 @@ class CnnToggles(Check):
         return sorted(momenta, key=str)
 
     def judge(self, got, want, secret):
-        def count(variant, *needles):
-            return sum(any(n in c for n in needles) for c in got[variant]["classes"])
+        def count(model, *needles):
+            return sum(any(n in c for n in needles) for c in model["classes"])
 
-        base, other = got["base"], got["other_input"]
+        def toggle(name, what, *needles):
+            return judges.property_of([got["base"], got[name]],
+                                      lambda base, model: count(base, *needles) == 0 < count(model, *needles), what)
+
         lr = self.LEARNING_RATE
+        other = got["other_input"]
         return judges.all_of([
-            judges.equal(base["output"], [None, 10], "output shape (logits for 10 classes)"),
-            judges.equal([other["input"], other["output"], list(other["logits"])],
-                         [[None, 32, 32, 3], [None, 5], [2, 5]],
-                         "build_cnn(..., input_shape=(32, 32, 3), num_classes=5): input, output and logits shapes"),
-            judges.property_holds(count("base", "Dropout") == 0 < count("dropout", "Dropout"), "dropout toggle adds Dropout"),
-            judges.property_holds(count("base", "BatchNorm") == 0 < count("batch_norm", "BatchNorm"),
-                                  "batch_norm toggle adds batch normalisation"),
-            judges.property_holds(count("base", "Residual", "Add") == 0 < count("residual", "Residual", "Add"),
-                                  "residual toggle adds residual connections"),
-            judges.equal(got["batch_norm"].get("momentum"), want["batch_norm"]["momentum"],
-                         "momentum of build_cnn's batch normalisation (from one training step's moving-mean update)",
-                         hint="the docstring: BatchNormalization(momentum=0.9), so the moving statistics settle "
-                              "within a short run"),
-            judges.property_holds(got["shallow"]["kernels"] < base["kernels"] < got["deep"]["kernels"],
-                                  "depth changes the number of conv layers"),
-            judges.property_holds(not got["constant"]["schedule"] and got["decay"]["schedule"]
-                                  and got["decay"]["end"] < got["decay"]["start"],
-                                  "lr_decay makes the learning rate a decaying schedule"),
-            judges.property_holds(all(abs(got[k][p] - lr) <= 1e-6 * lr for k, p in (("constant", "start"),
-                                                                                  ("constant", "end"), ("decay", "start"))),
-                                  "make_optimizer starts from config['learning_rate']"),
-            judges.equal({k: got[k]["params"] for k in self.PARAMS_FIXED}, {k: want[k]["params"] for k in self.PARAMS_FIXED},
-                         "parameter count of each variant (" + ", ".join(self.PARAMS_FIXED) + ")",
-                         hint="each stage: Conv2D 3×3 'same' with config['filters']·2^stage filters, ReLU, "
-                              "MaxPooling2D 2×2 (or ResidualBlock(filters, stride=2)); then Flatten and Dense"),
+            judges.failed_part(got["base"], "build_cnn")
+            or judges.equal(got["base"]["output"], [None, 10], "output shape (logits for 10 classes)"),
+            judges.failed_part(other, "build_cnn(..., input_shape=(32, 32, 3), num_classes=5)")
+            or judges.equal([other["input"], other["output"], list(other["logits"])],
+                            [[None, 32, 32, 3], [None, 5], [2, 5]],
+                            "build_cnn(..., input_shape=(32, 32, 3), num_classes=5): input, output and logits shapes"),
+            toggle("dropout", "dropout toggle adds Dropout", "Dropout"),
+            toggle("batch_norm", "batch_norm toggle adds batch normalisation", "BatchNorm"),
+            toggle("residual", "residual toggle adds residual connections", "Residual", "Add"),
+            judges.failed_part(got["batch_norm"], "build_cnn with batch_norm")
+            or judges.equal(got["batch_norm"].get("momentum"), want["batch_norm"]["momentum"],
+                            "momentum of build_cnn's batch normalisation (from one training step's moving-mean update)",
+                            hint="the docstring: BatchNormalization(momentum=0.9), so the moving statistics settle "
+                                 "within a short run"),
+            judges.property_of([got["shallow"], got["base"], got["deep"]],
+                               lambda shallow, base, deep: shallow["kernels"] < base["kernels"] < deep["kernels"],
+                               "depth changes the number of conv layers"),
+            judges.property_of([got["constant"], got["decay"]],
+                               lambda constant, decay: not constant["schedule"] and decay["schedule"]
+                               and decay["end"] < decay["start"],
+                               "lr_decay makes the learning rate a decaying schedule"),
+            judges.property_of([got["constant"], got["decay"]],
+                               lambda constant, decay: all(abs(v - lr) <= 1e-6 * lr
+                                                           for v in (constant["start"], constant["end"], decay["start"])),
+                               "make_optimizer starts from config['learning_rate']"),
+            self._params(got, want),
         ])
+
+    def _params(self, got, want):
+        what = "parameter count of each variant (" + ", ".join(self.PARAMS_FIXED) + ")"
+        for k in self.PARAMS_FIXED:
+            if (failure := judges.failed_part(got[k], what)) is not None:
+                return failure
+        return judges.equal({k: got[k]["params"] for k in self.PARAMS_FIXED}, {k: want[k]["params"] for k in self.PARAMS_FIXED},
+                            what, hint="each stage: Conv2D 3×3 'same' with config['filters']·2^stage filters, ReLU, "
+                                       "MaxPooling2D 2×2 (or ResidualBlock(filters, stride=2)); then Flatten and Dense")

@@ -4,7 +4,7 @@ compares with the reference's result on the same inputs."""
 
 import numpy as np
 
-from grader.checks import Check, Inputs, judges
+from grader.checks import Check, Inputs, judges, parts
 from grader.checks.architecture import describe_layers
 
 from .common import BATCH_NORM_RULE, CONV_BACKWARD_RULE, CONV_FORWARD_RULE, MAX_POOL_RULE
@@ -18,17 +18,20 @@ class ConvArithmetic(Check):
     points = 1
     kind = "value"
     budget = 5
+    # Sizes and parameter counts are ints (the handout says so): 5.0 compares equal to 5, so the type is checked here.
+    schema = {"sizes": [int], "same": [float], "lenet": [int]}
     #: The last: LeNet-5's C5, a 5×5 filter on a 5×5 input (output 1×1: the filter fits exactly once).
     SIZES = [(7, 3, 1, 0), (7, 3, 2, 0), (32, 5, 1, 0), (7, 3, 1, 1), (7, 3, 3, 1), (5, 5, 1, 0)]
     SAME = [(7, 3, 1), (28, 5, 1), (32, 3, 2)]
 
     def observe(self, sub):
-        return {
-            "sizes": [sub.conv_output_size(n, f, s, p) for n, f, s, p in self.SIZES],
-            "same": [sub.same_padding(n, f, s) for n, f, s in self.SAME],
-            "lenet": [sub.conv_params(5, 1, 6), sub.conv_params(5, 6, 16), sub.dense_params(400, 120),
-                      sub.dense_params(120, 84), sub.dense_params(84, 10)],
-        }
+        # Each function scored on its own: one not written yet costs only its share.
+        return parts.each(
+            sizes=lambda: [sub.conv_output_size(n, f, s, p) for n, f, s, p in self.SIZES],
+            same=lambda: [sub.same_padding(n, f, s) for n, f, s in self.SAME],
+            lenet=lambda: [sub.conv_params(5, 1, 6), sub.conv_params(5, 6, 16), sub.dense_params(400, 120),
+                           sub.dense_params(120, 84), sub.dense_params(84, 10)],
+        )
 
     def judge(self, got, want, secret):
         return judges.all_of([
@@ -100,8 +103,8 @@ class MaxPool(Check):
     def observe(self, sub, **data):
         out = {}
         for i, (f, s, _) in enumerate(self.CONFIGS):
-            out[f"y{i}"] = sub.max_pool_forward(data[f"x{i}"], f, s)
-            out[f"dx{i}"] = sub.max_pool_backward(data[f"dout{i}"], data[f"x{i}"], f, s)
+            out[f"y{i}"] = parts.attempt(lambda: sub.max_pool_forward(data[f"x{i}"], f, s))
+            out[f"dx{i}"] = parts.attempt(lambda: sub.max_pool_backward(data[f"dout{i}"], data[f"x{i}"], f, s))
         return out
 
     def judge(self, got, want, secret):
@@ -217,20 +220,30 @@ class BatchNormLayer(Check):
                 "narrow": rng.normal(1.0, 0.1, size=(3, 32, 4)).astype(np.float32)}
 
     def observe(self, sub, batches, test, gamma, beta, narrow):
-        bn = sub.BatchNorm(momentum=0.9, epsilon=1e-3)
-        bn.build(test.shape)
-        bn.gamma.assign(gamma)
-        bn.beta.assign(beta)
-        train_out = [bn(b, training=True) for b in batches]
-        out = {"train": np.stack([np.asarray(t) for t in train_out]), "test": bn(test, training=False),
-               "moving_mean": bn.moving_mean, "moving_variance": bn.moving_variance}
-        wide = sub.BatchNorm(momentum=0.5, epsilon=0.1)
-        out["epsilon_train"] = np.stack([np.asarray(wide(b, training=True)) for b in narrow])
-        out["epsilon_test"] = wide(narrow[0], training=False)
-        default = sub.BatchNorm()
-        for b in batches:
-            default(b, training=True)
-        out["default_moving"] = np.stack([np.asarray(default.moving_mean), np.asarray(default.moving_variance)])
+        # Three layers, each a part of its own: the momentum/epsilon given, other ones, the defaults.
+        def given():
+            bn = sub.BatchNorm(momentum=0.9, epsilon=1e-3)
+            bn.build(test.shape)
+            bn.gamma.assign(gamma)
+            bn.beta.assign(beta)
+            train_out = [bn(b, training=True) for b in batches]
+            return {"train": np.stack([np.asarray(t) for t in train_out]), "test": bn(test, training=False),
+                    "moving_mean": bn.moving_mean, "moving_variance": bn.moving_variance}
+
+        def other():
+            wide = sub.BatchNorm(momentum=0.5, epsilon=0.1)
+            return {"epsilon_train": np.stack([np.asarray(wide(b, training=True)) for b in narrow]),
+                    "epsilon_test": wide(narrow[0], training=False)}
+
+        def defaults():
+            default = sub.BatchNorm()
+            for b in batches:
+                default(b, training=True)
+            return np.stack([np.asarray(default.moving_mean), np.asarray(default.moving_variance)])
+
+        out = parts.together(("train", "test", "moving_mean", "moving_variance"), given)
+        out.update(parts.together(("epsilon_train", "epsilon_test"), other))
+        out["default_moving"] = parts.attempt(defaults)
         return out
 
     def judge(self, got, want, secret):

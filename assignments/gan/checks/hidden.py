@@ -5,7 +5,7 @@ conditional GAN and CycleGAN."""
 
 import numpy as np
 
-from grader.checks import HIDDEN, Check, Inputs, judges
+from grader.checks import HIDDEN, Check, Inputs, judges, parts
 
 from .common import (DIVERGENCE_RULE, EMD_RULE, GAN_LOSS_RULE, adam, fit_for_steps, judge_replay, judge_ring,
                      mode_report, plain_mlp, replay_train_step, replay_weights, ring_centers,
@@ -49,22 +49,30 @@ class LossStabilityAndSaturation(Check):
     def observe(self, sub, extreme, logits):
         import tensorflow as tf
 
-        out = {"d_extreme": sub.discriminator_loss(extreme, -extreme),
-               "d_extreme_swapped": sub.discriminator_loss(-extreme, extreme),
-               "mm_extreme": sub.generator_loss_minimax(extreme),
-               "ns_extreme": sub.generator_loss_nonsaturating(extreme)}
-        x = tf.constant(logits)
-        with tf.GradientTape(persistent=True) as tape:
-            tape.watch(x)
-            ns, mm = sub.generator_loss_nonsaturating(x), sub.generator_loss_minimax(x)
-            d = sub.discriminator_loss(x, x[::-1])
-        out.update(grad_ns=tape.gradient(ns, x), grad_mm=tape.gradient(mm, x), grad_d=tape.gradient(d, x))
-        single = tf.constant([-6.0], dtype=tf.float64)   # D(G(z)) = σ(−6) ≈ 0.0025
-        with tf.GradientTape(persistent=True) as tape:
-            tape.watch(single)
-            ns, mm = sub.generator_loss_nonsaturating(single), sub.generator_loss_minimax(single)
-        out["ratio_at_minus6"] = float(abs(tape.gradient(ns, single)[0]) / max(abs(tape.gradient(mm, single)[0]), 1e-300))
-        return out
+        def gradient(loss):
+            x = tf.constant(logits)
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                value = loss(x)
+            return tape.gradient(value, x)
+
+        def ratio():
+            single = tf.constant([-6.0], dtype=tf.float64)   # D(G(z)) = σ(−6) ≈ 0.0025
+            with tf.GradientTape(persistent=True) as tape:
+                tape.watch(single)
+                ns, mm = sub.generator_loss_nonsaturating(single), sub.generator_loss_minimax(single)
+            return float(abs(tape.gradient(ns, single)[0]) / max(abs(tape.gradient(mm, single)[0]), 1e-300))
+
+        # Each loss at each input a part: a loss not written yet costs its own share only.
+        return parts.each(
+            d_extreme=lambda: sub.discriminator_loss(extreme, -extreme),
+            d_extreme_swapped=lambda: sub.discriminator_loss(-extreme, extreme),
+            mm_extreme=lambda: sub.generator_loss_minimax(extreme),
+            ns_extreme=lambda: sub.generator_loss_nonsaturating(extreme),
+            grad_ns=lambda: gradient(sub.generator_loss_nonsaturating),
+            grad_mm=lambda: gradient(sub.generator_loss_minimax),
+            grad_d=lambda: gradient(lambda x: sub.discriminator_loss(x, x[::-1])),
+            ratio_at_minus6=ratio)
 
     def judge(self, got, want, secret):
         verdicts = [judges.close(got[k], want[k], f"{k.replace('_extreme', '')} loss at logits up to ±1000",
@@ -73,9 +81,10 @@ class LossStabilityAndSaturation(Check):
                     for k in ("d_extreme", "d_extreme_swapped", "mm_extreme", "ns_extreme")]
         verdicts += [judges.gradient(got[k], want[k], f"{k.replace('grad_', 'gradient of the ')} loss w.r.t. the logits")
                      for k in ("grad_ns", "grad_mm", "grad_d")]
-        ratio = float(got["ratio_at_minus6"])
-        verdicts.append(judges.property_holds(ratio > 100, "at D(G(z)) ≈ 0.0025 the non-saturating gradient is > 100× the minimax one",
-                                              f"the ratio is {ratio:.3g}"))
+        ratio = got["ratio_at_minus6"]
+        verdicts.append(judges.property_of([ratio], lambda r: float(r) > 100,
+                                           "at D(G(z)) ≈ 0.0025 the non-saturating gradient is > 100× the minimax one",
+                                           "" if parts.failed(ratio) else f"the ratio is {float(ratio):.3g}"))
         return judges.all_of(verdicts)
 
 
@@ -102,15 +111,24 @@ class ConjugateSuprema(Check):
         return Inputs(public=public, secret={"p": p, "q": q, "v_real": v_real, "v_fake": v_fake})
 
     def observe(self, sub, v_star, deltas, v_real, v_fake):
-        out = {"fgan_gan": sub.fgan_objective(v_real, v_fake, "gan"), "d_loss": sub.discriminator_loss(v_real, v_fake),
-               "objectives": [sub.fgan_objective(v_real, v_fake, name) for name in ("kl", "rkl", "js")]}
-        for name in self.NAMES:
-            case = {"inside": sub.conjugate(name, np.array(self.T_INSIDE[name])), "terms": []}
-            if name in self.T_OUTSIDE:   # NaN is the right answer there; report which entries are NaN
-                case["outside_nan"] = np.isnan(np.asarray(sub.conjugate(name, np.array(self.T_OUTSIDE[name])), dtype=np.float64))
+        def terms(name):
+            out = []
             for v in [v_star[name]] + [v_star[name] + d for d in deltas]:
                 g = sub.fgan_activation(name, v)
-                case["terms"].append([g, sub.conjugate(name, g)])
+                out.append([g, sub.conjugate(name, g)])
+            return out
+
+        out = parts.each(fgan_gan=lambda: sub.fgan_objective(v_real, v_fake, "gan"),
+                         d_loss=lambda: sub.discriminator_loss(v_real, v_fake))
+        out["objectives"] = [parts.attempt(lambda: sub.fgan_objective(v_real, v_fake, name)) for name in ("kl", "rkl", "js")]
+        for name in self.NAMES:
+            # conjugate inside and outside its domain, and the objective's terms (fgan_activation, then conjugate):
+            # each a part.
+            case = {"inside": parts.attempt(lambda: sub.conjugate(name, np.array(self.T_INSIDE[name]))),
+                    "terms": parts.attempt(lambda: terms(name))}
+            if name in self.T_OUTSIDE:   # NaN is the right answer there; report which entries are NaN
+                case["outside_nan"] = parts.attempt(
+                    lambda: np.isnan(np.asarray(sub.conjugate(name, np.array(self.T_OUTSIDE[name])), dtype=np.float64)))
             out[name] = case
         return out
 
@@ -126,20 +144,19 @@ class ConjugateSuprema(Check):
             verdicts.append(judges.close(case["inside"], numeric, f"conjugate({name!r}, t) vs the numerical sup_x x·t − f(x)",
                                          tol=1e-8))
             if name in self.T_OUTSIDE:
-                outside = np.asarray(case["outside_nan"])
-                verdicts.append(judges.property_holds(outside.shape == (len(self.T_OUTSIDE[name]),) and bool(np.all(outside)),
-                                                      f"conjugate({name!r}, t) is NaN outside dom f*",
-                                                      f"at t = {self.T_OUTSIDE[name]} it did not return NaN"))
-            values = []
-            for g, fstar in case["terms"]:
-                g = judges.as_array(g, f"fgan_activation({name!r}, V)", shape=p.shape)
-                fstar = judges.as_array(fstar, f"conjugate({name!r}, g(V))", shape=p.shape)
-                values.append(float(np.sum(p * g) - np.sum(q * fstar)))
-            verdicts.append(judges.property_holds(abs(values[0] - divergence[name]) < 1e-9,
-                                                  f"E_p g(V*) − E_q f*(g(V*)) equals D_f for {name!r}",
-                                                  f"got {values[0]:.6g}"))
-            verdicts.append(judges.property_holds(all(v <= values[0] + 1e-12 for v in values[1:]),
-                                                  f"perturbing V* lowers the {name!r} objective",
+                verdicts.append(judges.property_of(
+                    [case["outside_nan"]],
+                    lambda nan, n=len(self.T_OUTSIDE[name]): np.shape(nan) == (n,) and bool(np.all(nan)),
+                    f"conjugate({name!r}, t) is NaN outside dom f*", f"at t = {self.T_OUTSIDE[name]} it did not return NaN"))
+            equals, lowers = (f"E_p g(V*) − E_q f*(g(V*)) equals D_f for {name!r}",
+                              f"perturbing V* lowers the {name!r} objective")
+            try:
+                values = self._objective(case["terms"], name, p, q)
+            except judges.BadObservation as exc:
+                verdicts += [judges.Verdict(0.0, f"{equals}: {exc}"), judges.Verdict(0.0, f"{lowers}: {exc}")]
+                continue
+            verdicts.append(judges.property_holds(abs(values[0] - divergence[name]) < 1e-9, equals, f"got {values[0]:.6g}"))
+            verdicts.append(judges.property_holds(all(v <= values[0] + 1e-12 for v in values[1:]), lowers,
                                                   "check the activation g for this divergence"))
         v_real, v_fake = secret["v_real"], secret["v_fake"]
         for name, objective in zip(("kl", "rkl", "js"), got["objectives"]):
@@ -147,9 +164,21 @@ class ConjugateSuprema(Check):
             verdicts.append(judges.close(objective, np.mean(g_real) - np.mean(F_STAR[name](g_fake)),
                                          f"fgan_objective(v_real, v_fake, {name!r})", tol=1e-6,
                                          hint="mean g(V(x_real)) − mean f*(g(V(x_fake)))"))
-        verdicts.append(judges.property_holds(abs(float(got["fgan_gan"]) + float(got["d_loss"])) < 1e-9,
-                                              "fgan_objective(…, 'gan') = −discriminator_loss (GAN is a special f-GAN)"))
+        verdicts.append(judges.property_of([got["fgan_gan"], got["d_loss"]], lambda f, d: abs(float(f) + float(d)) < 1e-9,
+                                           "fgan_objective(…, 'gan') = −discriminator_loss (GAN is a special f-GAN)"))
         return judges.all_of(verdicts)
+
+    @staticmethod
+    def _objective(terms, name, p, q):
+        """E_p g(V) − E_q f*(g(V)) for each V of ``terms`` (a failed part raises BadObservation with its reason)."""
+        if (failure := judges.failed_part(terms)) is not None:
+            raise judges.BadObservation(failure.message)
+        values = []
+        for g, fstar in terms:
+            g = judges.as_array(g, f"fgan_activation({name!r}, V)", shape=p.shape)
+            fstar = judges.as_array(fstar, f"conjugate({name!r}, g(V))", shape=p.shape)
+            values.append(float(np.sum(p * g) - np.sum(q * fstar)))
+        return values
 
 
 class JsConstantEmdGrows(Check):
@@ -174,12 +203,14 @@ class JsConstantEmdGrows(Check):
     def observe(self, sub, support, p, qs):
         out = []
         for q in qs:
-            d_star = sub.optimal_discriminator(p, q)
             product = np.outer(p, q)          # a valid, generally poor, transport plan
-            out.append({"js": sub.js_divergence(p, q), "emd": sub.emd_1d(p, q, support),
-                        "v_star": sub.gan_value(p, q, d_star),
-                        "product_cost": sub.transport_cost(product, support, support),
-                        "monotone_cost": sub.transport_cost(sub.monotone_plan(p, q), support, support)})
+            # js_divergence, emd_1d, gan_value at optimal_discriminator's D*, and transport_cost of two plans
+            # (the monotone one from monotone_plan): each a part.
+            out.append(parts.each(
+                js=lambda: sub.js_divergence(p, q), emd=lambda: sub.emd_1d(p, q, support),
+                v_star=lambda: sub.gan_value(p, q, sub.optimal_discriminator(p, q)),
+                product_cost=lambda: sub.transport_cost(product, support, support),
+                monotone_cost=lambda: sub.transport_cost(sub.monotone_plan(p, q), support, support)))
         return out
 
     def judge(self, got, want, secret):
@@ -187,19 +218,27 @@ class JsConstantEmdGrows(Check):
         verdicts, trivial = [], []
         for shift, g in zip(self.SHIFTS, got):
             distance = shift * self.GAP
-            js, emd, v = float(g["js"]), float(g["emd"]), float(g["v_star"])
+            js, emd, v = g["js"], g["emd"], g["v_star"]
             if shift >= 3:
-                verdicts.append(judges.property_holds(abs(js - LOG2) < 1e-9, f"JS = log 2 for disjoint supports {distance:g} apart",
-                                                      f"got {js:.6g}"))
-                trivial.append(judges.property_holds(abs(v) < 1e-9, f"V(G, D*) = 0 for disjoint supports {distance:g} apart",
-                                                     f"got {v:.6g}"))
+                verdicts.append(judges.property_of([js], lambda j: abs(float(j) - LOG2) < 1e-9,
+                                                   f"JS = log 2 for disjoint supports {distance:g} apart", _got(js)))
+                trivial.append(judges.property_of([v], lambda value: abs(float(value)) < 1e-9,
+                                                  f"V(G, D*) = 0 for disjoint supports {distance:g} apart", _got(v)))
             else:
-                trivial.append(judges.property_holds(js < LOG2 - 1e-6, "JS < log 2 when the supports overlap"))
-            verdicts.append(judges.property_holds(abs(emd - distance) < 1e-9, f"EMD = {distance:g} for a shift by {distance:g}",
-                                                  f"emd_1d returned {emd:.6g}"))
-            trivial.append(judges.property_holds(float(g["product_cost"]) >= emd - 1e-9 and abs(float(g["monotone_cost"]) - emd) < 1e-9,
-                                                 "the monotone plan costs the EMD and the product plan p·qᵀ costs at least that"))
+                trivial.append(judges.property_of([js], lambda j: float(j) < LOG2 - 1e-6, "JS < log 2 when the supports overlap"))
+            verdicts.append(judges.property_of([emd], lambda e, d=distance: abs(float(e) - d) < 1e-9,
+                                               f"EMD = {distance:g} for a shift by {distance:g}",
+                                               "" if parts.failed(emd) else f"emd_1d returned {float(emd):.6g}"))
+            trivial.append(judges.property_of(
+                [g["product_cost"], g["monotone_cost"], emd],
+                lambda product, monotone, e: float(product) >= float(e) - 1e-9 and abs(float(monotone) - float(e)) < 1e-9,
+                "the monotone plan costs the EMD and the product plan p·qᵀ costs at least that"))
         return judges.gated(verdicts, trivial)
+
+
+def _got(value):
+    """``"got 0.693147"`` for a number (the end of a property's message), nothing for a failed part."""
+    return "" if parts.failed(value) else f"got {float(value):.6g}"
 
 
 class GradientPenalty(Check):
@@ -227,11 +266,15 @@ class GradientPenalty(Check):
             "image": (tf.Variable(w_img), lambda v: lambda x: tf.reduce_sum(x * v, axis=[1, 2, 3])[:, None], real_img, fake_img, alpha_img),
             "mlp": (tf.Variable(w1), lambda v: lambda x: tf.matmul(tf.tanh(tf.matmul(x, v)), tf.constant(w2)), real, fake, alpha),
         }
-        for name, (var, make_critic, r, f, a) in cases.items():
+
+        def penalised(var, make_critic, r, f, a):
             with tf.GradientTape() as tape:
                 penalty = sub.gradient_penalty(make_critic(var), tf.constant(r), tf.constant(f), tf.constant(a))
             grad = tape.gradient(penalty, var)
-            out[name] = {"penalty": penalty, "grad": np.zeros(var.shape) if grad is None else grad, "none": grad is None}
+            return {"penalty": penalty, "grad": np.zeros(var.shape) if grad is None else grad, "none": grad is None}
+
+        for name, case in cases.items():  # each critic a part (a penalty that fails on images costs that case only)
+            out[name] = parts.attempt(lambda: penalised(*case))
         return out
 
     def judge(self, got, want, secret):
@@ -239,13 +282,20 @@ class GradientPenalty(Check):
         for name, w in (("linear", secret["w"]), ("image", secret["w_img"])):
             norm = np.linalg.norm(w)
             what = "linear critic D(x) = w·x + b" if name == "linear" else "linear critic on (2, 2, 1) images"
-            verdicts.append(judges.close(got[name]["penalty"], (norm - 1) ** 2, f"penalty of a {what}: (‖w‖ − 1)²",
+            case = got[name]
+            if (failure := judges.failed_part(case, f"gradient_penalty with a {what}")) is not None:
+                verdicts += [failure, failure]
+                continue
+            verdicts.append(judges.close(case["penalty"], (norm - 1) ** 2, f"penalty of a {what}: (‖w‖ − 1)²",
                                          tol=judges.FLOAT64_TOL, hint="the norm is over every axis but the batch axis"))
-            verdicts.append(judges.gradient(got[name]["grad"], 2 * (norm - 1) * w / norm, f"d penalty / d w for a {what}",
+            verdicts.append(judges.gradient(case["grad"], 2 * (norm - 1) * w / norm, f"d penalty / d w for a {what}",
                                             hint="compute the inner gradient with a tape so the outer tape can differentiate it"))
-        verdicts.append(judges.property_holds(not got["mlp"]["none"], "the penalty is differentiable w.r.t. the critic's weights"))
-        verdicts.append(judges.close(got["mlp"]["penalty"], want["mlp"]["penalty"], "penalty of a tanh critic", tol=judges.FLOAT64_TOL))
-        verdicts.append(judges.gradient(got["mlp"]["grad"], want["mlp"]["grad"], "its gradient w.r.t. the hidden weights"))
+        mlp = got["mlp"]
+        if (failure := judges.failed_part(mlp, "gradient_penalty with a tanh critic")) is not None:
+            return judges.all_of(verdicts + [failure] * 3)
+        verdicts.append(judges.property_holds(not mlp["none"], "the penalty is differentiable w.r.t. the critic's weights"))
+        verdicts.append(judges.close(mlp["penalty"], want["mlp"]["penalty"], "penalty of a tanh critic", tol=judges.FLOAT64_TOL))
+        verdicts.append(judges.gradient(mlp["grad"], want["mlp"]["grad"], "its gradient w.r.t. the hidden weights"))
         return judges.all_of(verdicts)
 
 

@@ -3,7 +3,7 @@ properties than the public ones, so hard-coding public answers earns nothing."""
 
 import numpy as np
 
-from grader.checks import HIDDEN, Check, Inputs, judges
+from grader.checks import HIDDEN, Check, Inputs, judges, parts
 
 from .common import (CHEBYSHEV_RULE, EXACT, LAPLACIAN_RULE, PROPAGATE_RULE, SPECTRAL_RULE, adjacency_from_edges,
                      as_sparse_tensor, components, edge_list, gcn_matrix, layer_weights, random_graph,
@@ -60,23 +60,31 @@ class LaplacianSpectrum(Check):
         return Inputs(public={"graphs": graphs}, secret={"graphs": graphs, "components": components(parts)})
 
     def observe(self, sub, graphs):
+        def matrices(a):
+            lap, lap_sym, lap_rw = sub.laplacians(a)
+            return {"L": lap, "L_sym": lap_sym, "L_rw": lap_rw}
+
+        # Each graph a part of its own (an isolated node is where a division by a zero degree fails).
         out = {}
         for name, a in graphs.items():
-            lap, lap_sym, lap_rw = sub.laplacians(a)
-            out[name] = {"L": lap, "L_sym": lap_sym, "L_rw": lap_rw}
+            out[name] = parts.attempt(lambda: matrices(a))
         return out
 
     def judge(self, got, want, secret):
+        names = ("even_cycle", "odd_cycle", "bipartite", "parts")
         verdicts = []
-        for name in ("even_cycle", "odd_cycle", "bipartite", "parts"):
-            verdicts += [judges.close(got[name][k], want[name][k], f"{k} of the '{name}' graph", tol=EXACT,
-                                      hint="d^{-1/2} and d^{-1} are 0 for an isolated node" if name == "parts" else "")
-                         for k in ("L", "L_sym", "L_rw")]
+        for name in names:
+            verdicts.append(judges.failed_part(got[name], f"laplacians of the '{name}' graph") or judges.all_of([
+                judges.close(got[name][k], want[name][k], f"{k} of the '{name}' graph", tol=EXACT,
+                             hint="d^{-1/2} and d^{-1} are 0 for an isolated node" if name == "parts" else "")
+                for k in ("L", "L_sym", "L_rw")]))
+        if any(parts.failed(got[name]) for name in names):
+            # The spectral facts need every graph's matrices: the values' verdicts say what failed.
+            return judges.all_of(verdicts + [judges.Verdict(0.0, "")] * 6, weights=[3] * 4 + [1] * 6)
         try:
-            mats = {name: {k: judges.as_array(v, f"{k} of {name}") for k, v in got[name].items()}
-                    for name in ("even_cycle", "odd_cycle", "bipartite", "parts")}
+            mats = {name: {k: judges.as_array(v, f"{k} of {name}") for k, v in got[name].items()} for name in names}
         except judges.BadObservation as exc:
-            return judges.all_of(verdicts + [judges.Verdict(0.0, str(exc))])
+            return judges.all_of(verdicts + [judges.Verdict(0.0, str(exc))], weights=[3] * 4 + [1])
 
         def top(name):
             return float(np.linalg.eigvalsh(mats[name]["L_sym"])[-1])
@@ -104,7 +112,7 @@ class LaplacianSpectrum(Check):
             judges.property_holds(top("odd_cycle") < 2 - 1e-3, "λ_max(L_sym) < 2 for an odd cycle (not bipartite)"),
             judges.close(rw_spectrum, spectra["odd_cycle"], "L_rw and L_sym have the same eigenvalues", tol=1e-8,
                          hint="L_rw = D^{-1/2} L_sym D^{1/2} is similar to L_sym"),
-        ])
+        ], weights=[3] * 4 + [1] * 6)  # a graph's values: its L, L_sym and L_rw
 
 
 class SelfLoopTheorem(Check):
@@ -125,14 +133,18 @@ class SelfLoopTheorem(Check):
     def observe(self, sub, karate, random):
         import scipy.sparse as sp
 
-        return {"karate": [sub.normalized_lambda_max(sp.csr_matrix(karate), g) for g in self.GAMMAS],
-                "random": [sub.normalized_lambda_max(random, g) for g in self.GAMMAS]}
+        # A scipy.sparse and a dense graph: each a part of its own.
+        return parts.each(karate=lambda: [sub.normalized_lambda_max(sp.csr_matrix(karate), g) for g in self.GAMMAS],
+                          random=lambda: [sub.normalized_lambda_max(random, g) for g in self.GAMMAS])
 
     def judge(self, got, want, secret):
         verdicts = []
         for name in ("karate", "random"):
             verdicts.append(judges.close(got[name], want[name], f"λ_max on the {name} graph for γ = {list(self.GAMMAS)}",
                                          tol=1e-8, hint="Ã = A + γI and D̃ = D + γI, both"))
+            if parts.failed(got[name]):
+                verdicts.append(judges.Verdict(0.0, ""))  # the values' verdict says why
+                continue
             values = np.asarray(got[name], dtype=float)
             verdicts.append(judges.property_holds(values.shape == (5,) and bool(np.all(np.diff(values) < 0)),
                                                   f"λ_max decreases as γ grows ({name})"))
@@ -163,39 +175,56 @@ class ChebLocality(Check):
     def observe(self, sub, lap_sym, x, x2, j):
         import tensorflow as tf
 
-        l_tilde = sub.scaled_laplacian(lap_sym)  # λ_max = 2
-        layer = sub.ChebConv(4, self.K)
-        lt = tf.constant(np.asarray(l_tilde), tf.float32)
-        y1 = np.asarray(layer(tf.constant(x, tf.float32), lt))
-        y2 = np.asarray(layer(tf.constant(x2, tf.float32), lt))
         delta = np.zeros(len(x))
         delta[j] = 1.0
-        return {"change": np.abs(y2 - y1).max(axis=1), "scale": float(np.abs(y1).max()),
-                "basis": sub.chebyshev_basis(l_tilde, delta, 4),
-                "l_tilde_15": sub.scaled_laplacian(lap_sym, lambda_max=1.5)}
+
+        def change(l_tilde):
+            layer = sub.ChebConv(4, self.K)
+            lt = tf.constant(np.asarray(l_tilde), tf.float32)
+            y1 = np.asarray(layer(tf.constant(x, tf.float32), lt))
+            y2 = np.asarray(layer(tf.constant(x2, tf.float32), lt))
+            return {"change": np.abs(y2 - y1).max(axis=1), "scale": float(np.abs(y1).max())}
+
+        # The layer and the basis need your L̃ (λ_max = 2): each fails with it; each is a part of its own.
+        l_tilde = parts.attempt(lambda: sub.scaled_laplacian(lap_sym))
+        if parts.failed(l_tilde):
+            out = {"change": l_tilde, "scale": l_tilde, "basis": l_tilde}
+        else:
+            out = {**parts.together(("change", "scale"), lambda: change(l_tilde)),
+                   "basis": parts.attempt(lambda: sub.chebyshev_basis(l_tilde, delta, 4))}
+        out["l_tilde_15"] = parts.attempt(lambda: sub.scaled_laplacian(lap_sym, lambda_max=1.5))
+        return out
 
     def judge(self, got, want, secret):
         hops = secret["hops"]
+        far, near = hops > self.K, hops <= self.K
+        scaled = judges.close(got["l_tilde_15"], want["l_tilde_15"], "scaled_laplacian(L_sym, lambda_max=1.5)", tol=EXACT,
+                              hint="L̃ = 2L/λ_max − I")
+        # A part that failed scores 0 on each of its verdicts; the first says why.
+        reach = judges.failed_part(got["change"], "ChebConv(4, K=2) on scaled_laplacian(L_sym)")
+        local = judges.failed_part(got["basis"], "chebyshev_basis(scaled_laplacian(L_sym), e_j, 4)")
         try:
-            change = judges.as_array(got["change"], "output change per node", shape=hops.shape)
-            basis = judges.as_array(got["basis"], "chebyshev_basis(L̃, e_j, 4)", shape=(5, len(hops)))
+            if reach is None:
+                change = judges.as_array(got["change"], "output change per node", shape=hops.shape)
+            if local is None:
+                basis = judges.as_array(got["basis"], "chebyshev_basis(L̃, e_j, 4)", shape=(5, len(hops)))
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
-        tiny = 1e-6 * max(float(got["scale"]), 1e-12)
-        far, near = hops > self.K, hops <= self.K
-        leaks = int(np.sum(change[far] > tiny))
-        k_local = all(np.all(np.abs(basis[k][hops > k]) < 1e-12) and np.all(np.abs(basis[k][hops == k]) > 0)
-                      for k in range(5))
+        leaks = judges.Verdict(0.0, "")
+        if reach is None:
+            tiny = 1e-6 * max(float(got["scale"]), 1e-12)
+            reach = judges.property_holds(bool(np.all(change[near] > tiny)), "nodes within 2 hops are affected",
+                                          "some node within K hops did not change: are all K + 1 terms used?")
+            count = int(np.sum(change[far] > tiny))
+            leaks = judges.property_holds(count == 0, "nodes more than K = 2 hops away are unaffected",
+                                          f"{count} node(s) beyond 2 hops changed: the layer reaches further than K hops")
+        if local is None:
+            k_local = all(np.all(np.abs(basis[k][hops > k]) < 1e-12) and np.all(np.abs(basis[k][hops == k]) > 0)
+                          for k in range(5))
+            local = judges.property_holds(k_local, "T_k(L̃) e_j is non-zero exactly up to k hops from j",
+                                          "each recurrence step may reach one hop further, no more")
         # A layer that ignores its input also leaves distant nodes unchanged: that counts once the rest holds.
-        return judges.gated([
-            judges.property_holds(bool(np.all(change[near] > tiny)), "nodes within 2 hops are affected",
-                                  "some node within K hops did not change: are all K + 1 terms used?"),
-            judges.property_holds(k_local, "T_k(L̃) e_j is non-zero exactly up to k hops from j",
-                                  "each recurrence step may reach one hop further, no more"),
-            judges.close(got["l_tilde_15"], want["l_tilde_15"], "scaled_laplacian(L_sym, lambda_max=1.5)", tol=EXACT,
-                         hint="L̃ = 2L/λ_max − I"),
-        ], [judges.property_holds(leaks == 0, "nodes more than K = 2 hops away are unaffected",
-                                  f"{leaks} node(s) beyond 2 hops changed: the layer reaches further than K hops")])
+        return judges.gated([reach, local, scaled], [leaks])
 
 
 class GcnModel(Check):
@@ -221,27 +250,42 @@ class GcnModel(Check):
     def observe(self, sub, a_hat, a_hat_perm, x, perm, weights, default_weights):
         import tensorflow as tf
 
-        model = sub.build_gcn(2, dict(self.CONFIG))
         x32 = tf.constant(x, tf.float32)
-        model((x32, tf.constant(a_hat, tf.float32)))
-        variables = [v for layer in model.gcn_layers for v in (layer.kernel, layer.bias)]
-        for var, value in zip(variables, weights):
-            var.assign(value.astype(np.float32))
-        default = sub.build_gcn(2)  # no config: GCN_CONFIG (Kipf's: 2 layers, 16 ReLU units, no PairNorm)
-        default((x32, tf.constant(a_hat, tf.float32)))
-        for var, value in zip([v for layer in default.gcn_layers for v in (layer.kernel, layer.bias)], default_weights):
-            var.assign(value.astype(np.float32))
-        return {"layers": len(model.gcn_layers), "penalty": float(sum(float(l) for l in model.losses)),
-                "y_default": default((x32, tf.constant(a_hat, tf.float32)), training=False),
-                "default_layers": len(default.gcn_layers),
-                "y": model((x32, as_sparse_tensor(a_hat, "Â")), training=False),
-                "y_perm": model((tf.constant(x[perm], tf.float32), tf.constant(a_hat_perm, tf.float32)), training=False)}
+
+        def configured():
+            model = sub.build_gcn(2, dict(self.CONFIG))
+            model((x32, tf.constant(a_hat, tf.float32)))
+            variables = [v for layer in model.gcn_layers for v in (layer.kernel, layer.bias)]
+            for var, value in zip(variables, weights):
+                var.assign(value.astype(np.float32))
+            return {"layers": len(model.gcn_layers), "penalty": float(sum(float(l) for l in model.losses)),
+                    "y": model((x32, as_sparse_tensor(a_hat, "Â")), training=False),
+                    "y_perm": model((tf.constant(x[perm], tf.float32), tf.constant(a_hat_perm, tf.float32)),
+                                    training=False)}
+
+        def default():
+            model = sub.build_gcn(2)  # no config: GCN_CONFIG (Kipf's: 2 layers, 16 ReLU units, no PairNorm)
+            model((x32, tf.constant(a_hat, tf.float32)))
+            for var, value in zip([v for layer in model.gcn_layers for v in (layer.kernel, layer.bias)],
+                                  default_weights):
+                var.assign(value.astype(np.float32))
+            return {"y_default": model((x32, tf.constant(a_hat, tf.float32)), training=False),
+                    "default_layers": len(model.gcn_layers)}
+
+        # The configured model and the default one: each a part of its own (a model's layer count is
+        # given code: it stays with the model's outputs).
+        out = parts.together(("layers", "penalty", "y", "y_perm"), configured)
+        out.update(parts.together(("y_default", "default_layers"), default))
+        return out
 
     def judge(self, got, want, secret):
-        try:
-            y = judges.as_array(got["y"], "model output", shape=(10, 2))
-        except judges.BadObservation as exc:
-            return judges.Verdict(0.0, str(exc))
+        if parts.failed(got["y"]):
+            y = None
+        else:
+            try:
+                y = judges.as_array(got["y"], "model output", shape=(10, 2))
+            except judges.BadObservation as exc:
+                return judges.Verdict(0.0, str(exc))
         return judges.gated([
             judges.equal(got["layers"], 3, "number of GCN layers for num_layers=3"),
             judges.equal(got["default_layers"], 2, "number of GCN layers of build_gcn(2) without a config"),
@@ -255,6 +299,7 @@ class GcnModel(Check):
             # A constant model is equivariant too: this counts once the values are right.
             # float32 round-off (sparse vs dense Â, PairNorm's sums in another order): the reference's
             # relative error over 1,000 salted inputs: median 1e-6, 99th percentile 1.3e-4, worst 3.9e-4.
+            judges.Verdict(0.0, "") if y is None else  # the logits' verdict says why
             judges.close(got["y_perm"], y[secret["perm"]], "f(PX, PAPᵀ) = P f(X, A)", tol=1e-3),
         ])
 
@@ -434,18 +479,23 @@ class OverSmoothingLimit(Check):
         import scipy.sparse as sp
 
         a_hat = sp.csr_matrix(a_hat)
-        return {"alignment": [sub.sqrt_degree_alignment(sub.propagate(a_hat, x, m), deg) for m in self.DEPTHS],
-                "deep": sub.propagate(a_hat, x, 50)}
+        # sqrt_degree_alignment (of propagate's results) and propagate alone: each a part of its own.
+        return parts.each(
+            alignment=lambda: [sub.sqrt_degree_alignment(sub.propagate(a_hat, x, m), deg) for m in self.DEPTHS],
+            deep=lambda: sub.propagate(a_hat, x, 50))
 
     def judge(self, got, want, secret):
-        try:
-            align = judges.as_array(got["alignment"], "alignments", shape=(len(self.DEPTHS), 3))
-        except judges.BadObservation as exc:
-            return judges.Verdict(0.0, str(exc))
+        aligned = judges.Verdict(0.0, "")  # when alignment failed: its values' verdict says why
+        if not parts.failed(got["alignment"]):
+            try:
+                align = judges.as_array(got["alignment"], "alignments", shape=(len(self.DEPTHS), 3))
+            except judges.BadObservation as exc:
+                return judges.Verdict(0.0, str(exc))
+            aligned = judges.property_holds(bool(np.all(align[-1] > 0.99)) and bool(np.all(align[-1] > align[0])),
+                                            "after 50 propagations every column is aligned with √d̃ (|cos| > 0.99)")
         return judges.all_of([
             judges.close(got["deep"], want["deep"], "propagate(Â, x, 50) with a sparse Â", tol=1e-8),
             judges.close(got["alignment"], want["alignment"], "sqrt_degree_alignment for m = 0, 1, 5, 50", tol=1e-8,
                          hint="compare with √d̃ = D̃^{1/2}𝟏, the eigenvector of Â for the eigenvalue 1 (not d̃, not D̃^{-1/2}𝟏)"),
-            judges.property_holds(bool(np.all(align[-1] > 0.99)) and bool(np.all(align[-1] > align[0])),
-                                  "after 50 propagations every column is aligned with √d̃ (|cos| > 0.99)"),
+            aligned,
         ])

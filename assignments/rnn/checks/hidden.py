@@ -3,7 +3,7 @@ properties than the public ones, so hard-coding public answers earns nothing."""
 
 import numpy as np
 
-from grader.checks import HIDDEN, Check, Inputs, judges
+from grader.checks import HIDDEN, Check, Inputs, judges, parts
 from grader.checks.gradcheck import numeric_gradient
 
 from .common import (BPTT_RULE, CLIP_RULE, FORWARD_RULE, LSTM_RULE, SAMPLING_RULE, STATE_GRADIENT_RULE, adding_inputs,
@@ -35,21 +35,25 @@ class RnnForwardVariants(Check):
     def observe(self, sub, x1, x, h0, U, W, b):
         import keras
 
-        relu = sub.rnn_forward(x1, h0[:1], U, W, b, activation="relu")
-        linear = sub.rnn_forward(x, h0, U, W, b, activation="linear")
-        layer = keras.layers.SimpleRNN(U.shape[0], return_sequences=True, dtype="float64")
-        layer.build((None,) + x.shape[1:])
-        layer.set_weights([np.asarray(w, dtype=np.float64) for w in sub.simple_rnn_weights(U, W, b)])
-        return {"relu": list(relu), "linear": list(linear), "keras": layer(x, initial_state=h0)}
+        def library():
+            layer = keras.layers.SimpleRNN(U.shape[0], return_sequences=True, dtype="float64")
+            layer.build((None,) + x.shape[1:])
+            layer.set_weights([np.asarray(w, dtype=np.float64) for w in sub.simple_rnn_weights(U, W, b)])
+            return layer(x, initial_state=h0)
+
+        # Each activation, and simple_rnn_weights, a part of its own.
+        return parts.each(relu=lambda: list(sub.rnn_forward(x1, h0[:1], U, W, b, activation="relu")),
+                          linear=lambda: list(sub.rnn_forward(x, h0, U, W, b, activation="linear")), keras=library)
 
     def judge(self, got, want, secret):
         verdicts = []
         for act, case in (("relu", "one step, D=5, H=3"), ("linear", "T=4, D=5, H=3")):
-            for i, part in enumerate(("h", "z")):
-                verdicts.append(judges.close(got[act][i], want[act][i], f"rnn_forward {part} ({act}, {case})", tol=1e-6))
+            verdicts.append(judges.failed_part(got[act], f"rnn_forward ({act}, {case})") or judges.all_of([
+                judges.close(got[act][i], want[act][i], f"rnn_forward {part} ({act}, {case})", tol=1e-6)
+                for i, part in enumerate(("h", "z"))]))
         verdicts.append(judges.close(got["keras"], want["keras"], "SimpleRNN with simple_rnn_weights (D=5, H=3)",
                                      tol=F64_TOL))
-        return judges.all_of(verdicts)
+        return judges.all_of(verdicts, weights=[2, 2, 1])  # h and z of each activation count one each
 
 
 class BpttNumeric(Check):
@@ -73,8 +77,6 @@ class BpttNumeric(Check):
         return data
 
     def observe(self, sub, x, h0, U, W, b, dh, h_relu, z_relu, dh_last, h_linear, z_linear):
-        h, z = sub.rnn_forward(x, h0, U, W, b, activation="tanh")
-        analytic = sub.rnn_backward(dh, x, h0, U, W, h, z, activation="tanh")
         forward = {
             "dU": lambda v: sub.rnn_forward(x, h0, v, W, b, "tanh")[0],
             "dW": lambda v: sub.rnn_forward(x, h0, U, v, b, "tanh")[0],
@@ -83,22 +85,37 @@ class BpttNumeric(Check):
             "dx": lambda v: sub.rnn_forward(v, h0, U, W, b, "tanh")[0],
         }
         at = {"dU": U, "dW": W, "db": b, "dh0": h0, "dx": x}
-        numeric = {k: numeric_gradient(f, at[k], dh) for k, f in forward.items()}
-        many_to_one = sub.rnn_backward(dh_last, x, h0, U, W, h_relu, z_relu, activation="relu")
-        linear = sub.rnn_backward(dh_last, x, h0, U, W, h_linear, z_linear, activation="linear")
-        return {"analytic": dict(zip(forward, analytic)), "numeric": numeric,
-                "many_to_one": dict(zip(forward, many_to_one)), "linear": dict(zip(forward, linear))}
+
+        def analytic():
+            h, z = sub.rnn_forward(x, h0, U, W, b, activation="tanh")
+            return dict(zip(forward, sub.rnn_backward(dh, x, h0, U, W, h, z, activation="tanh")))
+
+        # Your backward on your forward, the numeric gradient of your forward, and your backward on the
+        # grader's caches: each a part of its own.
+        return parts.each(
+            analytic=analytic, numeric=lambda: {k: numeric_gradient(f, at[k], dh) for k, f in forward.items()},
+            many_to_one=lambda: dict(zip(forward, sub.rnn_backward(dh_last, x, h0, U, W, h_relu, z_relu,
+                                                                   activation="relu"))),
+            linear=lambda: dict(zip(forward, sub.rnn_backward(dh_last, x, h0, U, W, h_linear, z_linear,
+                                                              activation="linear"))))
 
     def judge(self, got, want, secret):
-        verdicts = [judges.gradient(got["analytic"][k], got["numeric"][k], f"{k} vs a numeric gradient of your rnn_forward",
-                                    tol=1e-6) for k in ("dU", "dW", "db", "dh0", "dx")]
-        verdicts += [judges.gradient(got["many_to_one"][k], want["many_to_one"][k], f"{k} (ReLU, loss on the last step only)",
-                                     hint="with a loss only at t = T, δ_{T,k} still flows back to every step k")
-                     for k in ("dU", "dW", "db", "dh0", "dx")]
-        verdicts += [judges.gradient(got["linear"][k], want["linear"][k], f"{k} (linear, loss on the last step only)",
-                                     hint="f′ = 1: δ_k = Uᵀ δ_{k+1} exactly")
-                     for k in ("dU", "dW", "db", "dh0", "dx")]
-        return judges.all_of(verdicts)
+        names = ("dU", "dW", "db", "dh0", "dx")
+        against = "rnn_backward vs a numeric gradient of your rnn_forward"
+        return judges.all_of([
+            judges.failed_part(got["analytic"], against)
+            or judges.failed_part(got["numeric"], f"{against}: the numeric gradient")
+            or judges.all_of([judges.gradient(got["analytic"][k], got["numeric"][k],
+                                              f"{k} vs a numeric gradient of your rnn_forward", tol=1e-6) for k in names]),
+            judges.failed_part(got["many_to_one"], "rnn_backward (ReLU, loss on the last step only)")
+            or judges.all_of([judges.gradient(got["many_to_one"][k], want["many_to_one"][k],
+                                              f"{k} (ReLU, loss on the last step only)",
+                                              hint="with a loss only at t = T, δ_{T,k} still flows back to every step k")
+                              for k in names]),
+            judges.failed_part(got["linear"], "rnn_backward (linear, loss on the last step only)")
+            or judges.all_of([judges.gradient(got["linear"][k], want["linear"][k], f"{k} (linear, loss on the last step only)",
+                                              hint="f′ = 1: δ_k = Uᵀ δ_{k+1} exactly") for k in names]),
+        ])
 
 
 class GradientBounds(Check):
@@ -124,34 +141,48 @@ class GradientBounds(Check):
                 "z_relu": z_relu, "U_relu": 1.5 * rng.normal(size=(n, n))}
 
     def observe(self, sub, U, z, dl, nonnormal, g, z_relu, U_relu):
-        clip_zero, norm_zero = sub.clip_by_global_norm([np.zeros(3), np.zeros((2, 2))], 1.0)
-        edge = float(np.sqrt(np.sum(g ** 2)))
-        clip_edge, _ = sub.clip_by_global_norm([g], edge)
-        return {"g": sub.state_gradients(dl, z, U, activation="tanh"),
-                "g_relu": sub.state_gradients(dl, z_relu, U_relu, activation="relu"),
-                "scaled": sub.scale_to_spectral_radius(nonnormal, 1.2),
-                "clip_zero": [np.asarray(a) for a in clip_zero], "norm_zero": float(norm_zero),
-                "clip_edge": np.asarray(clip_edge[0])}
+        def zero():
+            clip_zero, norm_zero = sub.clip_by_global_norm([np.zeros(3), np.zeros((2, 2))], 1.0)
+            return {"clip_zero": [np.asarray(a) for a in clip_zero], "norm_zero": float(norm_zero)}
+
+        def edge():
+            clip_edge, _ = sub.clip_by_global_norm([g], float(np.sqrt(np.sum(g ** 2))))
+            return np.asarray(clip_edge[0])
+
+        # Each call a part of its own (the all-zero clipping one part: its gradients and its norm).
+        return {**parts.each(g=lambda: sub.state_gradients(dl, z, U, activation="tanh"),
+                             g_relu=lambda: sub.state_gradients(dl, z_relu, U_relu, activation="relu"),
+                             scaled=lambda: sub.scale_to_spectral_radius(nonnormal, 1.2)),
+                **parts.together(("clip_zero", "norm_zero"), zero), "clip_edge": parts.attempt(edge)}
 
     def judge(self, got, want, secret):
-        verdicts = [judges.gradient(got["g"], want["g"], "∂L_20/∂h_k with tanh",
-                                    hint="f′ is evaluated at z_{k+1}, the step *after* k"),
-                    judges.gradient(got["g_relu"], want["g_relu"], "∂L_8/∂h_k with ReLU",
-                                    hint="ReLU′ is 1 where z_{k+1} > 0 and 0 elsewhere")]
-        g = judges.as_array(got["g"], "state_gradients", shape=np.shape(want["g"]))
-        norms = np.linalg.norm(g, axis=-1)
-        t = norms.shape[1]
-        bound = self.SIGMA ** (t - 1 - np.arange(t))[None, :] * norms[:, -1:]
-        verdicts.append(judges.property_holds(bool(np.all(norms <= bound * (1 + 1e-9) + 1e-300)),
-                                              "‖∂L_t/∂h_k‖ ≤ (γ σ_max)^{t−k} ‖∂L_t/∂h_t‖ with γ = 1 (tanh′ ≤ 1), σ_max = 0.9"))
-        verdicts.append(judges.close(got["scaled"], want["scaled"], "scale_to_spectral_radius on a non-normal U",
-                                     tol=F64_TOL, hint="the spectral radius is max |eigenvalue|, not the largest singular value"))
-        verdicts.append(judges.close(got["norm_zero"], 0.0, "global norm of all-zero gradients", tol=F64_TOL))
-        verdicts.append(judges.close(got["clip_zero"][0], want["clip_zero"][0], "clipping all-zero gradients (no NaN)",
-                                     tol=F64_TOL))
-        verdicts.append(judges.close(got["clip_edge"], want["clip_edge"], "clipping at exactly max_norm leaves it unchanged",
-                                     tol=F64_TOL))
-        return judges.all_of(verdicts)
+        tanh = judges.gradient(got["g"], want["g"], "∂L_20/∂h_k with tanh",
+                               hint="f′ is evaluated at z_{k+1}, the step *after* k")
+        if judges.failed_part(got["g"]) is None:
+            g = judges.as_array(got["g"], "state_gradients", shape=np.shape(want["g"]))
+            norms = np.linalg.norm(g, axis=-1)
+            t = norms.shape[1]
+            bound = self.SIGMA ** (t - 1 - np.arange(t))[None, :] * norms[:, -1:]
+            # All-zero gradients meet the bound too: it counts once the values are right.
+            tanh = judges.gated([tanh], [judges.property_holds(
+                bool(np.all(norms <= bound * (1 + 1e-9) + 1e-300)),
+                "‖∂L_t/∂h_k‖ ≤ (γ σ_max)^{t−k} ‖∂L_t/∂h_t‖ with γ = 1 (tanh′ ≤ 1), σ_max = 0.9")])
+        clip_zero = got["clip_zero"]
+        # The edge cases (zero gradients, a norm exactly at max_norm) hold for a clip that does nothing
+        # and a norm that is always 0: they count once the substantive values are right.
+        return judges.gated([
+            tanh,
+            judges.gradient(got["g_relu"], want["g_relu"], "∂L_8/∂h_k with ReLU",
+                            hint="ReLU′ is 1 where z_{k+1} > 0 and 0 elsewhere"),
+            judges.close(got["scaled"], want["scaled"], "scale_to_spectral_radius on a non-normal U",
+                         tol=F64_TOL, hint="the spectral radius is max |eigenvalue|, not the largest singular value"),
+        ], [
+            judges.close(got["norm_zero"], 0.0, "global norm of all-zero gradients", tol=F64_TOL),
+            judges.close(clip_zero if parts.failed(clip_zero) else clip_zero[0], want["clip_zero"][0],
+                         "clipping all-zero gradients (no NaN)", tol=F64_TOL),
+            judges.close(got["clip_edge"], want["clip_edge"], "clipping at exactly max_norm leaves it unchanged",
+                         tol=F64_TOL),
+        ], weights=[2, 1, 1, 1, 1, 1])  # ∂L_20/∂h_k with tanh: its values and its bound
 
 
 class LstmVariants(Check):
@@ -170,25 +201,32 @@ class LstmVariants(Check):
                 "peephole_kernel": 0.6 * rng.normal(size=(n, 3 * n))}
 
     def observe(self, sub, x, kernel, recurrent_kernel, bias, peephole_kernel):
-        out = {}
-        for variant in self.VARIANTS:
+        def outputs(variant, training=None):
             weights = {"kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias}
             if variant == "peephole":
                 weights["peephole_kernel"] = peephole_kernel
-            h, (_, c) = run_cell(sub.LSTMCell(kernel.shape[1] // 4, variant=variant, dtype="float64"), x, weights)
-            out[variant] = {"h": h, "c": c}
+            options = {} if variant is None else {"variant": variant}
+            h, (_, c) = run_cell(sub.LSTMCell(kernel.shape[1] // 4, dtype="float64", **options), x, weights,
+                                 training=training)
+            return {"h": h, "c": c}
+
+        # Each variant a part of its own.
+        out = {}
+        for variant in self.VARIANTS:
+            out[variant] = parts.attempt(lambda: outputs(variant))
         # training=True: the cell has no dropout, so training changes nothing.
-        h, (_, c) = run_cell(sub.LSTMCell(kernel.shape[1] // 4, dtype="float64"), x,
-                             {"kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias}, training=True)
-        out["standard, training=True"] = {"h": h, "c": c}
+        out["standard, training=True"] = parts.attempt(lambda: outputs(None, training=True))
         return out
 
     def judge(self, got, want, secret):
         hints = {"no_forget": "c_t = c_{t−1} + i_t ⊙ c̃_t", "coupled": "c_t = (1 − i_t) ⊙ c_{t−1} + i_t ⊙ c̃_t",
                  "peephole": "i and f see c_{t−1}; o sees the new c_t",
                  "standard, training=True": "the cell has no dropout: training=True computes the same"}
-        return judges.all_of([judges.close(got[v][k], want[v][k], f"LSTMCell({v}) {k}", tol=F64_TOL, hint=hints[v])
-                              for v in hints for k in ("h", "c")])
+        return judges.all_of([
+            judges.failed_part(got[v], f"LSTMCell({v})")
+            or judges.all_of([judges.close(got[v][k], want[v][k], f"LSTMCell({v}) {k}", tol=F64_TOL, hint=hints[v])
+                              for k in ("h", "c")])
+            for v in hints])
 
 
 def _classifier_path(model, ids, readout):
@@ -229,13 +267,17 @@ class SequenceClassifier(Check):
     def observe(self, sub, h, mask, ids, post, pre, sizes):
         import keras
 
-        out = {"last": sub.masked_last(h, mask), "mean": sub.masked_mean(h, mask)}
-        for readout in ("last", "mean"):
+        def classifier(readout):
             keras.utils.set_random_seed(1234)       # the same initial weights for both readouts
             model = sub.build_sequence_classifier(20, 3, readout=readout, **sizes[readout])
-            out[f"model_{readout}"] = [model(v) for v in (ids, post, pre)]
-            out[f"layers_{readout}"] = describe_layers(model)
-            out[f"path_{readout}"] = [_classifier_path(model, v, readout) for v in (ids, post, pre)]
+            return {f"model_{readout}": [model(v) for v in (ids, post, pre)], f"layers_{readout}": describe_layers(model),
+                    f"path_{readout}": [_classifier_path(model, v, readout) for v in (ids, post, pre)]}
+
+        # The two readouts, and the classifier with each readout: each a part of its own.
+        out = parts.each(last=lambda: sub.masked_last(h, mask), mean=lambda: sub.masked_mean(h, mask))
+        for readout in ("last", "mean"):
+            out.update(parts.together((f"model_{readout}", f"layers_{readout}", f"path_{readout}"),
+                                      lambda: classifier(readout)))
         return out
 
     def judge(self, got, want, secret):
@@ -246,6 +288,12 @@ class SequenceClassifier(Check):
         ]
         structure = []
         for readout, (embed_dim, units) in (("last", (16, 16)), ("mean", (12, 10))):
+            if (failure := judges.failed_part(got[f"model_{readout}"],
+                                              f"build_sequence_classifier(20, 3, readout={readout!r})")) is not None:
+                # It counts as much as a classifier that runs: its structure, its 3 logits, its 2 invariances.
+                structure += [failure] + [judges.Verdict(0.0, "")] * 3
+                verdicts += [judges.Verdict(0.0, "")] * 2
+                continue
             layers = got[f"layers_{readout}"]
             kinds = [l.get("kind") for l in layers]
             ok = (kinds == ["Embedding", "GRU", "Dense"] and layers[0].get("input_dim") == 20
@@ -272,9 +320,10 @@ class SequenceClassifier(Check):
                     verdicts.append(judges.property_holds(
                         diff < 1e-5, f"readout={readout!r}: logits unchanged by {name}",
                         f"they changed by up to {diff:.2g}: mask the padding (Embedding(mask_zero=True) and the readout)"))
-        a, b = (judges.as_array(got[f"model_{r}"][0], "logits") for r in ("last", "mean"))
-        verdicts.append(judges.property_holds(float(np.max(np.abs(a - b))) > 1e-6,
-                                              "readout='last' and readout='mean' give different models"))
+        verdicts.append(judges.property_of(
+            [got["model_last"], got["model_mean"]],
+            lambda a, b: float(np.max(np.abs(judges.as_array(a[0], "logits") - judges.as_array(b[0], "logits")))) > 1e-6,
+            "readout='last' and readout='mean' give different models"))
         # Padding invariance alone is also what a model that ignores its input has.
         return judges.gated(verdicts[:2] + structure, verdicts[2:])
 

@@ -5,7 +5,7 @@ trained checks, with held-out labels)."""
 
 import numpy as np
 
-from grader.checks import Check, Inputs, judges
+from grader.checks import Check, Inputs, judges, parts
 
 from .common import (BPTT_RULE, CLIP_RULE, FORWARD_RULE, GRU_RULE, LSTM_RULE, RECURRENT_KINDS, SAMPLING_RULE,
                      STATE_GRADIENT_RULE, adding_inputs, adding_mse, adding_structure,
@@ -108,9 +108,11 @@ class GradientNorms(Check):
     def observe(self, sub, U0, dl):
         out = {}
         for name, rho in (("small", 0.5), ("large", 1.5)):
-            U = sub.scale_to_spectral_radius(U0, rho)
-            # f′ = 1 (linear activation): the product of Jacobians is a power of Uᵀ.
-            g = sub.state_gradients(dl, np.zeros((1, self.T, 8)), np.asarray(U), activation="linear")
+            U = parts.attempt(lambda: sub.scale_to_spectral_radius(U0, rho))
+            # f′ = 1 (linear activation): the product of Jacobians is a power of Uᵀ. The gradients need
+            # your U, so they fail with it.
+            g = U if parts.failed(U) else parts.attempt(
+                lambda: sub.state_gradients(dl, np.zeros((1, self.T, 8)), np.asarray(U), activation="linear"))
             out[name] = {"U": U, "g": g}
         return out
 
@@ -119,15 +121,20 @@ class GradientNorms(Check):
         for name, rho, grows in (("small", 0.5, False), ("large", 1.5, True)):
             verdicts.append(judges.close(got[name]["U"], want[name]["U"], f"scale_to_spectral_radius(U, {rho})",
                                          tol=F64_TOL, hint="the spectral radius is the largest |eigenvalue|"))
+            if (failure := judges.failed_part(got[name]["g"], f"state_gradients (ρ = {rho})")) is not None:
+                verdicts.append(failure)
+                continue
             g = judges.as_array(got[name]["g"], f"state_gradients (ρ = {rho})", shape=(1, self.T, 8))
-            verdicts.append(judges.gradient(g, want[name]["g"], f"∂L_30/∂h_k for k = 1..30 (ρ = {rho}, f′ = 1)",
-                                            hint="∂L_t/∂h_k = Uᵀ diag(f′(z_{k+1})) ∂L_t/∂h_{k+1}; entry k − 1 is h_k"))
             norms = np.linalg.norm(g[0], axis=-1)
             ratio = norms[0] / max(norms[-1], 1e-300)
             ok = ratio > 1e3 if grows else ratio < 1e-3
-            verdicts.append(judges.property_holds(
-                ok, f"ρ = {rho}: ‖∂L_30/∂h_1‖ / ‖∂L_30/∂h_30‖ = {ratio:.1e} ({'explodes' if grows else 'vanishes'})"))
-        return judges.all_of(verdicts)
+            verdicts.append(judges.all_of([
+                judges.gradient(g, want[name]["g"], f"∂L_30/∂h_k for k = 1..30 (ρ = {rho}, f′ = 1)",
+                                hint="∂L_t/∂h_k = Uᵀ diag(f′(z_{k+1})) ∂L_t/∂h_{k+1}; entry k − 1 is h_k"),
+                judges.property_holds(
+                    ok, f"ρ = {rho}: ‖∂L_30/∂h_1‖ / ‖∂L_30/∂h_30‖ = {ratio:.1e} ({'explodes' if grows else 'vanishes'})"),
+            ]))
+        return judges.all_of(verdicts, weights=[1, 2, 1, 2])  # the gradients count twice: their values and growth
 
 
 class ClipByGlobalNorm(Check):
@@ -141,20 +148,27 @@ class ClipByGlobalNorm(Check):
         return {"a": 3 * rng.normal(size=(3, 4)), "b": 3 * rng.normal(size=4), "c": 3 * rng.normal(size=(2, 2, 2))}
 
     def observe(self, sub, a, b, c):
-        out = {}
-        for name, max_norm in (("clipped", 5.0), ("unchanged", 100.0)):
+        def clip(max_norm):
             clipped, norm = sub.clip_by_global_norm([a, b, c], max_norm)
-            out[name] = {"grads": [np.asarray(g) for g in clipped], "norm": float(norm)}
+            return {"grads": [np.asarray(g) for g in clipped], "norm": float(norm)}
+
+        out = {}
+        for name, max_norm in (("clipped", 5.0), ("unchanged", 100.0)):  # each max_norm a part of its own
+            out[name] = parts.attempt(lambda: clip(max_norm))
         return out
 
     def judge(self, got, want, secret):
         verdicts = []
         for name, max_norm in (("clipped", 5.0), ("unchanged", 100.0)):
-            verdicts.append(judges.close(got[name]["norm"], want[name]["norm"], f"global norm (max_norm={max_norm:g})",
-                                         tol=F64_TOL, hint="sqrt of the sum of squares of *all* entries of all arrays"))
+            if (failure := judges.failed_part(got[name], f"clip_by_global_norm(grads, max_norm={max_norm:g})")):
+                verdicts.append(failure)
+                continue
+            case = [judges.close(got[name]["norm"], want[name]["norm"], f"global norm (max_norm={max_norm:g})",
+                                 tol=F64_TOL, hint="sqrt of the sum of squares of *all* entries of all arrays")]
             for i, (g, w) in enumerate(zip(got[name]["grads"], want[name]["grads"])):
-                verdicts.append(judges.close(g, w, f"clipped array {i} (max_norm={max_norm:g})", tol=F64_TOL,
-                                             hint="scale every array by max_norm / max(global_norm, max_norm)"))
+                case.append(judges.close(g, w, f"clipped array {i} (max_norm={max_norm:g})", tol=F64_TOL,
+                                         hint="scale every array by max_norm / max(global_norm, max_norm)"))
+            verdicts.append(judges.all_of(case))
         return judges.all_of(verdicts)
 
 
@@ -174,12 +188,21 @@ class LstmCell(Check):
         import keras
 
         n = recurrent_kernel.shape[0]
-        h, (_, c) = run_cell(sub.LSTMCell(n, dtype="float64"), x,
-                             {"kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias})
-        lstm = keras.layers.LSTM(n, return_sequences=True, dtype="float64")
-        lstm.build((None,) + x.shape[1:])
-        lstm.set_weights([np.asarray(w, dtype=np.float64) for w in sub.lstm_keras_weights(kernel, recurrent_kernel, bias)])
-        return {"h": h, "c": c, "keras": lstm(x)}
+
+        def cell():
+            h, (_, c) = run_cell(sub.LSTMCell(n, dtype="float64"), x,
+                                 {"kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias})
+            return {"h": h, "c": c}
+
+        def library():
+            lstm = keras.layers.LSTM(n, return_sequences=True, dtype="float64")
+            lstm.build((None,) + x.shape[1:])
+            lstm.set_weights([np.asarray(w, dtype=np.float64)
+                              for w in sub.lstm_keras_weights(kernel, recurrent_kernel, bias)])
+            return lstm(x)
+
+        # LSTMCell and lstm_keras_weights: each a part of its own.
+        return {**parts.together(("h", "c"), cell), "keras": parts.attempt(library)}
 
     def judge(self, got, want, secret):
         return judges.all_of([
@@ -206,10 +229,12 @@ class GruCell(Check):
 
     def observe(self, sub, x, kernel, recurrent_kernel, bias):
         weights = {"kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias}
-        h, _ = run_cell(sub.GRUCell(recurrent_kernel.shape[0], dtype="float64"), x, weights)
-        # training=True: the cell has no dropout, so training changes nothing.
-        h_training, _ = run_cell(sub.GRUCell(recurrent_kernel.shape[0], dtype="float64"), x, weights, training=True)
-        return {"h": h, "h_training": h_training}
+        return parts.each(
+            h=lambda: run_cell(sub.GRUCell(recurrent_kernel.shape[0], dtype="float64"), x, weights)[0],
+            # training=True: the cell has no dropout, so training changes nothing.
+            h_training=lambda: run_cell(sub.GRUCell(recurrent_kernel.shape[0], dtype="float64"), x, weights,
+                                        training=True)[0],
+        )
 
     def judge(self, got, want, secret):
         hint = ("h̃_t = tanh(x W_h + (r_t ⊙ h_{t−1}) U_h + b_h): reset before multiplying; "
@@ -234,7 +259,7 @@ class MaskedReadout(Check):
         return {"h": rng.normal(size=(len(self.LENGTHS), t, 4)), "mask": mask}
 
     def observe(self, sub, h, mask):
-        return {"last": sub.masked_last(h, mask), "mean": sub.masked_mean(h, mask)}
+        return parts.each(last=lambda: sub.masked_last(h, mask), mean=lambda: sub.masked_mean(h, mask))
 
     def judge(self, got, want, secret):
         return judges.all_of([
@@ -437,14 +462,23 @@ class Sampling(Check):
         return Inputs(public={"logits": logits}, secret={"logits": logits})
 
     def observe(self, sub, logits):
-        dists = [sub.sampling_distribution(logits, t, k) for t, k in self.CASES]
-        large = [sub.sampling_distribution(logits + shift, t, k) for shift, t, k in self.LARGE]
-        greedy = [sub.sample_next(logits, np.random.default_rng(s), temperature=1.0, top_k=1) for s in range(10)]
-        rng = np.random.default_rng(7)
-        draws = [sub.sample_next(logits, rng, temperature=0.8, top_k=5) for _ in range(self.DRAWS)]
-        again = np.random.default_rng(7)
-        repeat = [sub.sample_next(logits, again, temperature=0.8, top_k=5) for _ in range(50)]
-        return {"dists": dists, "large": large, "greedy": greedy, "draws": draws, "repeat": repeat}
+        # Every distribution a part of its own, and sample_next's three uses: one not written yet
+        # (or raising on one case) costs only its share.
+        dists = [parts.attempt(lambda: sub.sampling_distribution(logits, t, k)) for t, k in self.CASES]
+        large = [parts.attempt(lambda: sub.sampling_distribution(logits + shift, t, k)) for shift, t, k in self.LARGE]
+
+        def draws():
+            rng = np.random.default_rng(7)
+            return [sub.sample_next(logits, rng, temperature=0.8, top_k=5) for _ in range(self.DRAWS)]
+
+        def repeat():
+            again = np.random.default_rng(7)
+            return [sub.sample_next(logits, again, temperature=0.8, top_k=5) for _ in range(50)]
+
+        return {"dists": dists, "large": large, **parts.each(
+            greedy=lambda: [sub.sample_next(logits, np.random.default_rng(s), temperature=1.0, top_k=1)
+                            for s in range(10)],
+            draws=draws, repeat=repeat)}
 
     @classmethod
     def chi2(cls, draws, p) -> tuple[int, float]:
@@ -465,18 +499,24 @@ class Sampling(Check):
                                                     "before np.exp, or large logits overflow and small ones underflow")
                      for g, w, (shift, t, k) in zip(got["large"], want["large"], self.LARGE)]
         argmax = int(np.argmax(secret["logits"]))
-        try:
-            draws = judges.as_array(got["draws"], "draws", shape=(self.DRAWS,))
-        except judges.BadObservation as exc:
-            return judges.Verdict(0.0, str(exc))
-        p = np.asarray(want["dists"][3])
-        outside, chi2 = self.chi2(draws, p)
-        fits = outside == 0 and chi2 <= self.CHI2_CRITICAL
-        verdicts.append(judges.property_holds(fits, f"{self.DRAWS} draws follow sampling_distribution(temperature=0.8, top_k=5)",
-                                              f"{outside} draws outside the top 5; χ² = {chi2:.1f} > {self.CHI2_CRITICAL} "
-                                              "(false alarm 1e-4): draw with rng.choice(V, p=p)" if not fits else ""))
+        what = f"{self.DRAWS} draws follow sampling_distribution(temperature=0.8, top_k=5)"
+        if (failure := judges.failed_part(got["draws"], what)) is not None:
+            verdicts.append(failure)
+        else:
+            try:
+                draws = judges.as_array(got["draws"], "draws", shape=(self.DRAWS,))
+            except judges.BadObservation as exc:
+                return judges.Verdict(0.0, str(exc))
+            p = np.asarray(want["dists"][3])
+            outside, chi2 = self.chi2(draws, p)
+            fits = outside == 0 and chi2 <= self.CHI2_CRITICAL
+            verdicts.append(judges.property_holds(fits, what,
+                                                  f"{outside} draws outside the top 5; χ² = {chi2:.1f} > {self.CHI2_CRITICAL} "
+                                                  "(false alarm 1e-4): draw with rng.choice(V, p=p)" if not fits else ""))
         # What a constant answer can also satisfy counts only once the values are right.
-        trivial = [judges.property_holds(all(int(g) == argmax for g in got["greedy"]), "top_k=1 is greedy (always the argmax)"),
-                   judges.property_holds(list(got["repeat"]) == list(got["draws"][:50]), "the same seed gives the same draws",
-                                         "draw only from the rng you are given (no np.random.* global state)")]
+        trivial = [judges.property_of([got["greedy"]], lambda greedy: all(int(g) == argmax for g in greedy),
+                                      "top_k=1 is greedy (always the argmax)"),
+                   judges.property_of([got["repeat"], got["draws"]], lambda repeat, draws: list(repeat) == list(draws[:50]),
+                                      "the same seed gives the same draws",
+                                      "draw only from the rng you are given (no np.random.* global state)")]
         return judges.gated(verdicts, trivial)

@@ -4,7 +4,7 @@ answers earns nothing."""
 
 import numpy as np
 
-from grader.checks import HIDDEN, Check, Inputs, judges
+from grader.checks import HIDDEN, Check, Inputs, judges, parts
 from grader.checks.gradcheck import numeric_gradient
 
 from .common import (ATTENTION_CORE, F32, assign, attention_rule, blocks_of, decoder_weights, loud, mha_arrays,
@@ -50,31 +50,48 @@ class HardAttention(Check):
                                              "picks": picks})
 
     def observe(self, sub, x, alpha, seed, small_x, small_alpha, onehot_alpha):
-        a, index = sub.hard_attention(small_x, small_alpha, "argmax")
-        sa, sindex = sub.hard_attention(x, alpha, "sample", np.random.default_rng(seed))
-        _, again = sub.hard_attention(small_x, small_alpha, mode="sample", rng=np.random.default_rng(seed))
-        _, again2 = sub.hard_attention(small_x, small_alpha, mode="sample", rng=np.random.default_rng(seed))
-        _, onehot = sub.hard_attention(small_x, onehot_alpha, mode="sample", rng=np.random.default_rng(seed))
-        return {"argmax_a": a, "argmax_index": index, "sample_a": sa, "sample_index": sindex, "onehot_index": onehot,
-                "reproducible": bool(np.array_equal(np.asarray(again), np.asarray(again2)))}
+        def argmax():
+            a, index = sub.hard_attention(small_x, small_alpha, "argmax")
+            return {"argmax_a": a, "argmax_index": index}
+
+        def sample():
+            sa, sindex = sub.hard_attention(x, alpha, "sample", np.random.default_rng(seed))
+            return {"sample_a": sa, "sample_index": sindex}
+
+        def drawn(weights):
+            return sub.hard_attention(small_x, weights, mode="sample", rng=np.random.default_rng(seed))[1]
+
+        # The two modes, each a part: a sampler not written yet still lets argmax earn its share.
+        return {**parts.together(("argmax_a", "argmax_index"), argmax), **parts.together(("sample_a", "sample_index"), sample),
+                **parts.each(onehot_index=lambda: drawn(onehot_alpha),
+                             reproducible=lambda: bool(np.array_equal(np.asarray(drawn(small_alpha)),
+                                                                      np.asarray(drawn(small_alpha)))))}
 
     def judge(self, got, want, secret):
         x, small_x, small_alpha = secret["x"], secret["small_x"], secret["small_alpha"]
         best = small_alpha.argmax(axis=1)
-        index = judges.as_array(got["sample_index"], "sampled index", shape=(x.shape[0],)).astype(int)
-        if index.min() < 0 or index.max() >= self.N:
-            return judges.Verdict(0.0, f"sampled index: values must lie in 0 … {self.N - 1}")
+        sampled = judges.failed_part(got["sample_index"], "hard_attention(…, 'sample')")
+        if sampled is None:
+            index = judges.as_array(got["sample_index"], "sampled index", shape=(x.shape[0],)).astype(int)
+            if index.min() < 0 or index.max() >= self.N:
+                return judges.Verdict(0.0, f"sampled index: values must lie in 0 … {self.N - 1}")
         substantive = [
-            judges.equal(np.asarray(got["argmax_index"]).astype(int).tolist(), best.tolist(), "argmax index"),
+            judges.failed_part(got["argmax_index"], "argmax index")
+            or judges.equal(np.asarray(got["argmax_index"]).astype(int).tolist(), best.tolist(), "argmax index"),
             judges.close(got["argmax_a"], small_x[np.arange(3), best], "argmax output a = x_argmax", tol=1e-12),
-            judges.equal(np.asarray(got["onehot_index"]).astype(int).tolist(), secret["picks"].tolist(),
-                         "sampled index where α is one-hot (B = 3 rows, N = 6 inputs)",
-                         hint="z ~ Categorical(α) over the N inputs: α = 1 at i means z = i, whatever the draw"),
+            judges.failed_part(got["onehot_index"], "sampled index where α is one-hot")
+            or judges.equal(np.asarray(got["onehot_index"]).astype(int).tolist(), secret["picks"].tolist(),
+                            "sampled index where α is one-hot (B = 3 rows, N = 6 inputs)",
+                            hint="z ~ Categorical(α) over the N inputs: α = 1 at i means z = i, whatever the draw"),
         ]
         trivial = [
-            judges.close(got["sample_a"], x[np.arange(x.shape[0]), index], "sampled output a = x_z at the returned z", tol=1e-12),
-            judges.property_holds(bool(got["reproducible"]), "sampling draws from `rng` (same Generator seed, same indices)"),
+            sampled or judges.close(got["sample_a"], x[np.arange(x.shape[0]), index],
+                                    "sampled output a = x_z at the returned z", tol=1e-12),
+            judges.property_holds(got["reproducible"], "sampling draws from `rng` (same Generator seed, same indices)"),
         ]
+        if sampled is not None:
+            substantive.append(sampled)
+            return judges.gated(substantive, trivial)
         bad = []
         for g in range(self.GROUPS):
             counts = np.bincount(index[g * self.PER_GROUP:(g + 1) * self.PER_GROUP], minlength=self.N)
@@ -102,26 +119,48 @@ class AttentionPermutationEquivariance(Check):
                       secret={"perm": perm})
 
     def observe(self, sub, x, perm, weights):
-        attention = sub.MultiHeadAttention(12, 3)
-        attention(x)
-        assign(attention, weights)
-        block = sub.TransformerEncoderBlock(12, 3, 24)
-        pe = np.asarray(sub.positional_encoding(7, 12), dtype=F32)
         nudged = x.copy()
         # One position changed (not by a constant, which a LayerNorm would remove):
         # attention must carry it to the others.
         nudged[:, 0] += np.linspace(-1.0, 1.0, x.shape[-1], dtype=F32)
-        return {"mha": attention(x), "mha_perm": attention(x[:, perm]), "mha_nudged": attention(nudged),
-                "block": block(x), "block_perm": block(x[:, perm]), "block_nudged": block(nudged),
-                "block_pe": block(x + pe), "block_pe_perm": block(x[:, perm] + pe)}
+
+        def attention_outputs():
+            attention = sub.MultiHeadAttention(12, 3)
+            attention(x)
+            assign(attention, weights)
+            return {"mha": attention(x), "mha_perm": attention(x[:, perm]), "mha_nudged": attention(nudged)}
+
+        blocks = []  # the encoder block, built once for both of its parts
+
+        def block_outputs():
+            blocks.append(sub.TransformerEncoderBlock(12, 3, 24))
+            block = blocks[0]
+            return {"block": block(x), "block_perm": block(x[:, perm]), "block_nudged": block(nudged)}
+
+        def encoded_outputs():
+            pe = np.asarray(sub.positional_encoding(7, 12), dtype=F32)
+            return {"block_pe": blocks[0](x + pe), "block_pe_perm": blocks[0](x[:, perm] + pe)}
+
+        # MultiHeadAttention, TransformerEncoderBlock, and the block with positional_encoding: each a part
+        # (the last needs the block: it fails with it).
+        out = {**parts.together(("mha", "mha_perm", "mha_nudged"), attention_outputs),
+               **parts.together(("block", "block_perm", "block_nudged"), block_outputs)}
+        encoded = ("block_pe", "block_pe_perm")
+        out.update({k: out["block"] for k in encoded} if parts.failed(out["block"]) else parts.together(encoded, encoded_outputs))
+        return out
 
     def judge(self, got, want, secret):
-        out = {k: judges.as_array(v, k, shape=(2, 7, 12)) for k, v in got.items()}
+        # A part that failed stays a marker: the properties that need it score 0 with its reason.
+        out = {k: v if parts.failed(v) else judges.as_array(v, k, shape=(2, 7, 12)) for k, v in got.items()}
         p = secret["perm"]
         # Equivariance alone is also what a constant or an identity layer has:
         # it counts for layers in which every position attends to the others.
         mixing, verdicts = [], []
         for name, what in (("mha", "MultiHeadAttention"), ("block", "TransformerEncoderBlock")):
+            if (failure := judges.failed_part(out[name], what)) is not None:
+                mixing.append(failure)
+                verdicts.append(failure)
+                continue
             others = np.max(np.abs(out[f"{name}_nudged"][:, 1:] - out[name][:, 1:]), axis=-1)
             mixing.append(judges.property_holds(bool(np.all(others > 1e-4)),
                                                 f"{what}: changing one position changes the output at every other position",
@@ -131,9 +170,10 @@ class AttentionPermutationEquivariance(Check):
             verdicts.append(judges.property_holds(ok, f"{what}: permuting the input positions permutes the output the same way",
                                                   "nothing in self-attention may depend on a token's position "
                                                   "(对序列的任意置换不会影响输出结果)"))
-        moved = not np.allclose(out["block_pe_perm"], out["block_pe"][:, p], atol=1e-3)
-        verdicts.append(judges.property_holds(moved, "adding positional_encoding breaks the symmetry",
-                                              "x + PE permuted should not give the permuted output"))
+        verdicts.append(judges.property_of([out["block_pe_perm"], out["block_pe"]],
+                                           lambda moved, fixed: not np.allclose(moved, fixed[:, p], atol=1e-3),
+                                           "adding positional_encoding breaks the symmetry",
+                                           "x + PE permuted should not give the permuted output"))
         return judges.gated(mixing, verdicts, weights=[0.5, 0.5, 1, 1, 1])
 
 
@@ -162,12 +202,17 @@ class MultiHeadAttentionMatchesKeras(Check):
         out = {}
         causal = np.broadcast_to(np.tril(np.ones((5, 5), bool)), (2, 5, 5))
         cases = (("self", x, None, causal, self_weights), ("cross", query, context, cross_mask, cross_weights))
-        for name, q, c, mask, weights in cases:
+
+        def attend(name, q, c, mask, weights):
             layer = sub.MultiHeadAttention(self.D_MODEL, self.HEADS)
             layer(q, context=c)
             assign(layer, weights)
-            out[name], out[f"{name}_scores"] = layer(q, context=c, attention_mask=mask, return_attention_scores=True)
-            out[f"{name}_weights"] = mha_arrays(layer)
+            y, scores = layer(q, context=c, attention_mask=mask, return_attention_scores=True)
+            return {name: y, f"{name}_scores": scores, f"{name}_weights": mha_arrays(layer)}
+
+        for case in cases:  # self- and cross-attention, each a part
+            name = case[0]
+            out.update(parts.together((name, f"{name}_scores", f"{name}_weights"), lambda: attend(*case)))
         return out
 
     def judge(self, got, want, secret):
@@ -177,6 +222,9 @@ class MultiHeadAttentionMatchesKeras(Check):
                  ("cross", "cross-attention with a random mask", secret["query"], secret["context"], secret["cross_mask"]))
         verdicts = []
         for name, what, query, value, mask in cases:
+            if (failure := judges.failed_part(got[name], f"MultiHeadAttention, {what}")) is not None:
+                verdicts += [failure, failure]
+                continue
             weights = {}
             for layer in ("wq", "wk", "wv", "wo"):
                 dense = got[f"{name}_weights"][layer]
@@ -202,21 +250,29 @@ class PositionalEncodingShift(Check):
     SHIFTS = (1, 4, 17)
 
     def observe(self, sub):
-        out = {"pe": sub.positional_encoding(50, 32), "pe_small": sub.positional_encoding(7, 6)}
+        # positional_encoding and pe_shift_matrix, each call a part.
+        out = parts.each(pe=lambda: sub.positional_encoding(50, 32), pe_small=lambda: sub.positional_encoding(7, 6))
         for k in self.SHIFTS + (21,):
-            out[f"r{k}"] = sub.pe_shift_matrix(k, 32)
+            out[f"r{k}"] = parts.attempt(lambda: sub.pe_shift_matrix(k, 32))
         return out
 
     def judge(self, got, want, secret):
-        pe = judges.as_array(got["pe"], "positional_encoding(50, 32)", shape=(50, 32))
         verdicts = [judges.close(got["pe"], want["pe"], "positional_encoding(50, 32)", tol=1e-6),
                     judges.close(got["pe_small"], want["pe_small"], "positional_encoding(7, 6)", tol=1e-6)]
         for k in self.SHIFTS:
+            what = f"PE[pos + {k}] vs PE[pos] @ R_{k} for every pos"
+            # The property needs both functions: a failed one scores it 0 with its reason.
+            failure = judges.failed_part(got["pe"], what) or judges.failed_part(got[f"r{k}"], what)
+            if failure is not None:
+                verdicts.append(failure)
+                continue
+            pe = judges.as_array(got["pe"], "positional_encoding(50, 32)", shape=(50, 32))
             r = judges.as_array(got[f"r{k}"], f"pe_shift_matrix({k}, 32)", shape=(32, 32))
-            verdicts.append(judges.close(pe[:-k] @ r, pe[k:], f"PE[pos + {k}] vs PE[pos] @ R_{k} for every pos", tol=1e-6,
+            verdicts.append(judges.close(pe[:-k] @ r, pe[k:], what, tol=1e-6,
                                          hint="rows: PE[pos + k] = PE[pos] @ R_k; the slide's printed matrix is wrong"))
-        r4, r17 = got["r4"], got["r17"]
-        verdicts.append(judges.close(np.asarray(r4) @ np.asarray(r17), got["r21"], "R_4 @ R_17 = R_21 (shifts compose)", tol=1e-6))
+        what = "R_4 @ R_17 = R_21 (shifts compose)"
+        verdicts.append(judges.failed_part(got["r4"], what) or judges.failed_part(got["r17"], what)
+                        or judges.close(np.asarray(got["r4"]) @ np.asarray(got["r17"]), got["r21"], what, tol=1e-6))
         return judges.all_of(verdicts)
 
 
@@ -236,12 +292,17 @@ class DecoderBlockValues(Check):
                 "x": (3 + 2 * rng.normal(size=(2, 6, 12))).astype(F32)}
 
     def observe(self, sub, y, memory, memory_mask, weights, x):
-        decoder = sub.TransformerDecoderBlock(12, 3, 20)
-        decoder(y, memory)
-        fresh = {"decoder": decoder(y, memory, memory_mask=memory_mask)}
-        fresh["encoder"] = sub.TransformerEncoderBlock(12, 3, 20)(x)
-        assign(decoder, weights)
-        return {"y": decoder(y, memory, memory_mask=memory_mask), "fresh": fresh}
+        def decoded():
+            decoder = sub.TransformerDecoderBlock(12, 3, 20)
+            decoder(y, memory)
+            fresh = decoder(y, memory, memory_mask=memory_mask)
+            assign(decoder, weights)
+            return {"y": decoder(y, memory, memory_mask=memory_mask), "fresh": fresh}
+
+        # The decoder block and the encoder block: each a part.
+        out = parts.together(("y", "fresh"), decoded)
+        out["fresh"] = {"decoder": out["fresh"], "encoder": parts.attempt(lambda: sub.TransformerEncoderBlock(12, 3, 20)(x))}
+        return out
 
     def judge(self, got, want, secret):
         values = [judges.close(got["y"], want["y"], "decoder block output with a memory mask", tol=BLOCK_TOL,
@@ -249,11 +310,12 @@ class DecoderBlockValues(Check):
                                     "out = norm3(h2 + ffn2(ffn1(h2)))")]
         verdicts = []
         for name in ("encoder", "decoder"):
-            out = judges.as_array(got["fresh"][name], f"fresh {name} block output")
-            normalised = (np.allclose(out.mean(axis=-1), 0, atol=1e-4)
-                          and np.allclose(out.var(axis=-1), 1, atol=1e-2))
-            verdicts.append(judges.property_holds(
-                normalised, f"a freshly built {name} block's outputs have mean 0 and variance 1 per position",
+            fresh = got["fresh"][name]
+            if parts.failed(fresh) is None:
+                fresh = judges.as_array(fresh, f"fresh {name} block output")
+            verdicts.append(judges.property_of(
+                [fresh], lambda out: np.allclose(out.mean(axis=-1), 0, atol=1e-4) and np.allclose(out.var(axis=-1), 1, atol=1e-2),
+                f"a freshly built {name} block's outputs have mean 0 and variance 1 per position",
                 "post-LN: the block's last operation is LayerNorm(h + sublayer(h)) (γ = 1, β = 0 at first)"))
         # Any LayerNorm of anything has mean 0 and variance 1: that counts with the right values only.
         return judges.gated(values, verdicts, weights=[2, 1, 1])
@@ -281,53 +343,73 @@ class PositionalEncodingContrast(Check):
     def observe(self, sub, source, other_source, target_in, perm):
         # One model only (building a Transformer is the expensive part): the
         # one without the encoding, whose logits must ignore the source order.
-        model = sub.build_transformer(8, 6, d_model=16, num_heads=2, d_ff=32, num_layers=1,
-                                      use_positional_encoding=False)
-        out = {"without": model([source, target_in], training=False),
-               "without_perm": model([source[:, perm], target_in], training=False),
-               "without_other": model([other_source, target_in], training=False)}
-        embeddings = {}
-        for name, use_pe in (("with", True), ("bag", False)):
-            embedding = embeddings[name] = sub.PositionalEmbedding(8, 16, 6, use_positional_encoding=use_pe)
-            out[f"{name}_embedded"] = embedding(source)
-            out[f"{name}_embedded_perm"] = embedding(source[:, perm])
-            out[f"{name}_params"] = embedding.count_params()
-        # The same embedding weights in both layers: the difference is what the encoding contributes.
-        embeddings["with"].set_weights(embeddings["bag"].get_weights())
-        out["encoding_added"] = np.asarray(embeddings["with"](source)) - np.asarray(embeddings["bag"](source))
-        out["encoding_rows"] = np.asarray(sub.positional_encoding(6, 16))[:5]
-        return out
+        def transformer():
+            model = sub.build_transformer(8, 6, d_model=16, num_heads=2, d_ff=32, num_layers=1,
+                                          use_positional_encoding=False)
+            return {"without": model([source, target_in], training=False),
+                    "without_perm": model([source[:, perm], target_in], training=False),
+                    "without_other": model([other_source, target_in], training=False)}
+
+        def embedded():
+            out, embeddings = {}, {}
+            for name, use_pe in (("with", True), ("bag", False)):
+                embedding = embeddings[name] = sub.PositionalEmbedding(8, 16, 6, use_positional_encoding=use_pe)
+                out[f"{name}_embedded"] = embedding(source)
+                out[f"{name}_embedded_perm"] = embedding(source[:, perm])
+                out[f"{name}_params"] = embedding.count_params()
+            # The same embedding weights in both layers: the difference is what the encoding contributes.
+            embeddings["with"].set_weights(embeddings["bag"].get_weights())
+            out["encoding_added"] = np.asarray(embeddings["with"](source)) - np.asarray(embeddings["bag"](source))
+            return out
+
+        # build_transformer, PositionalEmbedding and positional_encoding: each a part.
+        return {**parts.together(("without", "without_perm", "without_other"), transformer),
+                **parts.together(("with_embedded", "with_embedded_perm", "with_params", "bag_embedded",
+                                  "bag_embedded_perm", "bag_params", "encoding_added"), embedded),
+                "encoding_rows": parts.attempt(lambda: np.asarray(sub.positional_encoding(6, 16))[:5])}
 
     def judge(self, got, want, secret):
         perm = secret["perm"]
-        logits = {k: judges.as_array(got[k], k, shape=(4, 5, 8)) for k in ("without", "without_perm", "without_other")}
-        embedded = {k: judges.as_array(got[k], k, shape=(4, 5, 16))
-                    for k in ("with_embedded", "with_embedded_perm", "bag_embedded", "bag_embedded_perm")}
-        scale = float(np.max(np.abs(logits["without"]))) or 1.0
-        rows = np.asarray(got["encoding_rows"], np.float64)
-        if rows.shape != (5, 16):  # your positional_encoding's own rows, judged by positional_encoding_values
-            rows = np.full((5, 16), np.nan)
+
+        def read(keys, shape):  # a part that failed stays a marker: what needs it scores 0 with its reason
+            return {k: got[k] if parts.failed(got[k]) else judges.as_array(got[k], k, shape=shape) for k in keys}
+
+        logits = read(("without", "without_perm", "without_other"), (4, 5, 8))
+        embedded = read(("with_embedded", "with_embedded_perm", "bag_embedded", "bag_embedded_perm"), (4, 5, 16))
+        scale = 1.0 if parts.failed(logits["without"]) else float(np.max(np.abs(logits["without"]))) or 1.0
+        rows = got["encoding_rows"]
+        if (failure := judges.failed_part(rows, "positional_encoding")) is not None:
+            added = failure
+        else:
+            rows = np.asarray(rows, np.float64)
+            if rows.shape != (5, 16):  # your positional_encoding's own rows, judged by positional_encoding_values
+                rows = np.full((5, 16), np.nan)
+            added = judges.close(got["encoding_added"], np.broadcast_to(rows, (4, 5, 16)),
+                                 "PositionalEmbedding with minus without the encoding (same embedding weights)", tol=1e-5,
+                                 hint="a_i = W x_i + PE_i: add the first T rows of positional_encoding(max_len, d_model)")
         # A model or a layer that ignores its input is "invariant" and "adds no
         # parameters" too: those count once the logits follow the source's tokens
         # and the embedding follows the tokens.
         return judges.gated([
-            judges.property_holds(not np.allclose(logits["without"], logits["without_other"], atol=1e-4 * scale),
-                                  "build_transformer without positional encoding: the logits follow the source's tokens",
-                                  "the decoder reads the encoder memory of the source"),
-            judges.property_holds(not np.allclose(embedded["with_embedded_perm"], embedded["with_embedded"][:, perm], atol=1e-3),
-                                  "PositionalEmbedding with the encoding: a token's vector depends on its position",
-                                  "add positional_encoding(T, d_model) to the token embeddings"),
-            judges.close(got["encoding_added"], np.broadcast_to(rows, (4, 5, 16)),
-                         "PositionalEmbedding with minus without the encoding (same embedding weights)", tol=1e-5,
-                         hint="a_i = W x_i + PE_i: add the first T rows of positional_encoding(max_len, d_model)"),
-            judges.property_holds(np.allclose(embedded["bag_embedded_perm"], embedded["bag_embedded"][:, perm], atol=1e-6)
-                                  and not np.allclose(embedded["bag_embedded"], embedded["bag_embedded"][:, :1], atol=1e-6),
-                                  "PositionalEmbedding without the encoding: each token's own embedding, wherever it stands",
-                                  "use_positional_encoding=False: the Embedding only"),
+            judges.property_of([logits["without"], logits["without_other"]],
+                               lambda a, b: not np.allclose(a, b, atol=1e-4 * scale),
+                               "build_transformer without positional encoding: the logits follow the source's tokens",
+                               "the decoder reads the encoder memory of the source"),
+            judges.property_of([embedded["with_embedded_perm"], embedded["with_embedded"]],
+                               lambda moved, fixed: not np.allclose(moved, fixed[:, perm], atol=1e-3),
+                               "PositionalEmbedding with the encoding: a token's vector depends on its position",
+                               "add positional_encoding(T, d_model) to the token embeddings"),
+            added,
+            judges.property_of([embedded["bag_embedded_perm"], embedded["bag_embedded"]],
+                               lambda moved, fixed: np.allclose(moved, fixed[:, perm], atol=1e-6)
+                               and not np.allclose(fixed, fixed[:, :1], atol=1e-6),
+                               "PositionalEmbedding without the encoding: each token's own embedding, wherever it stands",
+                               "use_positional_encoding=False: the Embedding only"),
         ], [
-            judges.property_holds(np.allclose(logits["without"], logits["without_perm"], atol=1e-5 * scale + 1e-6),
-                                  "build_transformer without positional encoding: permuting the source leaves the logits unchanged",
-                                  "use_positional_encoding=False must add no position information anywhere"),
+            judges.property_of([logits["without"], logits["without_perm"]],
+                               lambda a, b: np.allclose(a, b, atol=1e-5 * scale + 1e-6),
+                               "build_transformer without positional encoding: permuting the source leaves the logits unchanged",
+                               "use_positional_encoding=False must add no position information anywhere"),
             judges.equal(got["with_params"], got["bag_params"], "the sinusoidal encoding adds no parameters (没有参数)",
                          hint="parameter counts differ between use_positional_encoding=True and False"),
         ])
@@ -374,24 +456,29 @@ class PretrainingData(Check):
         return Inputs(public=public, secret={"documents": documents, "two_documents": pair, "tokens": tokens})
 
     def observe(self, sub, documents, two_documents, seed, logits, tokens):
-        examples = sub.next_sentence_pairs(documents, np.random.default_rng(seed), self.CLS, self.SEP)
-        again = sub.next_sentence_pairs(documents, np.random.default_rng(seed), self.CLS, self.SEP)
-        two = sub.next_sentence_pairs(two_documents, np.random.default_rng(seed + 1), self.CLS, self.SEP)
-        first_coins = [int(sub.next_sentence_pairs(two_documents, np.random.default_rng(seed + 2 + i), self.CLS, self.SEP)[0][2])
-                       for i in range(self.COINS)]
-        tokens_ab, segments_ab = sub.make_nsp_input(np.array([5, 6, 7]), np.array([8, 9]), self.CLS, self.SEP)
+        def pairs():
+            examples = sub.next_sentence_pairs(documents, np.random.default_rng(seed), self.CLS, self.SEP)
+            again = sub.next_sentence_pairs(documents, np.random.default_rng(seed), self.CLS, self.SEP)
+            two = sub.next_sentence_pairs(two_documents, np.random.default_rng(seed + 1), self.CLS, self.SEP)
+            first_coins = [int(sub.next_sentence_pairs(two_documents, np.random.default_rng(seed + 2 + i), self.CLS,
+                                                       self.SEP)[0][2])
+                           for i in range(self.COINS)]
+            same = len(examples) == len(again) and all(
+                np.array_equal(np.asarray(a[0]), np.asarray(b[0])) and int(a[2]) == int(b[2]) for a, b in zip(examples, again))
+            return {"nsp": [[np.asarray(t), np.asarray(s), int(n)] for t, s, n in examples],
+                    "nsp_two": [[np.asarray(t), np.asarray(s), int(n)] for t, s, n in two], "reproducible": bool(same),
+                    "first_coins": first_coins}
+
         perfect = np.full(logits.shape, -20.0)
         for b in range(tokens.shape[0]):
             perfect[b, np.arange(tokens.shape[1] - 1), tokens[b, 1:]] = 20.0
-        same = len(examples) == len(again) and all(
-            np.array_equal(np.asarray(a[0]), np.asarray(b[0])) and int(a[2]) == int(b[2]) for a, b in zip(examples, again))
-        return {"nsp": [[np.asarray(t), np.asarray(s), int(n)] for t, s, n in examples],
-                "nsp_two": [[np.asarray(t), np.asarray(s), int(n)] for t, s, n in two], "reproducible": bool(same),
-                "first_coins": first_coins,
-                "pair": [tokens_ab, segments_ab],
-                "loss": sub.causal_lm_loss(logits, tokens), "loss_perfect": sub.causal_lm_loss(perfect, tokens),
-                "sparse_causal": np.asarray(sub.sparse_attention_mask(9, 2, causal=True)).astype(bool),
-                "sparse_full": np.asarray(sub.sparse_attention_mask(10, 3, causal=False)).astype(bool)}
+        # next_sentence_pairs, make_nsp_input, causal_lm_loss and sparse_attention_mask: each call a part.
+        return {**parts.together(("nsp", "nsp_two", "reproducible", "first_coins"), pairs),
+                **parts.each(pair=lambda: list(sub.make_nsp_input(np.array([5, 6, 7]), np.array([8, 9]), self.CLS, self.SEP)),
+                             loss=lambda: sub.causal_lm_loss(logits, tokens),
+                             loss_perfect=lambda: sub.causal_lm_loss(perfect, tokens),
+                             sparse_causal=lambda: np.asarray(sub.sparse_attention_mask(9, 2, causal=True)).astype(bool),
+                             sparse_full=lambda: np.asarray(sub.sparse_attention_mask(10, 3, causal=False)).astype(bool))}
 
     def judge(self, got, want, secret):
         loss = judges.close(got["loss"], want["loss"], "causal_lm_loss", tol=1e-5,
@@ -404,7 +491,7 @@ class PretrainingData(Check):
         coins = judges.equal(got["first_coins"], want["first_coins"],
                              f"the first pair's is_next for {self.COINS} Generator seeds",
                              hint="as the docstring says: B is the next sentence when rng.random() < 0.5 (the first draw)")
-        nsp_all = judges.gated([nsp, nsp_two, coins], [judges.property_holds(bool(got["reproducible"]),
+        nsp_all = judges.gated([nsp, nsp_two, coins], [judges.property_holds(got["reproducible"],
                                                                "next_sentence_pairs draws from `rng` (same seed, same pairs)")])
         verdicts = [
             judges.equal(got["pair"], want["pair"], "make_nsp_input([5, 6, 7], [8, 9]) tokens and segments",
@@ -418,6 +505,8 @@ class PretrainingData(Check):
         return judges.all_of(verdicts, weights=[1, 2, 1, 1, 3])
 
     def _judge_nsp(self, examples, documents, where=""):
+        if (failure := judges.failed_part(examples, f"next_sentence_pairs{where}")) is not None:
+            return failure
         owner = {tuple(s.tolist()): d for d, doc in enumerate(documents) for s in doc}
         expected_a = [(d, i) for d, doc in enumerate(documents) for i in range(len(doc) - 1)]
         if not isinstance(examples, list) or len(examples) != len(expected_a):
@@ -473,26 +562,41 @@ class MemoryGradients(Check):
     def observe(self, sub, memory, w, erase, add, d_new, key, beta, g):
         import tensorflow as tf
 
-        out = dict(zip(("d_memory", "d_w", "d_erase", "d_add"), sub.memory_write_backward(d_new, memory, w, erase, add)))
         args = {"memory": memory, "w": w, "erase": erase, "add": add}
-        for name in args:
-            def f(value, name=name):
-                return sub.memory_write(**{**args, name: value})
-            out[f"num_d_{name}"] = numeric_gradient(f, args[name], d_new)
-        tm, tk, tb = tf.constant(memory), tf.constant(key), tf.constant(beta)
-        with tf.GradientTape() as tape:
-            tape.watch([tm, tk, tb])
-            alpha = sub.content_addressing(tm, tk, tb)
-            loss = tf.reduce_sum(tf.cast(alpha, tf.float64) * g)
-        out["dtype"] = str(alpha.dtype.name) if hasattr(alpha, "dtype") else type(alpha).__name__
-        grads = tape.gradient(loss, [tm, tk, tb])
-        if any(grad is None for grad in grads):
-            raise TypeError("content_addressing is not differentiable: the tape found no gradient "
-                            "(use keras.ops / TensorFlow operations, not NumPy)")
-        out["ca_memory"], out["ca_key"], out["ca_beta"] = grads
-        out["num_ca_memory"] = numeric_gradient(lambda v: sub.content_addressing(v, key, beta), memory, g)
-        out["num_ca_key"] = numeric_gradient(lambda v: sub.content_addressing(memory, v, beta), key, g)
-        return out
+
+        def numeric():
+            out = {}
+            for name in args:
+                def f(value, name=name):
+                    return sub.memory_write(**{**args, name: value})
+                out[f"num_d_{name}"] = numeric_gradient(f, args[name], d_new)
+            return out
+
+        def tape():
+            tm, tk, tb = tf.constant(memory), tf.constant(key), tf.constant(beta)
+            with tf.GradientTape() as recorder:
+                recorder.watch([tm, tk, tb])
+                alpha = sub.content_addressing(tm, tk, tb)
+                loss = tf.reduce_sum(tf.cast(alpha, tf.float64) * g)
+            grads = recorder.gradient(loss, [tm, tk, tb])
+            if any(grad is None for grad in grads):
+                raise TypeError("content_addressing is not differentiable: the tape found no gradient "
+                                "(use keras.ops / TensorFlow operations, not NumPy)")
+            return {"dtype": str(alpha.dtype.name) if hasattr(alpha, "dtype") else type(alpha).__name__,
+                    "ca_memory": grads[0], "ca_key": grads[1], "ca_beta": grads[2]}
+
+        def numeric_addressing():
+            return {"num_ca_memory": numeric_gradient(lambda v: sub.content_addressing(v, key, beta), memory, g),
+                    "num_ca_key": numeric_gradient(lambda v: sub.content_addressing(memory, v, beta), key, g)}
+
+        # memory_write_backward, memory_write (numerically), content_addressing on a tape and numerically:
+        # each a part.
+        return {**parts.together(("d_memory", "d_w", "d_erase", "d_add"),
+                                 lambda: dict(zip(("d_memory", "d_w", "d_erase", "d_add"),
+                                                  sub.memory_write_backward(d_new, memory, w, erase, add)))),
+                **parts.together(tuple(f"num_d_{name}" for name in args), numeric),
+                **parts.together(("dtype", "ca_memory", "ca_key", "ca_beta"), tape),
+                **parts.together(("num_ca_memory", "num_ca_key"), numeric_addressing)}
 
     def judge(self, got, want, secret):
         # Against the reference: what earns the points. Against your own
@@ -502,15 +606,17 @@ class MemoryGradients(Check):
         for name in ("memory", "w", "erase", "add"):
             versus_reference.append(judges.gradient(got[f"d_{name}"], want[f"d_{name}"], f"memory_write_backward d_{name}",
                                                     hint="m'ᵢ = mᵢ ⊙ (1 − αᵢ e) + αᵢ a"))
-            own.append(judges.gradient(got[f"d_{name}"], got[f"num_d_{name}"],
-                                       f"d_{name} vs a numeric gradient of your memory_write", tol=1e-6))
+            what = f"d_{name} vs a numeric gradient of your memory_write"
+            own.append(judges.failed_part(got[f"num_d_{name}"], f"{what}: memory_write")
+                       or judges.gradient(got[f"d_{name}"], got[f"num_d_{name}"], what, tol=1e-6))
         for name in ("memory", "key", "beta"):
             versus_reference.append(judges.gradient(got[f"ca_{name}"], want[f"ca_{name}"],
                                                     f"tape gradient of content_addressing w.r.t. {name}",
                                                     hint="softmax(β · cos(mᵢ, k)) with cos = m·k / (‖m‖‖k‖ + 1e-8)"))
         for name in ("memory", "key"):
-            own.append(judges.gradient(got[f"ca_{name}"], got[f"num_ca_{name}"],
-                                       f"tape vs numeric gradient of content_addressing w.r.t. {name}", tol=1e-6))
+            what = f"tape vs numeric gradient of content_addressing w.r.t. {name}"
+            own.append(judges.failed_part(got[f"num_ca_{name}"], f"{what}: the numeric gradient")
+                       or judges.gradient(got[f"ca_{name}"], got[f"num_ca_{name}"], what, tol=1e-6))
         return judges.gated(versus_reference, own)
 
 
