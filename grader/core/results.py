@@ -50,7 +50,7 @@ STATUS_TEXT = {
     Status.FAILED: "wrong result",
     Status.TODO: "not implemented yet",
     Status.ERROR: "your code raised an error",
-    Status.INVALID: "returned something the grader cannot use",
+    Status.INVALID: "wrong shape or type",
     Status.TIMEOUT: "ran out of time",
     Status.CRASHED: "the process running your code died",
     Status.SKIPPED: "not run",
@@ -96,6 +96,12 @@ class RowStatus(enum.StrEnum):
     """A batch row's state (column ``status`` of ``grades.csv``)."""
 
     GRADED = "graded"
+    #: Graded, but the student's file could not be imported because of a
+    #: syntax error: every check scores 0.
+    SYNTAX_ERROR = "syntax error"
+    #: Graded, but importing the student's file failed (a missing module, an
+    #: exception, an exit or a hang at import time): every check scores 0.
+    IMPORT_ERROR = "import error"
     #: Its input could not be staged (a broken zip, no cnn.py, …).
     INTAKE_ERROR = "intake error"
     #: The grader itself failed (retried on the next run).
@@ -104,6 +110,32 @@ class RowStatus(enum.StrEnum):
     MISSING = "missing"
     #: Not graded because the batch was stopped.
     NOT_GRADED = "not graded"
+
+    @classmethod
+    def of(cls, result: "Result") -> "RowStatus":
+        """The status of a row whose submission was run: graded, unless no
+        check could run because the file could not be imported (the
+        exception's kind is recorded by the sandbox, never read from a
+        message)."""
+        if not result.checks or any(c.reason is not Reason.IMPORT for c in result.checks):
+            return cls.GRADED
+        return cls.SYNTAX_ERROR if result.info.import_error in SYNTAX_ERRORS else cls.IMPORT_ERROR
+
+    @property
+    def ran(self) -> bool:
+        """Whether the submission was run: graded, or its file could not be imported."""
+        return self in (RowStatus.GRADED, RowStatus.SYNTAX_ERROR, RowStatus.IMPORT_ERROR)
+
+    @property
+    def scored(self) -> bool:
+        """Whether the row's score is the submission's grade (the student's
+        code was run, or could not be used): not a grader failure, a stopped
+        batch or a missing submission."""
+        return self.ran or self is RowStatus.INTAKE_ERROR
+
+
+#: The exceptions (by class name) that make an import failure a syntax error.
+SYNTAX_ERRORS = frozenset(c.__name__ for c in (SyntaxError, IndentationError, TabError))
 
 
 class RosterFlag(enum.StrEnum):
@@ -203,6 +235,9 @@ class RunInfo:
     uid: int | None = None
     #: What the student's code printed (head and tail when long).
     output: str | None = None
+    #: The class name of the exception that stopped the import of the
+    #: student's file (``SyntaxError``, ``ModuleNotFoundError``, …).
+    import_error: str | None = None
     # Recorded by the batch (:mod:`grader.core.batch`).
     id: str | None = None
     name: str | None = None
@@ -273,9 +308,15 @@ class Result:
         return {c.name for c in self.checks if c.score < c.points - 1e-9}
 
     def summary(self) -> str:
+        """``cnn alice: 2.5/8.5 points, 2/8 checks passed in 3.1s``; the
+        submission's name only when it says more than the lab's (a
+        self-check of ``cnn.py`` is not "cnn cnn")."""
+        from grader.reports.numbers import format_score  # here: reports import this module
+
         passed = sum(c.passed for c in self.checks)
+        who = f" {self.submission}" if self.submission not in ("", self.lab) else ""
         return (
-            f"{self.lab} {self.submission}: {self.score:g}/{self.max_score:g} points, "
+            f"{self.lab}{who}: {format_score(self.score, self.max_score)} points, "
             f"{passed}/{len(self.checks)} checks passed in {self.time:.1f}s"
         )
 
@@ -330,8 +371,7 @@ class Row:
 
     @property
     def score(self) -> float:
-        counts = self.status in (RowStatus.GRADED, RowStatus.INTAKE_ERROR)
-        return self.result.score if self.result and counts else 0.0
+        return self.result.score if self.result and self.status.scored else 0.0
 
     def to_dict(self) -> dict:
         out = {"id": self.id, "name": self.name, "status": self.status, "roster": self.roster,

@@ -1,11 +1,13 @@
 """What went wrong with a check that did not pass: a short label for the
 class's tables (:func:`failure_kind`) and plain words for the student
 (:func:`explain`), both read from the check's status and recorded reason
-(:class:`grader.core.results.Reason`), never from its message."""
+(:class:`grader.core.results.Reason`), never from its message; and a file
+that could not be imported, told once (:func:`import_failure`) rather
+than once per check (:func:`shown`)."""
 
 from __future__ import annotations
 
-from grader.core.results import CheckResult, Reason, Status
+from grader.core.results import CheckResult, Reason, Result, Status
 
 #: What went wrong, in words a student understands, by kind of failure (:func:`failure_kind`).
 EXPLANATIONS = {
@@ -34,8 +36,9 @@ EXPLANATIONS = {
                    "`python` on your file shows it too); until then every check scores 0.",
     Status.ERROR: "Your function raised an exception. The message shows the error and the line of your file where "
                   "it happened; `grader check` reproduces it on your machine.",
-    Status.INVALID: "Your function returned something the grader cannot use: the message says what was expected "
-                    "and what came back. Return NumPy arrays (or tensors) of the documented shapes and plain numbers.",
+    Status.INVALID: "Your function returned a value of the wrong shape or type: the message names the call, what "
+                    "came back and what was expected. Return NumPy arrays (or tensors) of the documented shapes and "
+                    "plain numbers (an int where the handout says an int).",
     Status.TODO: "This part still raises NotImplementedError: fill in its TODO.",
 }
 
@@ -64,3 +67,23 @@ def explain(check: CheckResult) -> str:
     return EXPLANATIONS.get(failure_kind(check), "")
 
 
+#: How a check's row reads when the file could not be imported (the error is shown once, above the checks).
+NOT_RUN = "not run"
+CANNOT_IMPORT = "the file cannot be imported"
+
+
+def import_failure(result: Result) -> str:
+    """The error that stopped the student's file from being imported (the
+    message of the first check that could not run because of it), or ``""``
+    when the file was imported. Shown once, above the checks."""
+    return next((c.message for c in result.checks if c.reason is Reason.IMPORT), "")
+
+
+def shown(check: CheckResult) -> tuple[str, str, str]:
+    """``(status, message, explanation)`` as a check's row shows them: a
+    check that could not run because the file could not be imported reads
+    "not run: the file cannot be imported", with no explanation of its own
+    (:func:`import_failure` and its explanation are shown once instead)."""
+    if check.reason is Reason.IMPORT:
+        return NOT_RUN, CANNOT_IMPORT, ""
+    return check.status.text, check.message, explain(check)

@@ -15,18 +15,19 @@ submission by submission.
 from __future__ import annotations
 
 from grader.checks.check import PUBLIC
-from grader.core.results import Result, Status
-from grader.reports.failures import explain
+from grader.core.results import Reason, Result, Status
+from grader.reports.failures import explain, import_failure, shown
 
 
 def gradescope_results(result: Result) -> dict:
     """``result`` in Gradescope's results.json format (plain JSON, no NaN)."""
     tests = []
     for i, c in enumerate(result.checks, 1):
-        output = f"{c.status.text} ({c.time:.1f}s)"
-        if c.message:
-            output += f"\n{c.message}"
-        if why := explain(c):
+        status, message, why = shown(c)  # an import error is told once, in the top-level output
+        output = f"{status} ({c.time:.1f}s)"
+        if message:
+            output += f"\n{message}"
+        if why:
             output += f"\n\n{why}"
         tests.append({
             "name": f"{c.name}: {c.title}" if c.title and c.title != c.name else c.name,
@@ -44,6 +45,10 @@ def gradescope_results(result: Result) -> dict:
     lines = [result.summary()]
     if info.intake_error:
         lines.append(f"Your submission could not be graded: {info.intake_error}")
+    if error := import_failure(result):
+        lines += ["Your file could not be imported, so no check could run:", error]
+        if why := explain(next(c for c in result.checks if c.reason is Reason.IMPORT)):
+            lines.append(why)
     lines += [f"Note: {n}" for n in info.notes or []]
     return {
         "score": round(float(result.score), 6),

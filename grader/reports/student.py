@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 from grader.checks.check import HIDDEN
-from grader.core.results import Result
+from grader.core.results import Reason, Result, Status
 from grader.files import atomic_write
 from grader.reports import plots
-from grader.reports.failures import explain
+from grader.reports.failures import EXPLANATIONS, import_failure, shown
 from grader.reports.gradescope_json import gradescope_results
 from grader.templates import render
 
@@ -32,14 +32,20 @@ def output_excerpt(result: Result, limit: int = OUTPUT_EXCERPT) -> str:
 
 
 def context(result: Result, *, name: str = "", lab_title: str = "") -> dict:
-    """What both feedback templates show."""
+    """What both feedback templates show. A file that could not be imported
+    is told once (``import_error``, with its explanation), and each check
+    then reads "not run"."""
     info = result.info
     rows = []
     for c in result.checks:
+        status_text, message, explanation = shown(c)
         rows.append({"name": c.name, "title": c.title, "hidden": c.visibility == HIDDEN, "kind": c.kind,
-                     "points": c.points, "score": c.score, "status": c.status, "status_text": c.status.text,
-                     "time": c.time, "message": c.message, "explanation": explain(c),
+                     "points": c.points, "score": c.score, "status_text": status_text,
+                     # the colour: a check the import error kept from running was not run
+                     "status": Status.SKIPPED if c.reason is Reason.IMPORT else c.status,
+                     "time": c.time, "message": message, "explanation": explanation,
                      "curves": c.extra.get("curves") or {}})
+    import_error = import_failure(result)
     return {
         "lab": result.lab, "lab_title": lab_title or result.lab, "student": result.submission,
         "name": name or info.name or "", "score": result.score, "max_score": result.max_score,
@@ -47,7 +53,8 @@ def context(result: Result, *, name: str = "", lab_title: str = "") -> dict:
         "intake_error": info.intake_error or "", "isolation": info.isolation or "",
         "isolation_detail": info.isolation_detail or "", "graded_at": info.graded_at or "",
         "output": output_excerpt(result), "output_truncated": bool(info.output_truncated),
-        "output_bytes": info.output_bytes or 0,
+        "output_bytes": info.output_bytes or 0, "import_error": import_error,
+        "import_explanation": EXPLANATIONS[Reason.IMPORT] if import_error else "",
     }
 
 

@@ -13,8 +13,9 @@ Rules of the environment:
   ``lstrip_blocks``); write ``+%}`` where the newline after a tag must stay;
 * a name the context lacks is an error, not an empty string
   (``StrictUndefined``): test with ``.get`` what may be missing;
-* filters: ``points`` (``3.0`` → ``3``), ``md_cell`` (text safe in one
-  Markdown table cell).
+* filters: ``points`` (``3.0`` → ``3``, ``2/3`` → ``0.67``:
+  :func:`grader.reports.numbers.format_points`), ``md_cell`` (text safe in
+  one Markdown table cell).
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ def environment():
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
     )
     env.filters["md_cell"] = lambda s: str(s).replace("|", "\\|").replace("\n", "<br>")
-    env.filters["points"] = lambda x: f"{x:g}"
+    from grader.reports.numbers import format_points
+
+    env.filters["points"] = format_points
     return env
 
 

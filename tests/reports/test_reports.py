@@ -39,7 +39,7 @@ def result(student="张三_PB21", *, scores=None, output="Score: 14/14 <script>a
         CheckResult("load", "hidden strides", 0.5, "hidden", "value", 0, "error",
                     "cnn.py could not be imported: SyntaxError", 0, extra={"reason": "import"}),
         CheckResult("form", "hidden property", 1, "hidden", "property", 0, "invalid",
-                    "your result does not have the expected form: y: expected shape (2, 6)", 0,
+                    "wrong shape: conv2d_forward(x) returned shape (2, 5), expected (2, 6)", 0,
                     extra={"reason": "schema"}),
         CheckResult("train", "training", 1.5, "public", "training", 1.5, "passed", "accuracy 0.96 ≥ 0.94", 40.0,
                     extra={"curves": {"loss": [0.9, 0.2, 0.1], "val_accuracy": [0.8, 0.9, 0.95]}}),
@@ -115,7 +115,7 @@ def test_class_reports(tmp_path):
                 message="eve.zip is not a readable zip file"),
             Row("carol", "Carol", status="missing", roster="missing", message="no submission")]
     write_class(rows, CHECKS, tmp_path, lab_id="cnn", lab_title="CNN")
-    table = list(csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text())))
+    table = list(csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text(encoding="utf-8-sig"))))
     assert [r["id"] for r in table] == ["张三_PB21", "bob", "eve", "carol"]
     assert table[1]["total"] == "7.5" and table[1]["forward"] == "1.5" and table[1]["max_total"] == "7.5"
     assert table[0]["status"] == "graded" and table[0]["total"] == f"{result().score:g}"
@@ -128,3 +128,88 @@ def test_class_reports(tmp_path):
     for needle in ("Pass rate per check", "Failures by kind", "Slowest submissions", "memory", "timeout",
                    "eve.zip is not a readable zip file", "Carol", "root-jail"):
         assert needle in html, needle
+
+
+# -- what people read: rounded scores, an import error told once ----------------------------------
+
+SYNTAX = "cnn.py could not be imported: SyntaxError: unmatched ')' (cnn.py, line 34)\n" \
+         "    span = n + 2 * padding - f)\n                              ^"
+
+
+def import_failed(student="alice"):
+    checks = [CheckResult(name, name, points, "public", "value", 0, "error", SYNTAX, extra={"reason": "import"})
+              for name, points in (("sizes", 1), ("forward", 1.5), ("backward", 1))]
+    return Result("cnn", student, checks, 0.1, {"import_error": "SyntaxError"})
+
+
+def thirds(student="bob"):
+    checks = [CheckResult("sizes", "sizes", 1, "public", "value", 2 / 3, "partial", "2 of 3 parts correct"),
+              CheckResult("forward", "forward", 1.5, "public", "value", 0.5, "partial", "close")]
+    return Result("cnn", student, checks, 1.0)
+
+
+def test_format_points():
+    from grader.reports.numbers import format_points, format_score
+
+    assert [format_points(x) for x in (3.0, 1.5, 2 / 3, 0.005, 12.345, -1e-9, 0)] == \
+        ["3", "1.5", "0.67", "0.01", "12.35", "0", "0"]
+    assert format_score(2 / 3, 1) == "0.67/1"
+
+
+def test_scores_are_rounded_wherever_people_read_them(tmp_path):
+    from rich.console import Console
+
+    from grader.reports.console import comparison, print_result
+
+    r = thirds()
+    write_student(r, tmp_path)
+    md, html = (tmp_path / "feedback.md").read_text(), (tmp_path / "feedback.html").read_text()
+    assert "| 0.67/1 |" in md and "**Score: 1.17 / 2.5**" in md
+    assert "0.67/1" in html and "1.17 / 2.5" in html
+    assert r.summary() == "cnn bob: 1.17/2.5 points, 0/2 checks passed in 1.0s"
+    console = Console(record=True, width=200)
+    print_result(r, console)
+    console.print(comparison([r]))
+    text = console.export_text()
+    assert "0.67/1" in text and "1.17/2.5" in text and "0.666667" not in text and "1.16667" not in text
+
+
+def test_the_submission_is_named_only_when_it_says_something():
+    assert thirds("cnn").summary().startswith("cnn: 1.17/2.5 points")  # a self-check of cnn.py
+    assert thirds("alice").summary().startswith("cnn alice: 1.17/2.5 points")
+
+
+def test_an_import_error_is_told_once_and_every_check_is_not_run(tmp_path):
+    from rich.console import Console
+
+    from grader.reports.console import print_result
+
+    write_student(import_failed(), tmp_path)
+    md, html = (tmp_path / "feedback.md").read_text(), (tmp_path / "feedback.html").read_text()
+    for text in (md, html):
+        assert text.count("(cnn.py, line 34)") == 1
+        assert text.count("could not import your file") == 1  # the explanation, once too
+        assert text.count("the file cannot be imported") == 3
+    assert "```text\n" + SYNTAX + "\n```" in md  # the line and the caret, as Python shows them
+    assert md.count("| not run | 0.0 s | the file cannot be imported |") == 3
+    assert "## What went wrong" not in md
+    console = Console(record=True, width=200)
+    print_result(import_failed(), console)
+    out = console.export_text()
+    assert out.count("unmatched ')'") == 1 and out.count("the file cannot be imported") == 3
+    assert out.index("unmatched") < out.index("not run") and "^" in out
+
+
+def test_checks_that_ran_are_told_as_before_beside_an_import_failure(tmp_path):
+    r = result()  # one check (hidden "load") failed to import, the others ran
+    write_student(r, tmp_path)
+    md = (tmp_path / "feedback.md").read_text()
+    assert "| `load` (hidden) | 0/0.5 | not run | 0.0 s | the file cannot be imported |" in md
+    assert "| `loop` | 0/1 | ran out of time | 5.0 s |" in md and "infinite loop" in md
+
+
+def test_gradescope_tells_an_import_error_once():
+    data = gradescope_results(import_failed())
+    assert data["output"].count("SyntaxError") == 1 and "line 34" in data["output"]
+    for test in data["tests"]:
+        assert "SyntaxError" not in test["output"] and "not run" in test["output"]
