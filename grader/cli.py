@@ -21,8 +21,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-# Wide enough for the per-check table when output goes to a file or CI log.
-console = Console(width=None if sys.stdout.isatty() else 160)
+# Wide enough for the per-check table when output goes to a file or CI log
+# (unless $COLUMNS says how wide).
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err = Console(stderr=True)
 
 
@@ -53,8 +54,11 @@ def cmd_check(args) -> int:
     from grader.labs.lab import Lab
     from grader.reports.console import print_result
 
-    lab = Lab.load(args.lab)
     path = Path(args.path) if args.path else Path.cwd()
+    # In a student bundle, its own copy of the lab: the `grader` command may
+    # have been installed from another lab's bundle.
+    bundled = (path if path.is_dir() else path.parent) / "assignments" / args.lab
+    lab = Lab.load(bundled if (bundled / "lab.toml").is_file() else args.lab)
     if path.is_dir() and not (path / lab.filename).is_file():
         err.print(f"[red]no {lab.filename} in {path}[/]: run this in the folder holding your {lab.filename}, or pass its path")
         return 2
@@ -70,9 +74,10 @@ def cmd_grade(args) -> int:
     import contextlib
 
     from grader.core import batch
+    from grader.core.grading import select
     from grader.core.results import RowStatus
     from grader.labs.lab import Lab
-    from grader.reports.console import comparison, print_result
+    from grader.reports.console import class_table, comparison, legend, print_result
     from grader.sandbox import GIB, Limits, SandboxError, describe, isolation
 
     lab = Lab.load(args.lab)
@@ -100,12 +105,17 @@ def cmd_grade(args) -> int:
         if len(results) <= args.show:
             for result in results:
                 print_result(result, console)
-        if len(results) > 1:
+        if args.by_check and len(results) > 1:
             console.print(comparison(results))
-        for row in outcome.rows:
-            line = row.result.summary() if row.result is not None and row.status is RowStatus.GRADED else \
-                f"{lab.id} {row.id}: {row.status}: {row.message}"
-            console.print(line, markup=False)
+        checks = select(lab, visibility=options.visibility, names=options.names)
+        names = [c.name for c in checks]
+        console.print(class_table(outcome.rows, names, sum(c.points for c in checks)))
+        console.print(legend(names), markup=False, highlight=False)
+        for row in outcome.rows:  # why a row is not graded, where the table cannot say it
+            if row.message and row.status not in (RowStatus.GRADED, RowStatus.MISSING):
+                console.print(f"{row.id}: {row.status}: {row.message}", markup=False, highlight=False)
+        if outcome.continued_regrade:
+            console.print(f"continued the regrade started at {outcome.continued_regrade}", markup=False)
         if args.output:
             console.print(f"{outcome.graded} graded now, {outcome.reused} kept from an earlier run; reports in {out}: "
                           "grades.csv, results.jsonl, summary.html, <id>/feedback.html", markup=False)
@@ -266,6 +276,8 @@ def parser() -> argparse.ArgumentParser:
                    help="sandbox level (default: the strongest this machine allows; grading refuses when that "
                         "cannot be built, and a weaker level is used only when named here)")
     s.add_argument("--show", type=int, default=8, metavar="N", help="print per-check tables for up to N submissions")
+    s.add_argument("--by-check", action="store_true",
+                   help="also print the scores of every check, one column each (for a wide terminal)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_grade)
 

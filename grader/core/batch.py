@@ -16,24 +16,30 @@
    (the full record), written atomically, last. A
    ``result.json`` whose fingerprint (the staged files and the checks
    graded) matches is *done*: rerunning the same command after a crash or
-   ``kill -9`` grades only what is missing (``regrade=True`` forces all).
+   ``kill -9`` grades only what is missing. ``regrade=True`` grades all
+   again; it is recorded in ``OUT/run.json`` until it finishes, so a
+   regrade that was stopped is continued, not started over, by the next
+   run: a ``result.json`` written before the regrade began is stale, one
+   written since is done.
 4. The class's reports are rebuilt from the recorded results: exactly one
    row per submission, plus one per roster student without a submission.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
 import os
-import shutil
 import signal
+import statistics
 import threading
+import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from grader import intake
 from grader.roster import load_roster
@@ -42,12 +48,16 @@ from grader.core.results import Reason, Result, RosterFlag, Row, RowStatus, RunI
 from grader.files import atomic_write
 from grader.labs.lab import Lab
 from grader.reports import write_class, write_student
+from grader.reports.numbers import format_points
 from grader.sandbox import Cancelled, Limits
+from grader.sandbox.workdir import sweep
 
 #: Bump when a change of the grader makes earlier results stale.
 RESULT_FORMAT = 1
 #: A submission's full record, and the marker that it is done.
 RECORD_FILE = "result.json"
+#: In the output folder while a regrade is unfinished: when it began.
+RUN_FILE = "run.json"
 
 
 @dataclasses.dataclass
@@ -84,10 +94,13 @@ class BatchOutcome:
     graded: int = 0
     reused: int = 0
     interrupted: bool = False
+    #: When the regrade this run continued began (ISO time), if it continued one.
+    continued_regrade: str | None = None
 
     @property
     def results(self) -> list[Result]:
-        return [r.result for r in self.rows if r.result is not None and r.status is RowStatus.GRADED]
+        """The results of the submissions that were run (import failures included)."""
+        return [r.result for r in self.rows if r.result is not None and r.status.ran]
 
 
 def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Options | None = None, *,
@@ -95,7 +108,8 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
     """Grade every submission found in ``inputs`` into ``out``; ``console``
     (rich) shows the progress bar (default: stderr)."""
     options = options or Options()
-    out = Path(out)
+    # Absolute: the sandbox's paths are built from it and used from other folders.
+    out = Path(out).absolute()
     out.mkdir(parents=True, exist_ok=True)
     checks = select(lab, visibility=options.visibility, names=options.names)
     selection = {"lab": lab.id, "checks": [c.name for c in checks], "format": RESULT_FORMAT}
@@ -106,6 +120,9 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
     rows = _apply_roster(subs, options.roster)
     by_id = {r.id: r for r in rows}
     outcome = BatchOutcome(rows)
+    regrade = _regrade(out, selection, options.regrade)
+    if regrade is not None and not regrade["new"]:
+        outcome.continued_regrade = regrade["started"]
 
     todo = []
     for sub in subs:
@@ -114,9 +131,9 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
             row.status, row.message = RowStatus.INTAKE_ERROR, sub.error
             row.result = _record(lab, out, sub, _intake_failure(lab, checks, sub), selection)
             continue
-        done = None if options.regrade else _finished(out / sub.id, sub, selection)
+        done = _finished(out / sub.id, sub, selection, since_ns=regrade["started_ns"] if regrade else None)
         if done is not None:
-            row.result = done
+            _set_result(row, done)
             outcome.reused += 1
         else:
             todo.append(sub)
@@ -127,7 +144,9 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
     # The uid level closes the output folder and the inputs to the sandbox's user.
     protect = (*options.limits.protect, out, *[Path(p) for p in inputs])
     limits = dataclasses.replace(options.limits, cancel=cancel, scratch=out / ".work", protect=protect)
-    shutil.rmtree(out / ".work", ignore_errors=True)
+    # What a killed grader left (its sandboxes died with it); never the
+    # folders of another grader still running into the same output folder.
+    sweep(out / ".work")
 
     def grade_one(sub: intake.Submission) -> Result:
         return _record(lab, out, sub, grade(lab, sub.path, limits=limits, threads=threads, prepared=plan), selection)
@@ -149,9 +168,43 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
         row = by_id[sub.id]
         if row.result is None and row.status is RowStatus.GRADED:
             row.status, row.message = RowStatus.NOT_GRADED, "grading was stopped before this submission"
-    shutil.rmtree(out / ".work", ignore_errors=True)
+    sweep(out / ".work")
+    with contextlib.suppress(OSError):
+        (out / ".work").rmdir()  # when empty: another grader may still use it
+    if regrade is not None and all(by_id[sub.id].result is not None for sub in todo):
+        (out / RUN_FILE).unlink(missing_ok=True)  # the regrade is complete: nothing in it is stale now
     write_class(rows, checks, out, lab_id=lab.id, lab_title=lab.title)
     return outcome
+
+
+def _regrade(out: Path, selection: dict, regrade: bool) -> dict | None:
+    """The regrade this run does: the unfinished one recorded in
+    ``out/run.json`` for these checks (continued, whether or not
+    ``regrade`` is asked again: its stale results must not be kept), else a
+    new one when ``regrade``, else None. ``{"started_ns", "started", "new"}``."""
+    path = out / RUN_FILE
+    try:
+        data = json.loads(path.read_text())
+        if data["selection"] == selection:
+            return {"started_ns": int(data["started_ns"]), "started": str(data["started"]), "new": False}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    if not regrade:
+        return None
+    started_ns = time.time_ns()
+    started = datetime.datetime.fromtimestamp(started_ns / 1e9).astimezone().isoformat(timespec="seconds")
+    atomic_write(path, json.dumps({"started_ns": started_ns, "started": started, "selection": selection}, indent=2))
+    return {"started_ns": started_ns, "started": started, "new": True}
+
+
+def _set_result(row: Row, result: Result) -> None:
+    """Give ``row`` the result of its run, and the status that says whether
+    its file could be imported at all."""
+    row.result, row.status = result, RowStatus.of(result)
+    if row.status is not RowStatus.GRADED:
+        # The import failure's first line (the exception and where; the same for every check):
+        # the code excerpt and caret below it are in the student's feedback.
+        row.message = (result.checks[0].message.strip().splitlines() or [""])[0][:500]
 
 
 def _grade_all(todo: list[intake.Submission], grade_one: Callable[[intake.Submission], Result],
@@ -163,15 +216,21 @@ def _grade_all(todo: list[intake.Submission], grade_one: Callable[[intake.Submis
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="dlkit-grade")
         futures = {pool.submit(grade_one, sub): sub for sub in todo}
         pending = set(futures)
+        seconds: list[float] = []  # per submission graded, for the ETA
         try:
             while pending:
                 finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in finished:
                     row = by_id[futures[future].id]
                     _collect(future, row)
-                    outcome.graded += row.status is RowStatus.GRADED
+                    outcome.graded += row.status.ran
+                    if row.status.ran:
+                        seconds.append(row.result.time)
                     if bar is not None:
-                        bar.update(task, advance=1, description=f"graded {row.id}: {row.score:g}")
+                        left = eta(seconds, len(pending), jobs)
+                        what = format_points(row.score) if row.status is RowStatus.GRADED else row.status
+                        bar.update(task, advance=1, description=f"{row.id}: {what}",
+                                   eta_at=None if left is None else time.monotonic() + left)
         except KeyboardInterrupt:
             outcome.interrupted = True
             cancel.set()
@@ -196,9 +255,32 @@ def _prepare(lab: Lab, options: Options, limits: Limits, rows: list[Row]) -> Pre
         return None
 
 
+def eta(seconds: Sequence[float], remaining: int, workers: int) -> float | None:
+    """Seconds until ``remaining`` submissions are graded on ``workers``
+    workers, from the median of the ``seconds`` each finished one took
+    (robust to the odd one that hangs until its time limit, or fails at
+    once); None before any finished."""
+    if remaining <= 0:
+        return 0.0
+    if not seconds:
+        return None
+    return statistics.median(seconds) * remaining / max(1, min(workers, remaining))
+
+
+def format_eta(seconds: float | None) -> str:
+    """``estimating…`` (no estimate yet), ``45 s``, ``12 min`` or ``2 h 05 min``."""
+    if seconds is None:
+        return "estimating…"
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 def _collect(future, row: Row) -> None:
     try:
-        row.result = future.result()
+        _set_result(row, future.result())
     except Cancelled:
         row.status, row.message = RowStatus.NOT_GRADED, "grading was stopped before this submission finished"
     except Exception as exc:  # noqa: BLE001 - a grader failure costs one row, and is retried next run
@@ -271,11 +353,15 @@ def _record(lab: Lab, out: Path, sub: intake.Submission, result: Result, selecti
     return result
 
 
-def _finished(folder: Path, sub: intake.Submission, selection: dict) -> Result | None:
+def _finished(folder: Path, sub: intake.Submission, selection: dict, *, since_ns: int | None = None) -> Result | None:
     """The recorded result of an earlier run, if it is for these very files
-    and these checks."""
+    and these checks (and, during a regrade, written since it began at
+    ``since_ns``)."""
+    path = folder / RECORD_FILE
     try:
-        result = Result.from_dict(json.loads((folder / RECORD_FILE).read_text()))
+        if since_ns is not None and path.stat().st_mtime_ns < since_ns:
+            return None
+        result = Result.from_dict(json.loads(path.read_text()))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if result.info.fingerprint != sub.fingerprint or result.info.selection != selection:
@@ -303,7 +389,7 @@ class _stop_on_signals:
 
 
 class _progress:
-    """A rich progress bar with ETA on stderr (or nothing)."""
+    """A rich progress bar with its ETA (:func:`eta`) on stderr (or nothing)."""
 
     def __init__(self, enabled: bool, console, total: int):
         self.enabled, self.console, self.total = enabled and total > 0, console, total
@@ -312,15 +398,23 @@ class _progress:
         if not self.enabled:
             return None, None
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+        from rich.text import Text
+
+        class Remaining(ProgressColumn):
+            """Counts down from the last estimate (made when a submission finished)."""
+
+            def render(self, task):
+                at = task.fields.get("eta_at")
+                if task.finished:
+                    return Text("")
+                return Text("ETA " + format_eta(None if at is None else at - time.monotonic()), style="progress.remaining")
 
         console = self.console or Console(stderr=True)
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console,
-                            transient=False)
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
+                            TimeElapsedColumn(), Remaining(), console=console, transient=False)
         self.bar.__enter__()
-        return self.bar, self.bar.add_task("grading", total=self.total)
+        return self.bar, self.bar.add_task("grading", total=self.total, eta_at=None)
 
     def __exit__(self, *exc):
         if self.enabled:

@@ -1,5 +1,11 @@
 """The class's reports: ``grades.csv``, ``results.jsonl`` and ``summary.html``,
-one :class:`~grader.core.results.Row` per line."""
+one :class:`~grader.core.results.Row` per line.
+
+``grades.csv`` is for people: UTF-8 with a byte-order mark, which Excel
+needs to read names in Chinese (without it, it guesses the system's code
+page); Python reads it with ``encoding="utf-8-sig"``. ``results.jsonl`` is
+for scripts (plain UTF-8, every field).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,10 @@ from grader.templates import render
 
 #: Rows the summary lists as not graded, with the reason.
 UNGRADED = (RowStatus.INTAKE_ERROR, RowStatus.GRADER_ERROR, RowStatus.NOT_GRADED)
+#: Rows whose file could not be imported (every check scores 0).
+NOT_IMPORTED = (RowStatus.SYNTAX_ERROR, RowStatus.IMPORT_ERROR)
+#: The byte-order mark that starts ``grades.csv``.
+BOM = "\ufeff"
 
 
 def write_class(rows: list[Row], checks: list, out: Path, *, lab_id: str, lab_title: str = "") -> list[Path]:
@@ -27,28 +37,35 @@ def write_class(rows: list[Row], checks: list, out: Path, *, lab_id: str, lab_ti
     graded checks (objects with ``name``, ``points``, ``visibility``)."""
     out = Path(out)
     paths = [out / "grades.csv", out / "results.jsonl", out / "summary.html"]
-    atomic_write(paths[0], grades_csv(rows, checks))
+    atomic_write(paths[0], BOM + grades_csv(rows, checks))
     atomic_write(paths[1], "".join(json.dumps(r.to_dict(), ensure_ascii=False, allow_nan=False) + "\n" for r in rows))
     atomic_write(paths[2], summary_html(rows, checks, lab_id=lab_id, lab_title=lab_title))
     return paths
 
 
 def grades_csv(rows: list[Row], checks: list) -> str:
-    """id, name, total, max_total, status, roster, one column per check, note."""
+    """id, name, total, max_total, status, roster, one column per check, note
+    (without the byte-order mark :func:`write_class` puts first). Scores
+    have at most 3 decimals (``0.667``): enough to add up, short to read."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     max_total = sum(c.points for c in checks)
     writer.writerow(["id", "name", "total", "max_total", "status", "roster", *[c.name for c in checks], "note"])
     for r in rows:
         by = r.result.by_name() if r.result else {}
-        cells = [f"{by[c.name].score:g}" if c.name in by else "" for c in checks]
+        cells = [_number(by[c.name].score) if c.name in by else "" for c in checks]
         note = r.message or "; ".join((r.result.info.notes or []) if r.result else [])
-        writer.writerow([r.id, r.name, f"{r.score:g}", f"{max_total:g}", r.status, r.roster, *cells, note])
+        writer.writerow([r.id, r.name, _number(r.score), _number(max_total), r.status, r.roster, *cells, note])
     return buffer.getvalue()
 
 
+def _number(x: float) -> str:
+    """``x`` with at most 3 decimals and no trailing zeros (``8.167``, ``1``)."""
+    return f"{round(x, 3):g}"
+
+
 def summary_html(rows: list[Row], checks: list, *, lab_id: str, lab_title: str = "") -> str:
-    graded = [r for r in rows if r.status is RowStatus.GRADED and r.result is not None]
+    graded = [r for r in rows if r.status.ran and r.result is not None]
     max_total = sum(c.points for c in checks)
     scores = [r.score for r in graded]
     per_check = []
@@ -93,6 +110,7 @@ def summary_html(rows: list[Row], checks: list, *, lab_id: str, lab_title: str =
         slowest=[{"id": r.id, "time": r.result.time, "starts": _or(r.result.info.starts, ""),
                   "peak_rss": _or(r.result.info.peak_rss, 0) / 2**30} for r in slowest],
         intake_errors=[r for r in rows if r.status in UNGRADED],
+        not_imported=[r for r in rows if r.status in NOT_IMPORTED],
         missing=[r for r in rows if r.roster is RosterFlag.MISSING],
         unknown=[r for r in rows if r.roster is RosterFlag.NOT_ON_ROSTER],
         isolation=[{"level": level, "detail": detail, "count": n} for (level, detail), n in isolation.most_common()],

@@ -26,7 +26,11 @@ parent):
    privilege — as host root: supplementary groups, then gid and uid to an
    unprivileged id; in a user namespace (no host root): the capability
    bounding set and root's special status — and sets ``no_new_privs``;
-5. ``execve``'s the worker with a scrubbed environment.
+5. asks the kernel to kill it when its parent (``unshare``) dies: dropping
+   root above cleared the request ``unshare --kill-child`` made, and
+   without it a ``kill -9`` of the grader would leave the worker running
+   (pid 1 of its namespace: when it dies, everything in the sandbox dies);
+6. ``execve``'s the worker with a scrubbed environment.
 
 Any failure exits with status 111 and a one-line reason on stderr, which
 the parent reports (the sandbox could not be built: a grader problem, not
@@ -38,6 +42,8 @@ import json
 import os
 import platform
 import resource
+import select
+import signal
 import sys
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -46,7 +52,7 @@ MNT_DETACH = 2
 # Flags a read-only remount must keep when the kernel has locked them on the
 # source mount (in a user namespace, dropping them is refused with EPERM).
 KEEP_FLAGS = MS_NOEXEC | 1024 | 2048 | 4096  # noexec, noatime, nodiratime, relatime
-PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 38, 24, 28
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 1, 38, 24, 28
 # SECBIT_NOROOT | NOROOT_LOCKED | NO_SETUID_FIXUP | NO_SETUID_FIXUP_LOCKED | KEEP_CAPS_LOCKED
 SECURE_NOROOT = 0x01 | 0x02 | 0x04 | 0x08 | 0x20
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41, "ppc64le": 203, "s390x": 217}
@@ -150,11 +156,24 @@ def drop_privileges(spec):
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
 
 
+def die_with_parent():
+    """Be killed when ``unshare`` (the parent) dies. A change of user id
+    clears this setting, so it is made after the privileges are dropped;
+    a grader that died before it shows as a pipe with no reader on stdout
+    (the parent's pid is not visible from inside the pid namespace)."""
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
+    poller = select.poll()
+    poller.register(1, select.POLLOUT)
+    if any(events & select.POLLERR for _, events in poller.poll(0)):
+        raise JailError("the grader is gone")
+
+
 def main(spec_path):
     with open(spec_path) as fh:
         spec = json.load(fh)
     build(spec)
     drop_privileges(spec)
+    die_with_parent()
     os.chdir(spec["cwd"])
     os.execve(spec["argv"][0], spec["argv"], spec["env"])
 

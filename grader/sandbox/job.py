@@ -92,6 +92,8 @@ class Event:
     check: str | None = None
     #: Why the import failed (``import_failed``).
     message: str | None = None
+    #: The class name of the exception that stopped the import (``import_failed``).
+    error: str | None = None
     #: When it happened (``time.time()`` in the worker; informational only).
     t: float = 0.0
 
@@ -106,6 +108,8 @@ class Event:
             fields["check"] = self.check
         if self.message is not None:
             fields["message"] = self.message
+        if self.error is not None:
+            fields["error"] = self.error
         return json.dumps(fields)
 
     @classmethod
@@ -118,7 +122,8 @@ class Event:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("event"), str):
             return None
-        check, message, t = data.get("check"), data.get("message"), data.get("t")
+        check, message, error, t = data.get("check"), data.get("message"), data.get("error"), data.get("t")
         return cls(data["event"], check if isinstance(check, str) else None,
                    message if isinstance(message, str) else None,
+                   error if isinstance(error, str) and error.isidentifier() and len(error) <= 100 else None,
                    t if type(t) is float else 0.0)

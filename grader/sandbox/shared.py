@@ -35,7 +35,7 @@ from typing import Any
 from grader.checks.check import Check
 from grader.core import protocol
 from grader.labs.lab import Lab
-from grader.sandbox.workdir import copy_runtime, open_to_all
+from grader.sandbox.workdir import claim, copy_runtime, open_to_all
 
 
 class SharedFiles:
@@ -57,6 +57,7 @@ class SharedFiles:
         self.folder = Path(tempfile.mkdtemp(prefix="dlkit-shared-", dir=scratch))
         self._lock = threading.Lock()
         try:
+            claim(self.folder)  # removed by the next grader if this one is killed
             copy_runtime(lab, self.lib)
             self.inputs_dir.mkdir()
             for chk in self.checks:

@@ -35,7 +35,7 @@ from grader.sandbox.readback import Output, load_observation
 from grader.sandbox.shared import SharedFiles
 from grader.sandbox.users import allocate_uid, lock_down, release_uid
 from grader.sandbox.watch import EventLog, Watchdog, WorkerEnd, exit_reason, watch
-from grader.sandbox.workdir import clear_folder, fresh_box, make_layout
+from grader.sandbox.workdir import PREFIX, claim, clear_folder, fresh_box, make_layout
 
 
 @dataclasses.dataclass
@@ -65,8 +65,9 @@ def observe(lab: Lab, submission: Path, shared: SharedFiles, *, limits: Limits |
     scratch = limits.scratch
     if scratch is not None:
         Path(scratch).mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="dlkit-", dir=scratch))
+    work = Path(tempfile.mkdtemp(prefix=PREFIX, dir=scratch))
     try:
+        claim(work)
         return _observe(lab, Path(submission), shared, limits, threads, work, level, uid)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -113,6 +114,7 @@ def _observe(lab: Lab, submission: Path, shared: SharedFiles, limits: Limits, th
     remaining = [c.name for c in checks]
     started_at = time.monotonic()
     starts, peak_rss, peak_processes = 0, 0, 0
+    import_error = None
     try:
         while remaining:
             fresh_box(work, submission, lab.module, uid)
@@ -141,6 +143,7 @@ def _observe(lab: Lab, submission: Path, shared: SharedFiles, limits: Limits, th
             peak_rss, peak_processes = max(peak_rss, dog.peak_rss), max(peak_processes, dog.peak_processes)
             if end.cancelled:
                 raise Cancelled("grading was stopped")
+            import_error = end.import_error or import_error
 
             for name in remaining:
                 obs = load_observation(out_fd, name)
@@ -159,7 +162,7 @@ def _observe(lab: Lab, submission: Path, shared: SharedFiles, limits: Limits, th
     info = RunInfo(mode=RunMode.SANDBOX, starts=starts, wall=round(time.monotonic() - started_at, 3),
                    isolation=level, isolation_detail=describe(level), peak_rss=peak_rss,
                    peak_processes=peak_processes, output_bytes=output.total, output_truncated=output.dropped > 0,
-                   uid=uid, output=output.text())
+                   uid=uid, output=output.text(), import_error=import_error)
     return Run(observations, info)
 
 

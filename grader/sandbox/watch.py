@@ -167,6 +167,8 @@ class WorkerEnd:
     ready: bool = False
     #: The student's module was imported (or failed to).
     imported: bool = False
+    #: The class name of the exception that stopped the import, when it failed.
+    import_error: str | None = None
     #: The submission's total time ran out.
     total: bool = False
     cancelled: bool = False
@@ -177,6 +179,8 @@ class WorkerEnd:
             self.ready = True
         elif event.kind in (job.IMPORTED, job.IMPORT_FAILED):
             self.ready = self.imported = True
+            if event.kind == job.IMPORT_FAILED:
+                self.import_error = event.error
         elif event.kind == job.START:
             self.current = event.check
         elif event.kind == job.DONE:

@@ -14,10 +14,16 @@ One submission's work folder (a fresh temporary folder per submission)::
 The grader runtime (``lib/``) and the checks' inputs (``in/``) are not
 copied per submission: they are written once into a
 :class:`~grader.sandbox.shared.SharedFiles` folder that every box reads.
+
+A work folder names the grading process that owns it (:func:`claim`), so a
+folder left behind by a grader that was killed (``kill -9``: nothing ran
+its clean-up) is removed by the next one (:func:`sweep`), and a folder of
+a grader still running never is.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -123,3 +129,52 @@ def clear_folder(dir_fd: int) -> None:
             shutil.rmtree(name, dir_fd=dir_fd, ignore_errors=True)
         except OSError:
             pass
+
+
+#: The file naming a work folder's owner: ``{"pid", "started"}``.
+OWNER_FILE = "owner.json"
+#: How work folders are named (``tempfile.mkdtemp(prefix=...)``).
+PREFIX = "dlkit-"
+
+
+def claim(work: Path) -> None:
+    """Record that this process owns ``work`` (see :func:`sweep`)."""
+    (work / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "started": _started(os.getpid())}))
+
+
+def sweep(folder: Path) -> list[Path]:
+    """Remove the work folders in ``folder`` whose owner is dead (a pid no
+    longer running, or reused by another process since); a folder without
+    an owner file is left alone (it may be being made right now). Returns
+    the folders removed."""
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for work in entries:
+        if not work.name.startswith(PREFIX) or work.is_symlink() or not work.is_dir():
+            continue
+        try:
+            owner = json.loads((work / OWNER_FILE).read_text())
+            pid, started = int(owner["pid"]), owner["started"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if _started(pid) is None or _started(pid) != started:
+            shutil.rmtree(work, ignore_errors=True)
+            removed.append(work)
+    return removed
+
+
+def _started(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks since boot, from
+    ``/proc``), or None when there is no such process: with the pid, it
+    names one process even after the pid is reused."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: fields are
+    # counted after its closing parenthesis; the start time is field 22.
+    return int(data[data.rindex(b")") + 2:].split()[19])

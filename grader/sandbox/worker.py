@@ -108,7 +108,7 @@ def main(jobdir: str) -> int:
         message = f"{filename} could not be imported: {runner.describe_exception(exc, filename)}"
         for item in job.checks:
             _write(runner.Observation(Status.ERROR, message=message, reason=Reason.IMPORT), out / item.name)
-        _emit(events, IMPORT_FAILED, message=message[:2000])
+        _emit(events, IMPORT_FAILED, message=message[:2000], error=type(exc).__name__)
         return 0
     _emit(events, IMPORTED)
 

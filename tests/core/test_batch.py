@@ -92,7 +92,7 @@ def test_interrupt_kill_and_resume(tmp_path, inbox):
     assert proc.returncode == 130, stderr
     assert "run the same command again" in stderr
     first = finished(out)
-    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8-sig"))))
     assert {r["status"] for r in rows} <= {"graded", "not graded", "missing"}
     assert wait_for(lambda: not sandboxes_under(out), 30)
 
@@ -113,7 +113,7 @@ def test_interrupt_kill_and_resume(tmp_path, inbox):
     assert set(third) == {"PB01", "PB02", "PB03", "zed"}
     assert f"{4 - len(second)} graded now, {len(second)} kept from an earlier run" in stdout
 
-    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8-sig"))))
     assert [r["id"] for r in rows] == ["PB01", "PB02", "PB03", "zed", "PB04"]
     by = {r["id"]: r for r in rows}
     assert by["PB01"]["name"] == "Ann" and by["PB01"]["total"] == "1" and by["PB01"]["roster"] == "listed"
@@ -128,3 +128,82 @@ def test_interrupt_kill_and_resume(tmp_path, inbox):
     for sid in ("PB01", "PB02", "PB03", "zed"):
         assert {p.name for p in (out / sid).iterdir()} >= {"feedback.md", "feedback.html", "gradescope-results.json",
                                                             "result.json"}
+
+
+@pytest.fixture(scope="module")
+def slow_class(tmp_path_factory):
+    """Three submissions that take a few seconds each (they sleep while being
+    imported), one with a syntax error, one importing a missing package; a
+    roster with the students' names in Chinese."""
+    lab = Lab.load("cnn")
+    root = tmp_path_factory.mktemp("slow")
+    solution = lab.solution_file.read_text()
+    for sid in ("PA1", "PA2", "PA3"):
+        (root / sid).mkdir()
+        (root / sid / "cnn.py").write_text("import time\ntime.sleep(4)\n" + solution)
+    (root / "PA4").mkdir()
+    (root / "PA4" / "cnn.py").write_text(solution.replace("def ", "def broken(:\n    pass\n\n\ndef ", 1))
+    (root / "PA5").mkdir()
+    (root / "PA5" / "cnn.py").write_text("import nonexistent_mod_for_the_test\n" + solution)
+    roster = root.parent / "slow-roster.csv"
+    roster.write_text("student_id,name\nPA1,张伟\nPA2,李娜\nPA3,王芳\nPA4,刘洋\nPA5,陈静\n", encoding="utf-8")
+    return root, roster
+
+
+def workers(proc):
+    """The grader's sandboxes (every process below it), once one runs a worker."""
+    try:
+        below = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    running = any("grader.sandbox.worker" in " ".join(p.cmdline()) for p in below if p.is_running())
+    return below if running else []
+
+
+def test_statuses_csv_and_a_killed_regrade_resumes(tmp_path, slow_class):
+    out = tmp_path / "grades"
+
+    # 1. A whole run: the files that cannot be imported say why, in grades.csv (which Excel reads).
+    code, stdout, stderr = run_cli(out, slow_class)
+    assert code == 0, stderr
+    data = (out / "grades.csv").read_bytes()
+    assert data[:3] == b"\xef\xbb\xbf"
+    by = {r["id"]: r for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))}
+    assert [by[s]["status"] for s in ("PA1", "PA2", "PA3", "PA4", "PA5")] == \
+        ["graded", "graded", "graded", "syntax error", "import error"]
+    assert by["PA1"]["name"] == "张伟" and by["PA1"]["total"] == "1" and by["PA4"]["total"] == "0"
+    assert "SyntaxError" in by["PA4"]["note"] and "nonexistent_mod_for_the_test" in by["PA5"]["note"]
+    first = finished(out)
+    assert len(first) == 5
+
+    # 2. A regrade, killed (kill -9 of the grader alone) while it grades: its
+    # sandboxes die with it, and its work folders stay behind.
+    proc = run_cli(out, slow_class, "--regrade", wait=False)
+    redone = lambda: {k for k, v in finished(out).items() if v != first[k]}  # noqa: E731
+    assert wait_for(lambda: redone() and workers(proc)), proc.communicate()
+    below = workers(proc)
+    left = set((out / ".work").glob("dlkit-*"))
+    assert left
+    proc.kill()
+    proc.wait()
+    gone, alive = psutil.wait_procs(below, timeout=2)
+    assert not alive, f"outlived the killed grader: {[p.pid for p in alive]}"
+    assert (out / "run.json").is_file()
+    second = finished(out)
+    done = redone()
+    assert 0 < len(done) < 5
+
+    # 3. The same command again: it goes on with what the regrade had not done.
+    code, stdout, stderr = run_cli(out, slow_class, "--regrade")
+    assert code == 0, stderr
+    assert f"{5 - len(done)} graded now, {len(done)} kept from an earlier run" in stdout, stdout
+    assert "continued the regrade" in stdout
+    third = finished(out)
+    assert all(third[k] == second[k] for k in done), "a submission the regrade had done was graded again"
+    assert all(third[k] != first[k] for k in first), "a result from before the regrade was kept"
+    assert not (out / "run.json").exists()
+    assert not any(p.exists() for p in left), "the killed grader's work folders were not removed"
+
+    # 4. Finished: the next plain run keeps everything.
+    code, stdout, stderr = run_cli(out, slow_class)
+    assert code == 0 and "0 graded now, 5 kept from an earlier run" in stdout, stdout

@@ -55,7 +55,7 @@ def test_grades_from_a_checkout_under_tmp_with_a_space(checkout, tmp_path):
                           cwd=checkout, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"sandbox: {supported()[0]}" in proc.stderr, proc.stderr[-2000:]
-    rows = {r["id"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    rows = {r["id"]: r for r in csv.DictReader((out / "grades.csv").open(encoding="utf-8-sig"))}
     assert float(rows["honest"]["total"]) == float(rows["honest"]["max_total"]) > 0, rows["honest"]
     assert float(rows["snooper"]["total"]) == 0
     import json
