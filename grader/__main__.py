@@ -1,5 +1,5 @@
-"""``python -m grader``: the ``grader`` command without installing it (how a
-student bundle runs it: ``python -m grader check <lab>`` in the bundle's folder)."""
+"""``python -m grader``: the ``grader`` command without its console script
+(a student bundle installs the script: ``grader check <lab>``)."""
 
 import sys
 

@@ -8,17 +8,43 @@ NumPy-only, so judging never needs TensorFlow.
 from __future__ import annotations
 
 import os
+import re
 
 _configured: dict | None = None
 
+#: TensorFlow's environment wherever the kit or a student's code imports it.
+#: ``TF_CPP_MIN_LOG_LEVEL=3`` keeps back C++ log lines up to ERROR (the
+#: ``E0000 … NodeDef mentions attribute …`` graph-rewrite complaints, the CUDA
+#: "Unable to register … factory" lines, absl's "All log messages before
+#: absl::InitializeLog()" banner): what goes wrong in a student's code reaches
+#: Python as an exception, with its message, and still shows. oneDNN's
+#: reordered float sums differ between runs with different thread layouts;
+#: off, grading is repeatable bit for bit (and its notice is gone too).
+QUIET_TENSORFLOW_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "KERAS_BACKEND": "tensorflow"}
+
 
 def quiet_tensorflow_logs() -> None:
-    """Silence TensorFlow's C++ start-up chatter and fix its numerics (must run
-    before the import). oneDNN's reordered float sums differ between runs with
-    different thread layouts; off, grading is repeatable bit for bit."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    """Set :data:`QUIET_TENSORFLOW_ENV` in this process, leaving any value
+    already set (a student who wants TensorFlow's logs sets the variable).
+    Call it before TensorFlow is imported: it reads them once, at import."""
+    for key, value in QUIET_TENSORFLOW_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+#: Lines TensorFlow and absl write on their own, never the student's: C++ log
+#: lines below FATAL (``I0000 00:00:1796281188.662288    8278 port.cc:153] …``:
+#: a FATAL ``F…`` line says why a process died, and stays), absl's banner,
+#: and the continuation line of the CPU-feature notice.
+TENSORFLOW_NOISE = re.compile(
+    r"^(?:[IWE]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.+-]+:\d+\] .*"
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|To enable the following instructions: .*, in other operations, rebuild TensorFlow with the appropriate "
+    r"compiler flags\.)$")
+
+
+def strip_tensorflow_noise(text: str) -> str:
+    """``text`` (a process's printed output) without :data:`TENSORFLOW_NOISE` lines."""
+    return "".join(line for line in text.splitlines(keepends=True) if not TENSORFLOW_NOISE.match(line.rstrip("\r\n")))
 
 
 def configure(threads: int | None = None) -> dict:

@@ -94,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="Gradescope's root: submission/ is read, results/results.json written")
     args = p.parse_args(argv)
     data = run(args.lab, Path(args.autograder_dir))
-    print(f"{args.lab}: {data.get('score', 0):g} points; results in "
+    from grader.reports.numbers import format_points
+
+    print(f"{args.lab}: {format_points(data.get('score', 0))} points; results in "
           f"{Path(args.autograder_dir) / 'results' / 'results.json'}")
     return 0
 

@@ -25,6 +25,7 @@ from grader.labs import fixtures
 from grader.core import protocol, runner
 from grader.labs.lab import Lab
 from grader.core.results import Status
+from grader.reports.numbers import format_score
 
 
 class CheckFailed(AssertionError):
@@ -64,6 +65,6 @@ def run_check(env: dict[str, Any], lab_id: str, name: str) -> str:
     if result.score < result.points:
         status = result.status.text
         detail = result.message if result.message.startswith(status) else f"{status}: {result.message}"
-        raise CheckFailed(f"{check.title} ({result.score:g}/{result.points:g} points): {detail}".rstrip(": "))
+        raise CheckFailed(f"{check.title} ({format_score(result.score, result.points)} points): {detail}".rstrip(": "))
     return result.message
 

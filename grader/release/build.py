@@ -40,7 +40,7 @@ from grader.release import gates
 from grader.release.archive import Bundle, Written
 from grader.release.bundles import build as build_bundles, zip_name
 from grader.release.contents import PACKAGE_DIR
-from grader.release.leaks import LeakScanner
+from grader.release.leaks import LeakScanner, shipped_word_location
 
 #: The bundles of a lab, in the order they are reported.
 KINDS = ("student", "autograder", "otter-student", "otter-autograder")
@@ -156,9 +156,13 @@ def release_lab(lab: Lab | str, out_dir: Path, *, reuse_gates: bool = False, cac
     if found:
         failures.append(f"leak scan: {len(found)} finding(s) in the student bundles:\n    " + "\n    ".join(found[:40])
                         + (f"\n    … and {len(found) - 40} more" if len(found) > 40 else ""))
-    if scanner.exempt_names:
-        notes.append(f"hidden check names that are also words of the starter, found through their title and "
-                     f"source instead: {', '.join(scanner.exempt_names)}")
+    for name in scanner.exempt_names:
+        # The scan cannot look for a word students' files use anyway; say where, and
+        # what to do if that name must not reach them.
+        where = shipped_word_location(lab, name) or "the shipped files"
+        notes.append(f"hidden check name {name!r} is also a word of {where}, so the leak scan looks for the check's "
+                     f"title and source instead; if the name itself gives the check away, rename it in "
+                     f"assignments/{lab.id}/checks/ (otherwise nothing to do)")
     seconds["leak_scan"] = round(time.perf_counter() - clock, 2)
     progress(f"{lab.id}: leak scan {'clean' if not found else f'found {len(found)}'} in {seconds['leak_scan']:.1f}s")
 

@@ -2,9 +2,11 @@
 
 ============================  =====================================================
 ``<lab>-student.zip``         ``<lab>/``: starter, handouts, ``CHECKING.md``, the
-                              notebook, ``test_public.py`` + ``pytest.ini``, the
-                              public checks and fixtures, the ``grader`` parts that
-                              checking needs, ``requirements.txt``
+                              notebook, ``test_public.py`` + ``pytest.ini`` +
+                              ``conftest.py``, the public checks and fixtures, the
+                              ``grader`` parts that checking needs,
+                              ``requirements.txt`` (for every student platform) and
+                              ``pyproject.toml`` (the ``grader`` command)
 ``<lab>-autograder.zip``      Gradescope's ``setup.sh`` + ``run_autograder`` at the
                               root, the grader, every check and fixture (hidden
                               fixtures made for the salt), the salt (``.dlkit/salt``)
@@ -156,12 +158,15 @@ def build(lab: Lab) -> LabBundles:
     s.add(f"{top}CHECKING.md", render(
         "checking.md", **common, starter_files=sorted(starter), has_zh="README.zh.md" in handouts,
         notebook=notebook_name, first_check=public[0].name if public else "<check>",
+        platforms=", ".join(pl.name for pl in contents.STUDENT_PLATFORMS), intel_mac_note=contents.INTEL_MAC_NOTE,
         public_count=len(public), public_points=f"{sum(c.points for c in public):g}",
         hidden_count=len(hidden), hidden_points=f"{sum(c.points for c in hidden):g}"))
     s.add(f"{top}test_public.py", render("test_public.py", **common))
     s.add(f"{top}pytest.ini", render("pytest.ini", **common))
+    s.add(f"{top}conftest.py", render("conftest.py", **common))
     s.add(f"{top}requirements.txt", contents.requirements_text(
-        contents.student_requirements(), f"the {lab.id} lab's public checks"))
+        contents.student_requirements(), f"the {lab.id} lab's public checks", install_bundle=True))
+    s.add(f"{top}pyproject.toml", contents.student_pyproject(lab))
     _add_files(s, top, student_grader)
     _add_lab(s, top, lab, public_files, student_toml)
     _add_files(s, top, data)
@@ -171,8 +176,9 @@ def build(lab: Lab) -> LabBundles:
     a.add("setup.sh", render("setup.sh", **common), executable=True)
     a.add("run_autograder", render("run_autograder", **common), executable=True)
     a.add("README.md", render("autograder_readme.md", **common))
+    grading_pins = contents.student_requirements(platforms=contents.GRADING_PLATFORMS)
     a.add("requirements.txt", contents.requirements_text(
-        contents.student_requirements(), f"grading the {lab.id} lab"))
+        grading_pins, f"grading the {lab.id} lab", platforms=contents.GRADING_PLATFORMS))
     _add_files(a, "", contents.grader_files(add=["grader.integrations.gradescope"]))
     _add_lab(a, "", lab, grading_files)
     _add_files(a, "", data)
@@ -201,7 +207,7 @@ def build(lab: Lab) -> LabBundles:
     for rel, text in secret.items():
         support.add(rel, text)
     tests = {f"{c.name}.py": otter_bundle.test_file(lab, c) for c in public + hidden}
-    oa = otter_bundle.autograder_zip(lab, tests, support, contents.student_requirements())
+    oa = otter_bundle.autograder_zip(lab, tests, support, grading_pins)
     oa.add("README.md", render("otter_autograder_readme.md", **common, notebook=otter_notebook_name,
                                zip_name=zip_name(lab, "otter-autograder")))
     return LabBundles(s, a, o, oa, notes)

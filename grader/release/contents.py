@@ -12,6 +12,7 @@ following imports would break grading in a bundle.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import importlib.metadata
 import re
@@ -176,20 +177,73 @@ def _quote(s: str) -> str:
 
 # -- requirements ---------------------------------------------------------------
 
+@dataclasses.dataclass(frozen=True)
+class Platform:
+    """A platform a bundle installs on: how ``requirements.txt`` names it (a
+    PEP 508 marker) and the marker values pip sees there."""
+
+    name: str
+    marker: str
+    environment: dict[str, str]
+
+
+_CPYTHON_311 = {"python_version": "3.11", "python_full_version": "3.11.9", "implementation_name": "cpython",
+                "platform_python_implementation": "CPython"}
+
+
+def _platform(name: str, marker: str, **env: str) -> Platform:
+    return Platform(name, marker, {**_CPYTHON_311, **env})
+
+
+LINUX_X86_64 = _platform("Linux x86-64", 'sys_platform == "linux" and platform_machine == "x86_64"',
+                         sys_platform="linux", platform_system="Linux", platform_machine="x86_64", os_name="posix")
+# Any other Linux machine is sent to the ``tensorflow`` wheels: aarch64 has them, and
+# elsewhere pip then stops with "no matching distribution" rather than install half.
+LINUX_AARCH64 = _platform("Linux aarch64", 'sys_platform == "linux" and platform_machine != "x86_64"',
+                          sys_platform="linux", platform_system="Linux", platform_machine="aarch64", os_name="posix")
+WINDOWS = _platform("Windows x86-64", 'sys_platform == "win32"',
+                    sys_platform="win32", platform_system="Windows", platform_machine="AMD64", os_name="nt")
+MACOS_ARM64 = _platform("macOS on Apple silicon", 'sys_platform == "darwin"',
+                        sys_platform="darwin", platform_system="Darwin", platform_machine="arm64", os_name="posix")
+#: Intel Macs read the macOS lines too, but TensorFlow 2.21 has no wheel for them:
+#: pip stops before installing anything. Students there use a hosted notebook.
+MACOS_INTEL = _platform("macOS on Intel", 'sys_platform == "darwin"',
+                        sys_platform="darwin", platform_system="Darwin", platform_machine="x86_64", os_name="posix")
+
+#: Where students install a student bundle. One ``requirements.txt`` serves them all.
+STUDENT_PLATFORMS = (LINUX_X86_64, LINUX_AARCH64, WINDOWS, MACOS_ARM64)
+#: The grading images (Gradescope's, otter's): Linux on x86-64.
+GRADING_PLATFORMS = (LINUX_X86_64,)
+
+#: Packages that have no wheel for some platforms, and the package of the same
+#: version and the same dependencies that replaces them there: ``tensorflow-cpu``
+#: is built for x86-64 Linux and Windows only; ``tensorflow`` (CPU-only on these
+#: platforms) also for Apple-silicon macOS and aarch64 Linux.
+REPLACED_ON = {"tensorflow-cpu": ("tensorflow", (LINUX_AARCH64.name, MACOS_ARM64.name))}
+
+#: What a student on an Intel Mac is told (the bundle's docs say the same).
+INTEL_MAC_NOTE = ("TensorFlow 2.21 has no build for Intel Macs: there, use a hosted notebook "
+                  "(Google Colab) or a Linux machine of the course.")
+
+
 def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @functools.cache
 def _lock() -> dict[str, str]:
-    """``canonical name -> "Name==version"`` from ``requirements.lock``."""
+    """``canonical name -> "Name==version"`` from ``requirements.lock`` (a
+    line's marker says where the kit itself needs it, not the pin)."""
+    from packaging.requirements import Requirement
+
     path = repo_root() / "requirements.lock"
     pins = {}
     if path.is_file():
         for line in path.read_text().splitlines():
             line = line.split("#", 1)[0].strip()
             if "==" in line:
-                pins[_canonical(line.split("==")[0].split("[")[0])] = line
+                req = Requirement(line)
+                pins[_canonical(req.name)] = f"{req.name}{req.specifier}"
     return pins
 
 
@@ -199,15 +253,30 @@ def project_dependencies() -> list[str]:
         return list(tomllib.load(fh)["project"]["dependencies"])
 
 
-def pinned_requirements(roots: Iterable[str]) -> list[str]:
-    """Exact pins for ``roots`` and everything they depend on.
+def _requires(name: str) -> list[str]:
+    """The installed metadata's dependencies of ``name``; a replacement
+    (:data:`REPLACED_ON`) has those of the package it replaces."""
+    originals = {new: old for old, (new, _) in REPLACED_ON.items()}
+    try:
+        return importlib.metadata.requires(name) or []
+    except importlib.metadata.PackageNotFoundError:
+        if _canonical(name) in originals:
+            return importlib.metadata.requires(originals[_canonical(name)]) or []
+        raise
+
+
+def pinned_requirements(roots: Iterable[str], platform: Platform | None = None) -> list[str]:
+    """Exact pins for ``roots`` and everything they depend on, on ``platform``
+    (default: this machine).
 
     Versions come from ``requirements.lock`` (the set the kit is tested with);
-    the dependency graph from the installed packages' metadata. A package
-    missing from the lock keeps the pin written in ``roots``.
+    the dependency graph from the installed packages' metadata, its markers
+    evaluated for ``platform``. A package missing from the lock keeps the pin
+    written in ``roots``.
     """
     from packaging.requirements import Requirement
 
+    env = dict(platform.environment) if platform else {}
     lock = _lock()
     out: dict[str, str] = {}
     done: set[tuple[str, str]] = set()
@@ -219,7 +288,7 @@ def pinned_requirements(roots: Iterable[str]) -> list[str]:
             continue
         out[name] = lock.get(name) or out.get(name) or str(req).split(";")[0].strip()
         try:
-            requires = [Requirement(d) for d in importlib.metadata.requires(req.name) or []]
+            requires = [Requirement(d) for d in _requires(req.name)]
         except importlib.metadata.PackageNotFoundError:
             continue
         for extra in ["", *sorted(req.extras)]:
@@ -227,26 +296,108 @@ def pinned_requirements(roots: Iterable[str]) -> list[str]:
                 continue
             done.add((name, extra))
             for dep in requires:
-                base = dep.marker is None or dep.marker.evaluate({"extra": ""})
-                wanted = base if not extra else (not base and dep.marker.evaluate({"extra": extra}))
+                base = dep.marker is None or dep.marker.evaluate({**env, "extra": ""})
+                wanted = base if not extra else (not base and dep.marker.evaluate({**env, "extra": extra}))
                 if wanted:
                     todo.append(dep)
     return [out[k] for k in sorted(out)]
 
 
-def student_requirements(*, otter: bool = False) -> list[str]:
-    """Pins for a student bundle: the kit's dependencies but the instructor-only
-    ones (``otter`` adds otter-grader back, for the otter bundle)."""
+def platform_roots(roots: Iterable[str], platform: Platform) -> list[str]:
+    """``roots`` with the packages :data:`REPLACED_ON` ``platform`` replaced."""
+    out = []
+    for spec in roots:
+        name = _canonical(_dist_name(spec))
+        new, where = REPLACED_ON.get(name, (None, ()))
+        out.append(new + spec[len(_dist_name(spec)):] if platform.name in where else spec)
+    return out
+
+
+def _marker(platforms: Iterable[Platform]) -> str:
+    names = [p.name for p in platforms]
+    if LINUX_X86_64.name in names and LINUX_AARCH64.name in names:  # one condition for both
+        names = [n for n in names if n != LINUX_AARCH64.name]
+        conditions = ['sys_platform == "linux"' if n == LINUX_X86_64.name else _by_name(n).marker for n in names]
+    else:
+        conditions = [_by_name(n).marker for n in names]
+    if len(conditions) == 1:
+        return conditions[0]
+    return " or ".join(f"({c})" if " and " in c else c for c in conditions)
+
+
+def _by_name(name: str) -> Platform:
+    return next(p for p in (*STUDENT_PLATFORMS, MACOS_INTEL) if p.name == name)
+
+
+def requirement_lines(roots: Iterable[str], platforms: Iterable[Platform] = STUDENT_PLATFORMS) -> list[str]:
+    """``requirements.txt`` lines that install the pinned closure of ``roots``
+    on each of ``platforms`` with one command: a pin every platform needs is a
+    plain line, one that only some need carries a PEP 508 marker naming them.
+    With a single platform, plain pins (an image knows where it runs)."""
+    platforms = tuple(platforms)
+    where: dict[str, list[Platform]] = {}
+    for platform in platforms:
+        for pin in pinned_requirements(platform_roots(roots, platform), platform):
+            where.setdefault(pin, []).append(platform)
+    lines = []
+    for pin in sorted(where, key=lambda p: (_canonical(_dist_name(p)), p)):
+        on = where[pin]
+        lines.append(pin if len(on) == len(platforms) else f"{pin}; {_marker(on)}")
+    return lines
+
+
+def student_requirements(*, otter: bool = False, platforms: Iterable[Platform] = STUDENT_PLATFORMS) -> list[str]:
+    """Requirement lines for a bundle: the kit's dependencies but the
+    instructor-only ones (``otter`` adds otter-grader back, for the otter
+    bundle), for ``platforms`` (:func:`requirement_lines`)."""
     roots = [r for r in project_dependencies()
              if otter or _canonical(_dist_name(r)) not in INSTRUCTOR_ONLY_REQUIREMENTS]
-    return pinned_requirements(roots)
+    return requirement_lines(roots, platforms)
 
 
 def _dist_name(spec: str) -> str:
     return re.split(r"[\[=<>!~; ]", spec, maxsplit=1)[0]
 
 
-def requirements_text(pins: list[str], purpose: str) -> str:
-    return (f"# Pinned packages for {purpose} (generated by `grader release` from requirements.lock).\n"
-            "# Install with: python -m pip install -r requirements.txt   (Python 3.11)\n"
-            + "\n".join(pins) + "\n")
+#: The last line of a student bundle's ``requirements.txt``: the bundle itself,
+#: so that its ``grader`` command exists (``pyproject.toml`` of the bundle).
+#: pip reads the path from the folder it runs in: the bundle's, as the docs say.
+INSTALL_BUNDLE = "-e ."
+
+
+def requirements_text(lines: list[str], purpose: str, *, platforms: Iterable[Platform] = STUDENT_PLATFORMS,
+                      install_bundle: bool = False) -> str:
+    """``requirements.txt``: a header saying what it is for and where it
+    installs, then ``lines`` (and :data:`INSTALL_BUNDLE` when asked)."""
+    names = [p.name for p in platforms]
+    where = (f"# Installs on {', '.join(names[:-1])} and {names[-1]}." if len(names) > 1
+             else f"# For {names[0]}.")
+    header = [f"# Pinned packages for {purpose} (generated by `grader release` from requirements.lock).",
+              "# Install with: python -m pip install -r requirements.txt   (Python 3.11"
+              + (", in this folder)" if install_bundle else ")"),
+              where]
+    if MACOS_ARM64.name in names:
+        header.append(f"# {INTEL_MAC_NOTE}")
+    tail = [f"# This folder itself, for the `grader` command:", INSTALL_BUNDLE] if install_bundle else []
+    return "\n".join(header + lines + tail) + "\n"
+
+
+def student_pyproject(lab: Lab) -> str:
+    """``pyproject.toml`` of a student bundle: it declares the ``grader``
+    command and the bundle's copy of the ``grader`` package, nothing else
+    (``requirements.txt`` pins the dependencies). Every lab's bundle is the
+    same project, so installing the next lab's bundle replaces the last one
+    instead of adding a second ``grader`` package."""
+    return (f"# The {lab.id} bundle as an installable project (generated by `grader release`):\n"
+            "# `python -m pip install -r requirements.txt` installs it, editable, for the `grader` command.\n"
+            + dump_toml({
+                "build-system": {"requires": ["setuptools>=64"], "build-backend": "setuptools.build_meta"},
+                "project": {"name": STUDENT_PROJECT, "version": "1", "requires-python": ">=3.11",
+                            "dependencies": [], "scripts": {"grader": "grader.cli:main"}},
+                "tool": {"setuptools": {"packages": {"find": {"include": ["grader", "grader.*"]}},
+                                        "package-data": {"grader": ["templates/*", "*.txt"]}}},
+            }))
+
+
+#: The project name of every student bundle (see :func:`student_pyproject`).
+STUDENT_PROJECT = "dlkit-student-bundle"

@@ -238,6 +238,27 @@ def hidden_names(lab: Lab) -> tuple[list[str], list[str]]:
     return sorted(names - known, key=lambda n: (-len(n), n)), exempt
 
 
+def shipped_word_location(lab: Lab, word: str) -> str:
+    """Where ``word`` first occurs as a whole word in what a student bundle
+    ships (the starter, the public check files, the ``grader`` package), as
+    ``path:line`` (or the public check that bears the name); '' if nowhere."""
+    for check in lab.checks(PUBLIC):
+        if word in (check.name, type(check).__name__):
+            return f"the public check {check.name}"
+    paths = [*sorted(p for p in lab.starter_dir.rglob("*.py") if "__pycache__" not in p.parts),
+             *public_lab_files(lab).values(), *sorted(PACKAGE_DIR.rglob("*.py"))]
+    pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])")
+    root = lab.starter_dir.parent.parent
+    for path in paths:
+        if path.suffix != ".py":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if pattern.search(line):
+                shown = path.relative_to(root) if path.is_relative_to(root) else path
+                return f"{Path(shown).as_posix()}:{number}"
+    return ""
+
+
 def private_helper_names(lab: Lab) -> set[str]:
     """Module-level names ``checks/private.py`` defines (helpers of hidden checks only)."""
     import ast

@@ -9,6 +9,12 @@
   top-level definitions, section banners as headings, and a
   ``grader.check("<check>")`` cell after the cell that defines the last thing
   each public check calls.
+
+Both are meant to survive *Run All* at any stage of the student's work: no
+cell raises because a function is not written yet (the walkthrough runs each
+part's demonstration inside ``with part(...)``, which reports the error in one
+line; the otter flavour's cells only define things), so every check cell is
+reached and says what is missing.
 """
 
 from __future__ import annotations
@@ -24,6 +30,20 @@ from grader.checks.check import PUBLIC, Check
 from grader.labs.lab import Lab
 
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
+#: The otter notebook's first lines. TensorFlow prints C++ start-up notices
+#: (oneDNN, CPU features, absl) into the first cell that imports it unless these
+#: are set before the import. The log level hides C++ logs only, never a Python
+#: exception; oneDNN's notice is logged regardless of it and goes only with oneDNN
+#: off (as the grader runs). The walkthrough notebooks (``assignments/<lab>/notebook.py``)
+#: set the same.
+QUIET_TENSORFLOW = """\
+# Before TensorFlow is imported: hide its C++ start-up notices (your Python errors still show).
+import os
+
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+
+"""
 _BANNER = re.compile(r"^#\s*[-=#*~]{5,}\s*$")
 
 
@@ -149,7 +169,7 @@ def otter_notebook(lab: Lab, source: str) -> str:
         f"is not the final score.\n\n"
         f"Before submitting `{lab.module}.ipynb`: *Kernel → Restart & Run All*, and make sure every "
         f"cell runs without an error."))
-    nb.cells.append(nbformat.v4.new_code_cell(f'import otter\n\ngrader = otter.Notebook("{lab.module}.ipynb")'))
+    nb.cells.append(nbformat.v4.new_code_cell(QUIET_TENSORFLOW + f'import otter\n\ngrader = otter.Notebook("{lab.module}.ipynb")'))
     for i, (kind, text, _) in enumerate(cells):
         make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
         nb.cells.append(make(text))

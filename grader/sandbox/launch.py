@@ -15,6 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from grader.device import QUIET_TENSORFLOW_ENV
 from grader.sandbox.limits import Limits
 
 #: Where the sandbox's folders appear inside the jail.
@@ -28,7 +29,7 @@ JAIL_FAILED = 111
 def child_env(home: str, tmp: str, lib: str, threads: int | None, level: str) -> dict[str, str]:
     """The worker's whole environment: nothing of the grader's but the
     locale and the GPU settings."""
-    keep = ("LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "TF_ENABLE_ONEDNN_OPTS")
+    keep = ("LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env.update(
         PATH="/usr/local/bin:/usr/bin:/bin" if level != "process" else os.environ.get("PATH", "/usr/bin:/bin"),
@@ -37,12 +38,12 @@ def child_env(home: str, tmp: str, lib: str, threads: int | None, level: str) ->
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONUNBUFFERED="1",
         PYTHONHASHSEED="0",
-        TF_CPP_MIN_LOG_LEVEL="2",
-        TF_ENABLE_ONEDNN_OPTS=env.get("TF_ENABLE_ONEDNN_OPTS", "0"),
-        KERAS_BACKEND="tensorflow",
+        **QUIET_TENSORFLOW_ENV,  # before the student's code imports TensorFlow: its logs are not their output
         MPLBACKEND="Agg",
         DLKIT_ISOLATION=level,
     )
+    if "TF_ENABLE_ONEDNN_OPTS" in os.environ:  # the grader's own choice, passed on
+        env["TF_ENABLE_ONEDNN_OPTS"] = os.environ["TF_ENABLE_ONEDNN_OPTS"]
     env.setdefault("LANG", "C.UTF-8")
     if threads:
         env.update(DLKIT_THREADS=str(threads), OMP_NUM_THREADS=str(threads))

@@ -23,6 +23,7 @@ from pathlib import Path
 from grader.core import protocol
 from grader.core.results import Reason, Status
 from grader.core.runner import Observation
+from grader.device import strip_tensorflow_noise
 
 #: Largest observation files read back (JSON tree, arrays).
 MAX_TREE_BYTES = 16 << 20
@@ -109,9 +110,11 @@ class Output:
         return self.total - len(self.head) - len(self.tail)
 
     def text(self) -> str:
+        """What was kept, less TensorFlow's own log lines (the worker silences
+        them; any that get through are not what the student printed)."""
         with self.lock:
-            head = bytes(self.head).decode(errors="replace")
-            tail = bytes(self.tail).decode(errors="replace")
+            head = strip_tensorflow_noise(bytes(self.head).decode(errors="replace"))
+            tail = strip_tensorflow_noise(bytes(self.tail).decode(errors="replace"))
             if self.dropped:
                 return f"{head}\n[… {self.dropped:,} bytes of output not shown …]\n{tail}"
             return head + tail
