@@ -18,6 +18,8 @@ class ConvArithmeticLarge(Check):
     VGG_CONVS = [(3, 64), (64, 64), (64, 128), (128, 128), (128, 256), (256, 256), (256, 256),
                  (256, 512), (512, 512), (512, 512), (512, 512), (512, 512), (512, 512)]
     VGG_FCS = [(7 * 7 * 512, 4096), (4096, 4096), (4096, 1000)]
+    # Sizes and counts are integers: a size of 5.0 would otherwise equal 5.
+    schema = {"vgg16_weights": int, "inception_naive_macs": int, "misfit": [str], "fits": [int]}
 
     def observe(self, sub):
         def misfit():
