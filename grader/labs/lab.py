@@ -79,6 +79,13 @@ class Lab:
     def title(self) -> str:
         return self.meta.get("title", self.id)
 
+    @functools.cached_property
+    def study(self) -> "Study | None":
+        """The lab's study (``[study]`` of ``lab.toml``), or None when it has none."""
+        from grader.labs.study import Study
+
+        return Study.from_toml(self.meta["study"]) if "study" in self.meta else None
+
     @property
     def module(self) -> str:
         """Name of the student's module (``cnn`` for ``cnn.py``)."""
