@@ -74,8 +74,11 @@ def configure(threads: int | None = None) -> dict:
         except RuntimeError:  # already initialised by the caller
             pass
     if threads:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+        except RuntimeError:  # TensorFlow already ran (a notebook's earlier cell): its threads stay
+            threads = tf.config.threading.get_intra_op_parallelism_threads() or None
     tf.config.experimental.enable_tensor_float_32_execution(False)
     tf.config.experimental.enable_op_determinism()
     _configured = {

@@ -69,3 +69,15 @@ def test_feedback_shows_what_the_student_printed_without_tensorflow_logs(tmp_pat
     for noise in ("I0000 00:00", "E0000 00:00", "W0000 00:00", "NodeDef", "cuDNN factory", "oneDNN custom operations", "absl::InitializeLog", "cpu_feature_guard",
                   "To enable the following instructions"):
         assert noise not in printed and noise not in result.info.output
+
+
+def test_configure_after_tensorflow_already_ran_does_not_crash():
+    # A notebook cell may run TensorFlow before the first check configures threads.
+    import subprocess
+    import sys
+
+    code = ("import tensorflow as tf; tf.constant(1) + 1\n"
+            "from grader import device; print(device.configure(threads=1)['device'])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("CPU")
