@@ -52,6 +52,8 @@ class Verdict:
 
     fraction: float
     message: str = ""
+    #: Details for the result's ``extra`` (plain data, for reports), e.g. the study's per-row verdicts.
+    extra: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         self.fraction = float(min(1.0, max(0.0, self.fraction)))

@@ -9,6 +9,11 @@
   on disk the runtime and inputs the sandbox reads): a batch prepares once
   and passes the :class:`Prepared` plan to :func:`grade` for every
   submission; :func:`grade` alone prepares for the one submission.
+* :func:`submission_inputs` makes, per submission and on this side, the
+  inputs of a check that defines ``inputs_for(folder, rng)`` (the lab's
+  ``study`` check, :mod:`grader.study.check`: the rows of the handed-in
+  table to re-run); only their public half enters the sandbox, in
+  ``job.json``.
 """
 
 from __future__ import annotations
@@ -26,12 +31,17 @@ from grader import sandbox
 from grader.checks.check import OPTIONAL, PUBLIC, Check, Inputs
 from grader.labs.lab import Lab, load_submission
 from grader.core.results import CheckResult, Reason, Result, Status
+from grader.study.check import study_check
 
 
 def select(lab: Lab, *, visibility: str | None = None, names: Iterable[str] | None = None) -> list[Check]:
     """The lab's checks, filtered by visibility and/or an explicit list of
     names (an optional check is graded when named, or with its visibility)."""
     checks = lab.checks(visibility)
+    if visibility in (None, PUBLIC) and (study := study_check(lab)) is not None:
+        if any(c.name == study.name for c in checks):
+            raise KeyError(f"{lab.id} has a [study], so no check of its own may be named {study.name!r}")
+        checks = checks + [study]
     if names is not None:
         wanted = list(names)
         if visibility is None:
@@ -52,6 +62,34 @@ def prepare_inputs(checks: list[Check]) -> tuple[dict[str, Inputs], dict[str, st
         try:
             made[chk.name] = chk.make_inputs()
         except Exception as exc:  # noqa: BLE001 - trusted code, but one missing data set must not stop the rest
+            missing[chk.name] = f"the grader could not prepare this check's inputs: {type(exc).__name__}: {exc}"
+    return made, missing
+
+
+def submission_inputs(lab: Lab, checks: list[Check], path: Path) -> tuple[dict[str, Inputs], dict[str, str]]:
+    """The inputs of the checks whose inputs depend on the submission (those
+    defining ``inputs_for(folder, rng)``: the study's drawn rows), made here,
+    on the trusted side, for the submission at ``path``; and a message for
+    each that could not be made. ``rng`` is seeded from the check's salted
+    seed and the submission's content: stable for one submission, different
+    for another, and unknowable without the salt."""
+    import numpy as np
+
+    from grader.files import files_digest
+
+    folder = path if path.is_dir() else path.parent
+    own = [c for c in checks if callable(getattr(c, "inputs_for", None))]
+    if not own:
+        return {}, {}
+    # The submission's content: the files it handed in next to its module (links not followed).
+    files = sorted((p.name, p) for p in folder.iterdir() if p.is_file() and not p.is_symlink()) \
+        if path.is_dir() else [(path.name, path)]
+    digest = files_digest(files, header=lab.id)
+    made, missing = {}, {}
+    for chk in own:
+        try:
+            made[chk.name] = chk.inputs_for(folder, np.random.default_rng(chk._derive(f"submission/{digest}")))
+        except Exception as exc:  # noqa: BLE001 - trusted code; the other checks are still graded
             missing[chk.name] = f"the grader could not prepare this check's inputs: {type(exc).__name__}: {exc}"
     return made, missing
 
@@ -98,6 +136,9 @@ def self_check(lab: Lab, path: Path | str, *, visibility: str | None = PUBLIC,
         return Result.all_failed(lab.id, _submission_name(path), checks, message, reason=Reason.IMPORT,
                                  time=time.perf_counter() - start, info={"mode": "in-process", **info})
     made_all, missing = prepare_inputs(checks)
+    own, own_missing = submission_inputs(lab, checks, path)
+    made_all.update(own)
+    missing.update(own_missing)
     observers = _observers(lab, checks)
     results = []
     for chk in checks:
@@ -149,11 +190,12 @@ class Prepared:
                                                   {n: m.public for n, m in self.inputs.items()}, scratch=self.scratch)
             return self._files
 
-    def judge(self, chk: Check, obs: runner.Observation) -> CheckResult:
-        """Judge one observation against this plan's expected value and secret.
+    def judge(self, chk: Check, obs: runner.Observation, inputs: Inputs | None = None) -> CheckResult:
+        """Judge one observation against this plan's expected value and secret
+        (``inputs``: the submission's own, for a check that has them).
         They are copied first: a judge that changed them in place must not
         change the next submission's verdict."""
-        want, secret = copy.deepcopy((self.want.get(chk.name), self.inputs[chk.name].secret))
+        want, secret = copy.deepcopy((self.want.get(chk.name), (inputs or self.inputs[chk.name]).secret))
         return runner.judge(chk, obs, want, secret)
 
     def close(self) -> None:
@@ -211,7 +253,12 @@ def _grade(plan: Prepared, path: Path, limits: sandbox.Limits | None, threads: i
         message = f"no {lab.filename} found in the submission {path.name}"
         return Result.all_failed(lab.id, _submission_name(path), plan.checks, message,
                                  time=time.perf_counter() - start, info={"mode": "sandbox"})
-    run = sandbox.observe(lab, path, plan.shared_files(), limits=limits, threads=threads)
-    results = [_skipped(c, plan.missing[c.name]) if c.name in plan.missing
-               else plan.judge(c, run.observations[c.name]) for c in plan.checks]
+    own, own_missing = submission_inputs(lab, plan.runnable, path)
+    missing = {**plan.missing, **own_missing}
+    # Only the public half of a submission's own inputs enters the box (the study's rows, never their claims).
+    public = {c.name: (own.get(c.name) or plan.inputs[c.name]).public for c in plan.runnable
+              if callable(getattr(c, "inputs_for", None))}
+    run = sandbox.observe(lab, path, plan.shared_files(), limits=limits, threads=threads, inputs=public)
+    results = [_skipped(c, missing[c.name]) if c.name in missing
+               else plan.judge(c, run.observations[c.name], own.get(c.name)) for c in plan.checks]
     return Result(lab.id, _submission_name(path), results, time.perf_counter() - start, run.info)

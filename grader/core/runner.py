@@ -162,6 +162,7 @@ def judge(check: Check, obs: Observation, want: Any, secret: dict[str, Any]) -> 
         return result
     result.score = round(check.points * verdict.fraction, 6)
     result.message = verdict.message
+    result.extra.update(verdict.extra)
     result.status = Status.PASSED if verdict.passed else (Status.PARTIAL if verdict.fraction > 0 else Status.FAILED)
     note = "" if verdict.passed else schema.non_finite_note(obs.value, names)
     if note and "NaN" not in result.message:

@@ -36,7 +36,7 @@ SHIPPED_CHECK_FILES = ("__init__.py", "common.py", "public.py")
 #: Check files that stay with the graders.
 TRUSTED_CHECK_FILES = ("hidden.py", "optional.py", "private.py")
 #: Top-level tables ``lab.toml`` may have.
-LAB_TABLES = ("budget", "release", "shared", "checks")
+LAB_TABLES = ("budget", "release", "shared", "checks", "study")
 #: Methods of a check class that run in the sandbox.
 OBSERVE_METHOD = re.compile(r"^observe(_\w+)?$")
 #: Class attributes the runner reads while observing (not through ``self``).

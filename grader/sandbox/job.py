@@ -41,6 +41,10 @@ class JobCheck:
     name: str
     visibility: str
     seed: int
+    #: This submission's own public inputs (plain JSON data), for a check whose
+    #: inputs depend on the submission (the study's drawn rows); None: the
+    #: batch's ``<check>.{json,npz}`` in ``Job.inputs``.
+    inputs: dict | None = None
 
 
 @dataclasses.dataclass(frozen=True)

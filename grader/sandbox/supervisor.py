@@ -52,11 +52,13 @@ class Run:
 
 
 def observe(lab: Lab, submission: Path, shared: SharedFiles, *, limits: Limits | None = None,
-            threads: int | None = None) -> Run:
+            threads: int | None = None, inputs: dict[str, dict] | None = None) -> Run:
     """Run ``observe`` for ``shared.checks`` on ``submission`` (a ``.py`` file
     or a folder) in sandboxed child processes, with the runtime and inputs
-    of ``shared``. Raises :class:`SandboxError` when the sandbox itself
-    fails, :class:`Cancelled` when ``limits.cancel`` is set."""
+    of ``shared``; ``inputs`` (check name → plain public inputs) replaces a
+    check's batch inputs for this submission alone (sent in ``job.json``).
+    Raises :class:`SandboxError` when the sandbox itself fails,
+    :class:`Cancelled` when ``limits.cancel`` is set."""
     limits = limits or Limits()
     level = isolation(limits.isolation)
     uid = None
@@ -68,7 +70,7 @@ def observe(lab: Lab, submission: Path, shared: SharedFiles, *, limits: Limits |
     work = Path(tempfile.mkdtemp(prefix=PREFIX, dir=scratch))
     try:
         claim(work)
-        return _observe(lab, Path(submission), shared, limits, threads, work, level, uid)
+        return _observe(lab, Path(submission), shared, limits, threads, work, level, uid, inputs or {})
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if uid is not None and limits.uid is None:
@@ -76,7 +78,7 @@ def observe(lab: Lab, submission: Path, shared: SharedFiles, *, limits: Limits |
 
 
 def _observe(lab: Lab, submission: Path, shared: SharedFiles, limits: Limits, threads: int | None, work: Path,
-             level: str, uid: int | None) -> Run:
+             level: str, uid: int | None, own: dict[str, dict]) -> Run:
     make_layout(work, uid)
     jailed = level in ("root-jail", "userns-jail")
     if jailed:
@@ -115,16 +117,19 @@ def _observe(lab: Lab, submission: Path, shared: SharedFiles, limits: Limits, th
     started_at = time.monotonic()
     starts, peak_rss, peak_processes = 0, 0, 0
     import_error = None
+    # The study's table stays outside: code that read it could echo the claims back.
+    withhold = (lab.study.table,) if lab.study is not None else ()
     try:
         while remaining:
-            fresh_box(work, submission, lab.module, uid)
+            fresh_box(work, submission, lab.module, uid, withhold)
             clear_folder(out_fd)
             events.reset()
             job = jobfile.Job(
                 module=lab.module, checks_dir=f"{paths['lib']}/lab/checks", submission=f"{paths['box']}/submission",
                 inputs=paths["inputs"], out=f"{paths['box']}/out", events=f"{paths['box']}/events",
                 threads=threads, rlimits=rlimits,
-                checks=tuple(jobfile.JobCheck(n, by_name[n].visibility, by_name[n].observe_seed) for n in remaining))
+                checks=tuple(jobfile.JobCheck(n, by_name[n].visibility, by_name[n].observe_seed, own.get(n))
+                            for n in remaining))
             (work / "job" / "job.json").write_text(job.to_json())
             starts += 1
             read_fd, write_fd = os.pipe()

@@ -92,15 +92,22 @@ def make_layout(work: Path, uid: int | None) -> None:
             path.chmod(0o700 if path.is_dir() else 0o600)
 
 
-def fresh_box(work: Path, submission: Path, module: str, uid: int | None) -> None:
+def fresh_box(work: Path, submission: Path, module: str, uid: int | None, withhold: tuple[str, ...] = ()) -> None:
     """A clean home, tmp and copy of the submission for each worker start:
     nothing a killed worker left behind (a disk filler's files, a half-written
-    state) reaches the next one."""
+    state) reaches the next one. ``withhold`` names files of the submission
+    the box must not hold (the study's table: its claims stay outside)."""
     box = work / "box"
     for sub in ("home", "tmp", "submission"):
         shutil.rmtree(box / sub, ignore_errors=True)
         (box / sub).mkdir()
     copy_submission(submission, box / "submission", module)
+    for name in withhold:
+        target = box / "submission" / name
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        elif target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
     if uid is not None:
         for sub in ("home", "tmp", "submission"):
             chown_tree(box / sub, uid)

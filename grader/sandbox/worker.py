@@ -96,8 +96,14 @@ def main(jobdir: str) -> int:
     configure(threads=job.threads)
     package = "_dlkit_checks"
     _import_checks_package(Path(job.checks_dir), package)
-    checks = anatomy.load_observe_checks(package, sources, [c.name for c in job.checks if c.visibility == "public"],
-                                         [c.name for c in job.checks])
+    from grader.study.check import observers as kit_observers
+
+    # The kit's own checks (the study's): not in the lab's files, and the only ones given inputs of their own.
+    kit = kit_observers([c.name for c in job.checks if c.inputs is not None])
+    checks = anatomy.load_observe_checks(package, sources, [c.name for c in job.checks
+                                                            if c.visibility == "public" and c.name not in kit],
+                                         [c.name for c in job.checks if c.name not in kit])
+    checks.update(kit)
     del sources
     filename = f"{job.module}.py"
     _emit(events, READY)
@@ -113,7 +119,7 @@ def main(jobdir: str) -> int:
     _emit(events, IMPORTED)
 
     for item in job.checks:
-        inputs = protocol.load(Path(job.inputs) / item.name)
+        inputs = item.inputs if item.inputs is not None else protocol.load(Path(job.inputs) / item.name)
         _emit(events, START, check=item.name)
         obs = runner.observe(checks[item.name], sub, inputs, seed=item.seed)
         try:
