@@ -9,6 +9,8 @@
     grader mutants <lab> [--write DIR] [--run]   list, write or run a lab's mutants
     grader data [--data-dir DIR]                 where each data set is found
     grader release <lab|all> [-o DIR]            build the student, Gradescope and otter bundles
+    grader rubric export <lab> <out>             pages and rubric.csv for grading the study's write-ups
+    grader rubric import <lab> <out> <csv>       the TA's scores into grades.csv, feedback and results.json
 """
 
 from __future__ import annotations
@@ -241,6 +243,42 @@ def cmd_release(args) -> int:
     return 1 if refused else 0
 
 
+def cmd_rubric(args) -> int:
+    """The study's write-ups, graded by a TA (grader.rubric)."""
+    from grader.labs.lab import Lab
+    from grader.rubric import RubricImportError, export, import_scores
+
+    lab = Lab.load(args.lab)
+    out = Path(args.out)
+    if args.action == "export":
+        try:
+            sheet, *pages = export(lab, out)
+        except ValueError as exc:
+            err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+            return 2
+        console.print(f"{len(pages)} pages (<id>/rubric.html); fill in {sheet} "
+                      f"(or the page {out / 'rubric-form.html'}), then: "
+                      f"grader rubric import {lab.id} {out} {sheet}", markup=False, highlight=False)
+        return 0
+    if not args.sheet:
+        err.print("error: grader rubric import needs the filled-in CSV")
+        return 2
+    try:
+        done = import_scores(lab, out, Path(args.sheet))
+    except RubricImportError as exc:
+        err.print(f"nothing imported: {len(exc.problems)} problem(s) in {args.sheet}", markup=False)
+        for problem in exc.problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        return 1
+    console.print(f"imported the write-up scores of {len(done.graded)} student(s)"
+                  + (f"; {len(done.empty)} row(s) left empty" if done.empty else ""), markup=False)
+    if done.replaced:
+        console.print(f"replaced earlier scores of: {', '.join(done.replaced)}", markup=False, highlight=False)
+    console.print(f"reports rewritten in {out}: grades.csv, <id>/feedback.html, <id>/gradescope-results.json",
+                  markup=False, highlight=False)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     from grader.checks.check import VISIBILITIES
 
@@ -313,6 +351,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--new-salt", action="store_true",
                    help="make a new secret salt (.dlkit/salt) first, so every hidden input changes (a new term)")
     s.set_defaults(func=cmd_release)
+
+    s = sub.add_parser("rubric", help="grade the study's write-ups: export pages and a CSV, import the scores")
+    s.add_argument("action", choices=["export", "import"])
+    s.add_argument("lab")
+    s.add_argument("out", help="the output folder of `grader grade -o`")
+    s.add_argument("sheet", nargs="?", help="import: the filled-in rubric.csv")
+    s.set_defaults(func=cmd_rubric)
     return p
 
 

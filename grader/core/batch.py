@@ -49,6 +49,7 @@ from grader.files import atomic_write
 from grader.labs.lab import Lab
 from grader.reports import write_class, write_student
 from grader.reports.numbers import format_points
+from grader.rubric import store as rubric_store
 from grader.sandbox import Cancelled, Limits
 from grader.sandbox.workdir import sweep
 
@@ -113,6 +114,9 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
     out.mkdir(parents=True, exist_ok=True)
     checks = select(lab, visibility=options.visibility, names=options.names)
     selection = {"lab": lab.id, "checks": [c.name for c in checks], "format": RESULT_FORMAT}
+    # A TA's scores of the write-ups: read before grading (a broken file stops the
+    # batch now, not after an hour), merged into every report written.
+    rubric = rubric_store.load(out, lab)
     inputs = list(inputs)
     subs = intake.stage_submissions(inputs, lab.module, out / ".intake", exclude=[out])
     if options.one_student is not None:
@@ -129,7 +133,7 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
         row = by_id[sub.id]
         if not sub.ok:
             row.status, row.message = RowStatus.INTAKE_ERROR, sub.error
-            row.result = _record(lab, out, sub, _intake_failure(lab, checks, sub), selection)
+            row.result = _record(lab, out, sub, _intake_failure(lab, checks, sub), selection, rubric)
             continue
         done = _finished(out / sub.id, sub, selection, since_ns=regrade["started_ns"] if regrade else None)
         if done is not None:
@@ -149,7 +153,8 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
     sweep(out / ".work")
 
     def grade_one(sub: intake.Submission) -> Result:
-        return _record(lab, out, sub, grade(lab, sub.path, limits=limits, threads=threads, prepared=plan), selection)
+        return _record(lab, out, sub, grade(lab, sub.path, limits=limits, threads=threads, prepared=plan), selection,
+                       rubric)
 
     plan = None
     with _stop_on_signals():
@@ -173,7 +178,7 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
         (out / ".work").rmdir()  # when empty: another grader may still use it
     if regrade is not None and all(by_id[sub.id].result is not None for sub in todo):
         (out / RUN_FILE).unlink(missing_ok=True)  # the regrade is complete: nothing in it is stale now
-    write_class(rows, checks, out, lab_id=lab.id, lab_title=lab.title)
+    write_class(rows, checks, out, lab_id=lab.id, lab_title=lab.title, rubric=rubric)
     return outcome
 
 
@@ -338,9 +343,11 @@ def _intake_failure(lab: Lab, checks, sub: intake.Submission) -> Result:
                              reason=Reason.INTAKE, info=RunInfo(mode=RunMode.INTAKE, intake_error=sub.error))
 
 
-def _record(lab: Lab, out: Path, sub: intake.Submission, result: Result, selection: dict) -> Result:
-    """Write one submission's files; ``result.json`` last, atomically: its
-    presence means the submission is done."""
+def _record(lab: Lab, out: Path, sub: intake.Submission, result: Result, selection: dict,
+            rubric: rubric_store.Scores | None = None) -> Result:
+    """Write one submission's files (with the TA's scores of the write-up
+    from ``rubric``); ``result.json`` last, atomically: its presence means
+    the submission is done."""
     result.submission = sub.id
     info = result.info
     info.id, info.name, info.source, info.notes = sub.id, sub.name, sub.source, list(sub.notes)
@@ -348,7 +355,8 @@ def _record(lab: Lab, out: Path, sub: intake.Submission, result: Result, selecti
     info.graded_at = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     folder = out / sub.id
     folder.mkdir(parents=True, exist_ok=True)
-    write_student(result, folder, name=sub.name, lab_title=lab.title)
+    write_student(result, folder, name=sub.name, lab_title=lab.title,
+                  rubric=rubric.get(sub.id) if rubric is not None else None)
     atomic_write(folder / RECORD_FILE, result.to_json())
     return result
 

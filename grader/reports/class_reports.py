@@ -32,31 +32,57 @@ NOT_IMPORTED = (RowStatus.SYNTAX_ERROR, RowStatus.IMPORT_ERROR)
 BOM = "\ufeff"
 
 
-def write_class(rows: list[Row], checks: list, out: Path, *, lab_id: str, lab_title: str = "") -> list[Path]:
+def write_class(rows: list[Row], checks: list, out: Path, *, lab_id: str, lab_title: str = "",
+                rubric=None) -> list[Path]:
     """Write the three class-level files into ``out``; ``checks`` are the
-    graded checks (objects with ``name``, ``points``, ``visibility``)."""
+    graded checks (objects with ``name``, ``points``, ``visibility``);
+    ``rubric`` (:class:`grader.rubric.Scores`): the TA's scores of the
+    write-ups, merged into ``grades.csv`` and ``results.jsonl``."""
     out = Path(out)
     paths = [out / "grades.csv", out / "results.jsonl", out / "summary.html"]
-    atomic_write(paths[0], BOM + grades_csv(rows, checks))
-    atomic_write(paths[1], "".join(json.dumps(r.to_dict(), ensure_ascii=False, allow_nan=False) + "\n" for r in rows))
+    atomic_write(paths[0], BOM + grades_csv(rows, checks, rubric))
+    atomic_write(paths[1], "".join(json.dumps(_line(r, rubric), ensure_ascii=False, allow_nan=False) + "\n"
+                                   for r in rows))
     atomic_write(paths[2], summary_html(rows, checks, lab_id=lab_id, lab_title=lab_title))
     return paths
 
 
-def grades_csv(rows: list[Row], checks: list) -> str:
+def grades_csv(rows: list[Row], checks: list, rubric=None) -> str:
     """id, name, total, max_total, status, roster, one column per check, note
     (without the byte-order mark :func:`write_class` puts first). Scores
-    have at most 3 decimals (``0.667``): enough to add up, short to read."""
+    have at most 3 decimals (``0.667``): enough to add up, short to read.
+    With ``rubric`` (:class:`grader.rubric.Scores`), a column per rubric
+    item (``rubric:<id>``) and ``rubric_total`` come before the note, and
+    the totals count them; a write-up not graded yet has empty cells."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    max_total = sum(c.points for c in checks)
-    writer.writerow(["id", "name", "total", "max_total", "status", "roster", *[c.name for c in checks], "note"])
+    items = rubric.items if rubric is not None else ()
+    max_total = sum(c.points for c in checks) + sum(i.points for i in items)
+    extra = [*[f"rubric:{i.id}" for i in items], "rubric_total"] if rubric is not None else []
+    writer.writerow(["id", "name", "total", "max_total", "status", "roster", *[c.name for c in checks], *extra,
+                     "note"])
     for r in rows:
         by = r.result.by_name() if r.result else {}
         cells = [_number(by[c.name].score) if c.name in by else "" for c in checks]
         note = r.message or "; ".join((r.result.info.notes or []) if r.result else [])
-        writer.writerow([r.id, r.name, _number(r.score), _number(max_total), r.status, r.roster, *cells, note])
+        total = r.score
+        if rubric is not None:
+            graded = rubric.get(r.id)
+            cells += [_number(graded.scores.get(i.id, 0.0)) for i in items] + [_number(graded.total)] if graded \
+                else [""] * (len(items) + 1)
+            total += graded.total if graded else 0.0
+        writer.writerow([r.id, r.name, _number(total), _number(max_total), r.status, r.roster, *cells, note])
     return buffer.getvalue()
+
+
+def _line(row: Row, rubric) -> dict:
+    """``row`` as one line of ``results.jsonl``, with its graded write-up (``rubric``) when there is one."""
+    line = row.to_dict()
+    graded = rubric.get(row.id) if rubric is not None else None
+    if graded is not None:
+        line["rubric"] = {"scores": graded.scores, "total": graded.total, "max_total": graded.max_total,
+                          "comment": graded.comment, "by": graded.by, "at": graded.at}
+    return line
 
 
 def _number(x: float) -> str:

@@ -19,8 +19,10 @@ from grader.core.results import Reason, Result, Status
 from grader.reports.failures import explain, import_failure, shown
 
 
-def gradescope_results(result: Result) -> dict:
-    """``result`` in Gradescope's results.json format (plain JSON, no NaN)."""
+def gradescope_results(result: Result, rubric=None) -> dict:
+    """``result`` in Gradescope's results.json format (plain JSON, no NaN);
+    ``rubric`` (:class:`grader.rubric.Graded`): the TA's grading of the
+    write-up, one test per rubric item, counted in the score."""
     tests = []
     for i, c in enumerate(result.checks, 1):
         status, message, why = shown(c)  # an import error is told once, in the top-level output
@@ -41,6 +43,17 @@ def gradescope_results(result: Result) -> dict:
             "visibility": "visible" if c.visibility == PUBLIC else "after_published",
             "extra_data": {"check": c.name, "status": c.status, "time": round(float(c.time), 3)},
         })
+    if rubric is not None:
+        for n, item in enumerate(rubric.items):
+            score = rubric.scores.get(item.id, 0.0)
+            tests.append({
+                "name": f"write-up: {item.item}", "number": str(len(tests) + 1),
+                "score": round(float(score), 6), "max_score": round(float(item.points), 6),
+                "status": "passed" if score >= item.points else "failed",
+                "output": rubric.comment if n == 0 else "",  # the TA's one comment, once
+                "output_format": "text", "tags": ["rubric"], "visibility": "visible",
+                "extra_data": {"rubric": item.id},
+            })
     info = result.info
     lines = [result.summary()]
     if info.intake_error:
@@ -51,7 +64,7 @@ def gradescope_results(result: Result) -> dict:
             lines.append(why)
     lines += [f"Note: {n}" for n in info.notes or []]
     return {
-        "score": round(float(result.score), 6),
+        "score": round(float(result.score + (rubric.total if rubric else 0.0)), 6),
         "execution_time": int(round(float(result.time))),
         "output": "\n".join(lines),
         "output_format": "text",
@@ -59,7 +72,8 @@ def gradescope_results(result: Result) -> dict:
         "test_name_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "extra_data": {"lab": result.lab, "submission": result.submission, "max_score": result.max_score,
+        "extra_data": {"lab": result.lab, "submission": result.submission,
+                       "max_score": result.max_score + (rubric.max_total if rubric else 0.0),
                        "isolation": info.isolation or ""},
         "tests": tests,
     }

@@ -31,10 +31,11 @@ def output_excerpt(result: Result, limit: int = OUTPUT_EXCERPT) -> str:
     return f"[… {len(text) - limit:,} earlier characters not shown …]\n" + text[-limit:]
 
 
-def context(result: Result, *, name: str = "", lab_title: str = "") -> dict:
+def context(result: Result, *, name: str = "", lab_title: str = "", rubric=None) -> dict:
     """What both feedback templates show. A file that could not be imported
     is told once (``import_error``, with its explanation), and each check
-    then reads "not run"."""
+    then reads "not run". ``rubric``: the TA's grading of the write-up
+    (:class:`grader.rubric.Graded`), counted in the score."""
     info = result.info
     rows = []
     for c in result.checks:
@@ -48,23 +49,37 @@ def context(result: Result, *, name: str = "", lab_title: str = "") -> dict:
     import_error = import_failure(result)
     return {
         "lab": result.lab, "lab_title": lab_title or result.lab, "student": result.submission,
-        "name": name or info.name or "", "score": result.score, "max_score": result.max_score,
+        "name": name or info.name or "",
+        "score": result.score + (rubric.total if rubric else 0.0),
+        "max_score": result.max_score + (rubric.max_total if rubric else 0.0),
         "time": result.time, "checks": rows, "notes": info.notes or [],
         "intake_error": info.intake_error or "", "isolation": info.isolation or "",
         "isolation_detail": info.isolation_detail or "", "graded_at": info.graded_at or "",
         "output": output_excerpt(result), "output_truncated": bool(info.output_truncated),
         "output_bytes": info.output_bytes or 0, "import_error": import_error,
         "import_explanation": EXPLANATIONS[Reason.IMPORT] if import_error else "",
+        "rubric": _rubric(rubric),
     }
 
 
-def write_student(result: Result, folder: Path | str, *, name: str = "", lab_title: str = "") -> list[Path]:
+def _rubric(graded) -> dict | None:
+    """The graded write-up as the templates show it (None: not graded)."""
+    if graded is None:
+        return None
+    return {"items": [{"id": i.id, "item": i.item, "points": i.points, "score": graded.scores.get(i.id, 0.0)}
+                      for i in graded.items],
+            "total": graded.total, "max_total": graded.max_total, "comment": graded.comment}
+
+
+def write_student(result: Result, folder: Path | str, *, name: str = "", lab_title: str = "",
+                  rubric=None) -> list[Path]:
     """Write ``feedback.md``, ``feedback.html``, ``gradescope-results.json``
     and ``curve-<check>.png`` for each training curve into ``folder``;
-    returns the first three."""
+    returns the first three. ``rubric``: the TA's grading of the write-up
+    (:class:`grader.rubric.Graded`), shown and counted when given."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    ctx = context(result, name=name, lab_title=lab_title)
+    ctx = context(result, name=name, lab_title=lab_title, rubric=rubric)
     images = {}
     for row in ctx["checks"]:
         if row["curves"]:
@@ -74,5 +89,6 @@ def write_student(result: Result, folder: Path | str, *, name: str = "", lab_tit
     written = [folder / "feedback.md", folder / "feedback.html", folder / GRADESCOPE_FILE]
     atomic_write(written[0], render("feedback.md.j2", **ctx))
     atomic_write(written[1], render("feedback.html.j2", images=images, **ctx))
-    atomic_write(written[2], json.dumps(gradescope_results(result), indent=2, ensure_ascii=False, allow_nan=False))
+    atomic_write(written[2], json.dumps(gradescope_results(result, rubric=rubric), indent=2, ensure_ascii=False,
+                                        allow_nan=False))
     return written
