@@ -34,46 +34,18 @@ os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 # %load_ext autoreload
 # %autoreload 2
 
-import contextlib
-
 import numpy as np
 import tensorflow as tf
 import keras
 
 import cnn
-from grader.core.grading import self_check
-from grader.core.runner import describe_exception
-from grader.labs.lab import Lab
-from grader.reports.console import print_result
+from grader.notebook import Walkthrough
 
-LAB = Lab.load("cnn")
-
-
-def check(*names):
-    """Run the public checks ``names`` (all of them when none is given) on your cnn.py."""
-    print_result(self_check(LAB, "cnn.py", names=names or None, alias="_checked_cnn"))
-
-
-@contextlib.contextmanager
-def part(title):
-    """Run a part's cell; if your code for it is not written yet or raises, say so in one
-    line and carry on, so that "Run All" reaches the check below, which says what is wrong."""
-    try:
-        yield
-    except NotImplementedError as exc:
-        print(f"{title}: {_raised_in(exc)} is not implemented yet — see the check below.")
-    except Exception as exc:  # any error of your code: shown here, explained by the check
-        print(f"{title}: your code raised an error — see the check below.\n{describe_exception(exc, 'cnn.py')}")
-
-
-def _raised_in(exc):
-    """The function of cnn.py that raised ``exc`` (the innermost one), e.g. ``ResidualBlock.call``."""
-    name, tb = "a function of cnn.py", exc.__traceback__
-    while tb is not None:
-        if os.path.basename(tb.tb_frame.f_code.co_filename) == "cnn.py":
-            name = tb.tb_frame.f_code.co_qualname
-        tb = tb.tb_next
-    return name
+# check("name") runs public checks on your cnn.py; a part's cell under part("Part N") lets Run All go on past
+# a part not written yet (it prints one line; the check below says what is missing).
+walk = Walkthrough("cnn")
+check, part = walk.check, walk.part
+LAB = walk.lab
 
 
 rng = np.random.default_rng(0)

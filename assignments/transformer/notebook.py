@@ -34,7 +34,6 @@ os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 # %load_ext autoreload
 # %autoreload 2
 
-import contextlib
 import warnings
 
 import numpy as np
@@ -42,11 +41,8 @@ import tensorflow as tf
 import keras
 
 import transformer
-from grader.core.grading import self_check
-from grader.core.runner import describe_exception
 from grader.device import configure
-from grader.labs.lab import Lab
-from grader.reports.console import print_result
+from grader.notebook import Walkthrough
 
 # The checks' TensorFlow settings (threads, deterministic ops), set before TensorFlow starts,
 # because some of them cannot change once a cell below has run TensorFlow.
@@ -54,37 +50,13 @@ configure()
 # Greedy decoding starts from one token, so its first attention softmax is over a single key:
 # that is expected here, and Keras's warning about it would only be noise.
 warnings.filterwarnings("ignore", message="You are using a softmax over axis")
-LAB = Lab.load("transformer")
+# check("name") runs public checks on your transformer.py; a part's cell under part("Part N") lets Run All go on past
+# a part not written yet (it prints one line; the check below says what is missing).
+walk = Walkthrough("transformer")
+check, part = walk.check, walk.part
+LAB = walk.lab
 #: The checks' own helpers (the reversal task of Part 6), as the checks use them.
 helpers = LAB.check_module("common")
-
-
-def check(*names):
-    """Run the public checks ``names`` (all of them when none is given) on your transformer.py."""
-    print_result(self_check(LAB, "transformer.py", names=names or None, alias="_checked_transformer"))
-
-
-@contextlib.contextmanager
-def part(title):
-    """Run a part's cell; if your code for it is not written yet or raises, say so in one
-    line and carry on, so that "Run All" reaches the check below, which says what is wrong."""
-    try:
-        yield
-    except NotImplementedError as exc:
-        print(f"{title}: {_raised_in(exc)} is not implemented yet — see the check below.")
-    except Exception as exc:  # any error of your code: shown here, explained by the check
-        print(f"{title}: your code raised an error — see the check below.\n"
-              f"{describe_exception(exc, 'transformer.py')}")
-
-
-def _raised_in(exc):
-    """The function of transformer.py that raised ``exc`` (the innermost one), e.g. ``MultiHeadAttention.call``."""
-    name, tb = "a function of transformer.py", exc.__traceback__
-    while tb is not None:
-        if os.path.basename(tb.tb_frame.f_code.co_filename) == "transformer.py":
-            name = tb.tb_frame.f_code.co_qualname
-        tb = tb.tb_next
-    return name
 
 
 def softmax(s):
