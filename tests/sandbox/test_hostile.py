@@ -65,10 +65,13 @@ def level_or_skip(param: str) -> str:
 
 
 def header(path: Path) -> dict:
-    """base, lost ({check: status} or "*") and why, from a corpus file's header."""
+    """base, lost ({check: status} or "*"), kept ({check: fraction of its points still earned,
+    0 unless ``check=status@fraction``}) and why, from a corpus file's header."""
     fields = dict(re.findall(r"^# (\w+): ?(.*)$", path.read_text(), re.M))
     lost = fields.get("lost", "").strip()
-    fields["lost"] = "*" if lost == "*" else dict(p.strip().split("=") for p in lost.split(",") if p.strip())
+    pairs = [p.strip().split("=") for p in lost.split(",") if p.strip()] if lost != "*" else []
+    fields["lost"] = "*" if lost == "*" else {name: status.split("@")[0] for name, status in pairs}
+    fields["kept"] = {name: float(status.split("@")[1]) for name, status in pairs if "@" in status}
     return fields
 
 
@@ -194,7 +197,8 @@ def test_expected_score(graded, case):
         assert "passed" not in statuses.values()
         return
     full = sum(graded["points"].values())
-    assert row.result.score == pytest.approx(full - sum(graded["points"][n] for n in spec["lost"])), statuses
+    lost = sum(graded["points"][n] * (1 - spec["kept"].get(n, 0.0)) for n in spec["lost"])
+    assert row.result.score == pytest.approx(full - lost, abs=1e-5), statuses
     for name, status in statuses.items():
         assert status == spec["lost"].get(name, "passed"), (name, row.result.by_name()[name].message)
 
