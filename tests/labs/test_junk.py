@@ -8,7 +8,9 @@ answer is the default, one sub-result of several) is a check that rewards
 nothing.
 """
 
+import atexit
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -23,6 +25,7 @@ CONSTANTS = {"none": "None", "zero": "0", "one": "1.0", "true": "True", "false":
              "empty_list": "[]", "zeros": "__import__('numpy').zeros((1,))", "text": "'x'"}
 TODO = re.compile(r"^(?P<indent>\s*)raise NotImplementedError\(.*\)\s*$", re.M)
 _tmp = Path(tempfile.mkdtemp(prefix="dlkit-junk-"))
+atexit.register(shutil.rmtree, _tmp, ignore_errors=True)  # made at collection: no fixture to clean it
 
 
 def junk_submission(lab: Lab, constant: str) -> Path:

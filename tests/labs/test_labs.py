@@ -12,8 +12,10 @@ the training checks they target. ``make test-full`` (marker ``full``) grades
 every mutant in the sandbox against every check.
 """
 
+import atexit
 import functools
 import inspect
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from grader.labs.lab import Lab, all_lab_ids, load_submission
 LABS = all_lab_ids()
 MUTANTS = [(lab_id, m.name) for lab_id in LABS for m in mutants.load(Lab.load(lab_id))]
 _tmp = Path(tempfile.mkdtemp(prefix="dlkit-mutants-"))
+atexit.register(shutil.rmtree, _tmp, ignore_errors=True)  # made at collection: no fixture to clean it
 
 
 @functools.cache
