@@ -21,7 +21,7 @@ setup: $(STAMP)
 ## make test: the default tier (CI): framework, sandbox, every lab's reference,
 ## starter and mutants (mutants in-process, training checks only where targeted)
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 ## make test-full: the release tier: also every mutant sandboxed against every check
 test-full: $(STAMP)
