@@ -11,6 +11,9 @@
     grader release <lab|all> [-o DIR]            build the student, Gradescope and otter bundles
     grader rubric export <lab> <out>             pages and rubric.csv for grading the study's write-ups
     grader rubric import <lab> <out> <csv>       the TA's scores into grades.csv, feedback and results.json
+    grader gradebook <course.toml> [-o DIR] [--explain ID]
+                                                 the course's final grades: final.csv, trace.csv, index.html
+    grader competition <action> <dir> ...        the team competition: teams, import, submit, leaderboard, points
 """
 
 from __future__ import annotations
@@ -279,6 +282,52 @@ def cmd_rubric(args) -> int:
     return 0
 
 
+def cmd_gradebook(args) -> int:
+    """The course's final grades from every lab, the competition and manual marks (grader.gradebook)."""
+    from grader.gradebook import CourseError, build, explain, load_course, write
+
+    try:
+        course = load_course(args.course)
+    except CourseError as exc:
+        err.print(f"error: {exc.path} cannot be used:", markup=False, highlight=False)
+        for problem in exc.problems:
+            err.print(f"  - {problem}", markup=False, highlight=False)
+        return 2
+    if not course.roster.is_file():
+        err.print(f"error: the roster {course.roster} does not exist", markup=False, highlight=False)
+        return 2
+    try:
+        book = build(course)
+    except (ValueError, RuntimeError) as exc:  # a roster naming nobody, a store made by a newer kit
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        return 2
+    out = Path(args.output) if args.output else course.path.parent / "gradebook"
+    paths = write(book, out)
+    for cid, what in book.imported.items():
+        console.print(f"{cid}: {what}", markup=False, highlight=False)
+    if book.problems:
+        console.print(f"{len(book.problems)} problem(s):", markup=False)
+        for p in book.problems:
+            console.print(f"  [{p.kind}] {p.message}", markup=False, highlight=False, soft_wrap=True)
+    done = sum(s.total is not None for s in book.students)
+    console.print(f"{done} of {len(book.students)} totals known; wrote {', '.join(str(p) for p in paths)}",
+                  markup=False, highlight=False)
+    if args.explain:
+        try:
+            console.print(explain(book, args.explain), markup=False, highlight=False, soft_wrap=True)
+        except KeyError as exc:
+            err.print(f"error: {exc.args[0]}", markup=False, highlight=False)
+            return 2
+    return 0
+
+
+def cmd_competition(args) -> int:
+    """The team competition (grader.competition.commands): teams, Kaggle import, submissions, leaderboard, points."""
+    from grader.competition.commands import run
+
+    return run(args, console, err)
+
+
 def parser() -> argparse.ArgumentParser:
     from grader.checks.check import VISIBILITIES
 
@@ -358,6 +407,19 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("out", help="the output folder of `grader grade -o`")
     s.add_argument("sheet", nargs="?", help="import: the filled-in rubric.csv")
     s.set_defaults(func=cmd_rubric)
+
+    s = sub.add_parser("gradebook", help="the course's final grades: every lab, the competition, manual marks")
+    s.add_argument("course", help="course.toml (see grader/gradebook/course.example.toml)")
+    s.add_argument("-o", "--output", help="folder for final.csv, trace.csv, index.html (default: gradebook/ "
+                                          "beside course.toml)")
+    s.add_argument("--explain", metavar="ID", help="also print where each number of this student's total came from")
+    s.set_defaults(func=cmd_gradebook)
+
+    from grader.competition.commands import add_arguments as competition_arguments
+
+    s = sub.add_parser("competition", help="the team competition: teams, a Kaggle leaderboard, in-class submissions")
+    competition_arguments(s)
+    s.set_defaults(func=cmd_competition)
     return p
 
 
