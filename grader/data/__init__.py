@@ -16,16 +16,21 @@ Nothing here downloads anything. Labs and students use the names below
 """
 
 from grader.data.directory import CHECKSUMS, DataError, candidate_dirs, known_checksums, locate, status
-from grader.data.graphs import PLANETOID_PARTS, GraphData, citeseer, cora, karate_club, planetoid, sbm_graph
-from grader.data.images import digits, mnist_subset
+from grader.data.graphs import (PLANETOID_PARTS, PPI_FILES, GraphData, InductiveSplit, citeseer, cora,
+                                graphsage_graphs, karate_club, micro_f1, planetoid, ppi, sbm_graph)
+from grader.data.images import (STUDY_DATA_ENV, STUDY_DATA_FILE, ImageTask, cnn_study_data, digits, image_folder,
+                                mnist_subset, shapes, study_data_source, tfds_directory)
 from grader.data.sequences import (BOS, PAD, POEM_SPECIALS, TANG_FILES, UNK, adding_problem, encode_poems,
                                    is_quatrain, poem_corpus, poem_vocabulary, synthetic_quatrains, tang_poems,
                                    tang_quatrains)
 
 __all__ = [
     "CHECKSUMS", "DataError", "candidate_dirs", "known_checksums", "locate", "status",
-    "PLANETOID_PARTS", "GraphData", "citeseer", "cora", "karate_club", "planetoid", "sbm_graph",
+    "PLANETOID_PARTS", "PPI_FILES", "GraphData", "InductiveSplit", "citeseer", "cora", "graphsage_graphs",
+    "karate_club", "micro_f1", "planetoid", "ppi", "sbm_graph",
     "digits", "mnist_subset",
+    "STUDY_DATA_ENV", "STUDY_DATA_FILE", "ImageTask", "cnn_study_data", "image_folder", "shapes", "study_data_source",
+    "tfds_directory",
     "BOS", "PAD", "POEM_SPECIALS", "TANG_FILES", "UNK", "adding_problem", "encode_poems", "is_quatrain",
     "poem_corpus", "poem_vocabulary", "synthetic_quatrains", "tang_poems", "tang_quatrains",
 ]

@@ -99,11 +99,25 @@ def make_starter(text: str, filename: str = "<solution>") -> str:
     return HEADER + body if spans else body
 
 
+def _study_results(solution_dir: Path) -> set[str]:
+    """The study's table and write-up in a lab's solution folder: the
+    reference's own results, which no starter may hand out."""
+    from grader.labs.lab import Lab
+
+    try:
+        study = Lab.load(solution_dir.name).study
+    except Exception:  # noqa: BLE001 - not a lab's solution folder: nothing to leave out
+        return set()
+    return {study.table, study.report} if study else set()
+
+
 def starter_files(solution_dir: Path) -> dict[str, str]:
-    """Relative path → starter text for every file of a lab's solution folder."""
+    """Relative path → starter text for every file of a lab's solution folder
+    (but the study's table and write-up)."""
     files = {}
+    results = _study_results(solution_dir)
     for path in sorted(solution_dir.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
+        if path.is_file() and "__pycache__" not in path.parts and path.relative_to(solution_dir).as_posix() not in results:
             rel = path.relative_to(solution_dir).as_posix()
             text = path.read_text()
             files[rel] = make_starter(text, str(path)) if path.suffix == ".py" else text

@@ -443,3 +443,81 @@ def make_optimizer(config, steps_per_epoch):
 BEST_CONFIG = {**DEFAULT_CONFIG, "depth": 2, "filters": 32, "batch_norm": True, "dropout": 0.3,
                "learning_rate": 3e-3, "lr_decay": True, "epochs": 6}
 # END SOLUTION
+
+
+# --------------------------------------------------------------------------
+# Part 9. The study (研究 dropout、normalization、learning rate decay、
+#         residual connection、网络深度 对分类性能的影响)
+# --------------------------------------------------------------------------
+
+# The study's fixed settings: every configuration trains this long, this fast.
+STUDY_WIDTH = 16            # filters of every convolution
+STUDY_EPOCHS = 3
+STUDY_BATCH_SIZE = 64
+STUDY_LEARNING_RATE = 3e-3  # Adam's (initial) learning rate
+
+
+def ablation_cnn(depth, normalization, residual, dropout, input_shape, num_classes):
+    """The study's network: a stem, ``depth`` convolution layers at one
+    resolution, and a classifier.
+
+    * stem: ``Conv2D(STUDY_WIDTH, 3, padding="same")`` [+ norm] + ReLU, then
+      ``MaxPooling2D(2)``;
+    * ``depth`` layers, each with ``f(h) = norm(Conv2D(STUDY_WIDTH, 3,
+      padding="same")(h))``: ``h = relu(f(h))`` when ``residual`` is false,
+      ``h = relu(h + f(h))`` (an identity shortcut) when it is true;
+    * ``MaxPooling2D(2)``, ``Flatten``, ``keras.layers.Dropout(dropout)``
+      when ``dropout > 0``, and ``Dense(num_classes)`` producing logits.
+
+    ``norm`` is **your** ``BatchNorm(momentum=0.9)`` when ``normalization``
+    is true (a convolution before it has no bias: ``use_bias=False``), and
+    nothing otherwise. Returns a ``keras.Model``.
+    """
+    # BEGIN SOLUTION: the functional model described above, using your BatchNorm layer
+    def conv_norm(h):
+        h = layers.Conv2D(STUDY_WIDTH, 3, padding="same", use_bias=not normalization)(h)
+        return BatchNorm(momentum=0.9)(h) if normalization else h
+
+    inputs = keras.Input(input_shape)
+    h = layers.MaxPooling2D(2)(layers.ReLU()(conv_norm(inputs)))
+    for _ in range(depth):
+        f = conv_norm(h)
+        h = layers.ReLU()(h + f if residual else f)
+    h = layers.Flatten()(layers.MaxPooling2D(2)(h))
+    if dropout > 0:
+        h = layers.Dropout(dropout)(h)
+    return keras.Model(inputs, layers.Dense(num_classes)(h), name="ablation_cnn")
+    # END SOLUTION
+
+
+def run_config(dropout, normalization, lr_decay, residual, depth, *, seed):
+    """One configuration of the study: train and test ``ablation_cnn``.
+
+    The task is ``grader.data.cnn_study_data()`` (2,000 training and 1,000
+    test images; by default ten noisy synthetic shapes). Seed everything
+    from ``seed`` first (``keras.utils.set_random_seed(seed)``), build
+    ``ablation_cnn(depth, normalization, residual, dropout, ...)`` for the
+    task's image shape and classes, and train it for ``STUDY_EPOCHS`` epochs
+    with batches of ``STUDY_BATCH_SIZE`` (``model.fit``'s shuffling) and the
+    optimizer of your ``make_optimizer`` with ``STUDY_LEARNING_RATE`` and
+    ``lr_decay``, on the cross-entropy of the logits.
+
+    Returns ``{"test_accuracy": ..., "train_accuracy": ...}``: the accuracy
+    of ``model(x_test, training=False)`` on the test images, and the
+    training accuracy ``fit`` reports for the last epoch.
+    """
+    # BEGIN SOLUTION: seed, load the task, build, compile with make_optimizer, fit, then measure both accuracies
+    from grader.data import cnn_study_data
+
+    keras.utils.set_random_seed(seed)
+    task = cnn_study_data()
+    model = ablation_cnn(depth, normalization, residual, dropout, task.x_train.shape[1:], len(task.classes))
+    config = {"learning_rate": STUDY_LEARNING_RATE, "lr_decay": lr_decay, "epochs": STUDY_EPOCHS}
+    steps = -(-len(task.y_train) // STUDY_BATCH_SIZE)
+    model.compile(optimizer=make_optimizer(config, steps_per_epoch=steps),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    history = model.fit(task.x_train, task.y_train, batch_size=STUDY_BATCH_SIZE, epochs=STUDY_EPOCHS, verbose=0)
+    logits = np.asarray(model(task.x_test, training=False))
+    return {"test_accuracy": float(np.mean(logits.argmax(axis=-1) == task.y_test)),
+            "train_accuracy": float(history.history["accuracy"][-1])}
+    # END SOLUTION

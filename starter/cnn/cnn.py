@@ -319,3 +319,55 @@ def make_optimizer(config, steps_per_epoch):
 
 # TODO: your best configuration for the graded training run (at most 6 epochs are used)
 BEST_CONFIG = dict(DEFAULT_CONFIG)
+
+
+# --------------------------------------------------------------------------
+# Part 9. The study (研究 dropout、normalization、learning rate decay、
+#         residual connection、网络深度 对分类性能的影响)
+# --------------------------------------------------------------------------
+
+# The study's fixed settings: every configuration trains this long, this fast.
+STUDY_WIDTH = 16            # filters of every convolution
+STUDY_EPOCHS = 3
+STUDY_BATCH_SIZE = 64
+STUDY_LEARNING_RATE = 3e-3  # Adam's (initial) learning rate
+
+
+def ablation_cnn(depth, normalization, residual, dropout, input_shape, num_classes):
+    """The study's network: a stem, ``depth`` convolution layers at one
+    resolution, and a classifier.
+
+    * stem: ``Conv2D(STUDY_WIDTH, 3, padding="same")`` [+ norm] + ReLU, then
+      ``MaxPooling2D(2)``;
+    * ``depth`` layers, each with ``f(h) = norm(Conv2D(STUDY_WIDTH, 3,
+      padding="same")(h))``: ``h = relu(f(h))`` when ``residual`` is false,
+      ``h = relu(h + f(h))`` (an identity shortcut) when it is true;
+    * ``MaxPooling2D(2)``, ``Flatten``, ``keras.layers.Dropout(dropout)``
+      when ``dropout > 0``, and ``Dense(num_classes)`` producing logits.
+
+    ``norm`` is **your** ``BatchNorm(momentum=0.9)`` when ``normalization``
+    is true (a convolution before it has no bias: ``use_bias=False``), and
+    nothing otherwise. Returns a ``keras.Model``.
+    """
+    # TODO: the functional model described above, using your BatchNorm layer
+    raise NotImplementedError("ablation_cnn: the functional model described above, using your BatchNorm layer")
+
+
+def run_config(dropout, normalization, lr_decay, residual, depth, *, seed):
+    """One configuration of the study: train and test ``ablation_cnn``.
+
+    The task is ``grader.data.cnn_study_data()`` (2,000 training and 1,000
+    test images; by default ten noisy synthetic shapes). Seed everything
+    from ``seed`` first (``keras.utils.set_random_seed(seed)``), build
+    ``ablation_cnn(depth, normalization, residual, dropout, ...)`` for the
+    task's image shape and classes, and train it for ``STUDY_EPOCHS`` epochs
+    with batches of ``STUDY_BATCH_SIZE`` (``model.fit``'s shuffling) and the
+    optimizer of your ``make_optimizer`` with ``STUDY_LEARNING_RATE`` and
+    ``lr_decay``, on the cross-entropy of the logits.
+
+    Returns ``{"test_accuracy": ..., "train_accuracy": ...}``: the accuracy
+    of ``model(x_test, training=False)`` on the test images, and the
+    training accuracy ``fit`` reports for the last epoch.
+    """
+    # TODO: seed, load the task, build, compile with make_optimizer, fit, then measure both accuracies
+    raise NotImplementedError("run_config: seed, load the task, build, compile with make_optimizer, fit, then measure both accuracies")
