@@ -137,6 +137,7 @@ def run(lab: Lab, inputs: Iterable[Path | str], out: Path | str, options: Option
             continue
         done = _finished(out / sub.id, sub, selection, since_ns=regrade["started_ns"] if regrade else None)
         if done is not None:
+            _date(out / sub.id, done, sub)
             _set_result(row, done)
             outcome.reused += 1
         else:
@@ -351,7 +352,7 @@ def _record(lab: Lab, out: Path, sub: intake.Submission, result: Result, selecti
     result.submission = sub.id
     info = result.info
     info.id, info.name, info.source, info.notes = sub.id, sub.name, sub.source, list(sub.notes)
-    info.fingerprint, info.selection = sub.fingerprint, selection
+    info.fingerprint, info.selection, info.submitted_at = sub.fingerprint, selection, sub.submitted_at
     info.graded_at = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     folder = out / sub.id
     folder.mkdir(parents=True, exist_ok=True)
@@ -359,6 +360,16 @@ def _record(lab: Lab, out: Path, sub: intake.Submission, result: Result, selecti
                   rubric=rubric.get(sub.id) if rubric is not None else None)
     atomic_write(folder / RECORD_FILE, result.to_json())
     return result
+
+
+def _date(folder: Path, result: Result, sub: intake.Submission) -> None:
+    """Give a result kept from an earlier run the submission time intake
+    found now: an export downloaded again can date the same files
+    differently (a student handed in identical files again), and grading
+    them again would change nothing else."""
+    if result.info.submitted_at != sub.submitted_at:
+        result.info.submitted_at = sub.submitted_at
+        atomic_write(folder / RECORD_FILE, result.to_json())
 
 
 def _finished(folder: Path, sub: intake.Submission, selection: dict, *, since_ns: int | None = None) -> Result | None:

@@ -249,6 +249,8 @@ class RunInfo:
     fingerprint: str | None = None
     #: ``{"lab", "checks", "format"}``: a rerun keeps a result only for the same checks.
     selection: dict[str, Any] | None = None
+    #: When the student handed it in, as the LMS export says (ISO 8601 with its offset).
+    submitted_at: str | None = None
     graded_at: str | None = None
 
     def __post_init__(self):

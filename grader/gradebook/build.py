@@ -115,16 +115,19 @@ def build(course: Course) -> Gradebook:
                 imported[c.id] = f"not imported: {source.error}"
                 continue
             imported[c.id] = _import_scores(course, store, c, source, roster, problems)
-            if c.kind == "lab" and c.times is not None:
-                times = sources.read_times(c.times, course.timezone, display)
-                if times.error:
-                    problems.append(Problem("late", c.id, f"{c.id}: {times.error}; the late policy is not applied"))
-                else:
-                    imported[c.id] += "; " + _import_times(course, store, c, times, roster, problems)
-                    timed.add(c.id)
-            elif c.kind == "lab" and _policy_matters(course):
+            if c.kind != "lab":
+                continue
+            # The course's times file, when it names one, wins over what grades.csv recorded.
+            times = (sources.read_times(c.times, course.timezone, display) if c.times is not None
+                     else sources.lab_times(source, course.timezone))
+            if times.error and c.times is not None:
+                problems.append(Problem("late", c.id, f"{c.id}: {times.error}; the late policy is not applied"))
+            elif times.error and _policy_matters(course):
                 problems.append(Problem("late", c.id, f"{c.id}: no submission times (times = \"…csv\"): "
-                                                      "the late policy is not applied to it"))
+                                                      f"the late policy is not applied to it ({times.error})"))
+            elif not times.error:
+                imported[c.id] += "; " + _import_times(course, store, c, times, roster, problems)
+                timed.add(c.id)
         students = [_student(course, store, sid, name, unusable, timed, problems)
                     for sid, name in roster.names.items()]
     return Gradebook(course, students, problems, imported)
@@ -203,8 +206,12 @@ def _edit_kind(store: Store, sid: str, c: Component, row: Row | None) -> str:
 
 def _import_times(course: Course, store: Store, c: Component, times: Source, roster: Roster,
                   problems: list[Problem]) -> str:
+    """Record each roster student's submission time from ``times``: the
+    course's times file, or the lab's own grades.csv (whose rows were
+    imported with its scores: the time is traced to the score's row)."""
     file = times.name
-    ids, new = store.import_rows(c.id, "times", file, sha256_file(times.file), times.rows)
+    own = c.times is None
+    ids, new = store.import_rows(c.id, "scores" if own else "times", file, sha256_file(times.file), times.rows)
     problems.extend(Problem("late", c.id, f"{c.id}: {p}") for p in times.problems)
     found = _match(course, c, times, roster, problems)
     for sid in roster.names:
@@ -212,6 +219,8 @@ def _import_times(course: Course, store: Store, c: Component, times: Source, ros
         # An LMS lists every attempt: the one graded is the last.
         last = max(entries, key=lambda e: e.time, default=None)
         store.record_time(sid, c.id, last.time.isoformat() if last else None, ids[last.row] if last else None)
+    if own:
+        return f"times from its {sources.SUBMITTED_AT} column: {len(times.entries)} of {len(times.rows)} rows"
     return f"times {file}: {len(times.rows)} rows, {'read again' if new else 'unchanged'}"
 
 

@@ -5,7 +5,9 @@
   ``grader rubric import`` merged them);
 * a points CSV (the competition's ``student_id,team,rank,points,source``, or
   a TA's sheet of participation marks);
-* submission times (``id,submitted_at``), which the grading output does not hold.
+* submission times: the ``submitted_at`` column of ``grades.csv`` (what the
+  LMS export said), or a CSV of them (``id,submitted_at``) that the course
+  names instead.
 
 Every reader keeps each row as it was (its number and its cells), so a
 number of the final grade can be traced back to the row it came from, and
@@ -35,6 +37,8 @@ POINTS_COLUMNS = ("points", "score", "得分", "分数", "成绩")
 TIME_COLUMNS = ("submitted_at", "submitted", "submission_time", "submission time", "created_at", "time", "提交时间")
 #: The class-wide file of a lab's grading output.
 GRADES_FILE = "grades.csv"
+#: Its column of submission times.
+SUBMITTED_AT = "submitted_at"
 
 #: What an entry is: a score, a submission that is not there, or a hole (no usable value).
 SCORED, MISSING, HOLE = "scored", "missing", "hole"
@@ -230,8 +234,35 @@ def read_times(path: Path, tz: datetime.tzinfo, display: Callable[[Path], str] =
     time_col = _column(source.header, TIME_COLUMNS, "submission time", source)
     if source.error:
         return source
+    _time_entries(source, id_col, time_col, tz, skip_empty=False)
+    return source
+
+
+def lab_times(lab: Source, tz: datetime.tzinfo) -> Source:
+    """The submission times in a lab's ``grades.csv`` (read by
+    :func:`read_lab`): its ``submitted_at`` column, which ``grader grade``
+    fills from the LMS export. The same file and rows, so a time is traced
+    to the row its score came from; an empty cell (the export gave no time,
+    a student who did not submit) is no time. ``error`` says why there are
+    none at all: no such column (an older grading output) or every cell empty."""
+    source = Source(lab.file, lab.header, lab.rows, name=lab.name)
+    if SUBMITTED_AT not in lab.header:
+        source.error = f"{lab.name} has no {SUBMITTED_AT} column"
+        return source
+    _time_entries(source, "id", SUBMITTED_AT, tz, skip_empty=True)
+    if not source.entries and not source.problems:
+        source.error = f"{lab.name} records no submission time (its {SUBMITTED_AT} cells are empty)"
+    return source
+
+
+def _time_entries(source: Source, id_col: str, time_col: str, tz: datetime.tzinfo, *, skip_empty: bool) -> None:
+    """An entry per row of ``source`` with a time (an empty cell is none when
+    ``skip_empty``); a time that cannot be read is a problem, and that
+    submission has none."""
     for number, row in source.rows.items():
         sid, cell = row[id_col], row[time_col]
+        if skip_empty and not cell:
+            continue
         try:
             stamp = parse_time(cell, tz)
         except ValueError:
@@ -239,4 +270,3 @@ def read_times(path: Path, tz: datetime.tzinfo, display: Callable[[Path], str] =
                                    "the submission is taken as on time")
             continue
         source.entries.append(Entry(sid, number, SCORED, time=stamp, detail=time_col))
-    return source

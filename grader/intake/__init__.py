@@ -29,6 +29,9 @@ Whatever goes wrong with one student's input becomes that student's
 :class:`Submission` with ``error`` set, never an exception: the batch turns it
 into the student's row. Student ids come from folder/file names (made safe
 for file names and unique), Gradescope's metadata, or the LMS naming scheme.
+Only Gradescope's metadata says when each student submitted
+(``Submission.submitted_at``); other inputs have no time, and file times
+are never taken for one.
 
 The rooms:
 

@@ -47,6 +47,10 @@ class Submission:
     notes: list[str] = dataclasses.field(default_factory=list)
     name: str = ""
     fingerprint: str = ""
+    #: When the student handed it in, as the LMS export says (ISO 8601 with
+    #: its UTC offset); None where the input does not say (a folder, a
+    #: Canvas or Moodle export), never guessed from file times.
+    submitted_at: str | None = None
 
     @property
     def ok(self) -> bool:

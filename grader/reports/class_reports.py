@@ -48,8 +48,12 @@ def write_class(rows: list[Row], checks: list, out: Path, *, lab_id: str, lab_ti
 
 
 def grades_csv(rows: list[Row], checks: list, rubric=None) -> str:
-    """id, name, total, max_total, status, roster, one column per check, note
-    (without the byte-order mark :func:`write_class` puts first). Scores
+    """id, name, total, max_total, status, roster, one column per check,
+    note, submitted_at (without the byte-order mark :func:`write_class` puts
+    first). ``submitted_at`` is when the student handed the submission in, as
+    the LMS export said (ISO 8601 with its offset; empty when it did not
+    say); it comes last so that readers of the earlier columns by position
+    keep working. Scores
     have at most 3 decimals (``0.667``): enough to add up, short to read.
     With ``rubric`` (:class:`grader.rubric.Scores`), a column per rubric
     item (``rubric:<id>``) and ``rubric_total`` come before the note, and
@@ -60,7 +64,7 @@ def grades_csv(rows: list[Row], checks: list, rubric=None) -> str:
     max_total = sum(c.points for c in checks) + sum(i.points for i in items)
     extra = [*[f"rubric:{i.id}" for i in items], "rubric_total"] if rubric is not None else []
     writer.writerow(["id", "name", "total", "max_total", "status", "roster", *[c.name for c in checks], *extra,
-                     "note"])
+                     "note", "submitted_at"])
     for r in rows:
         by = r.result.by_name() if r.result else {}
         cells = [_number(by[c.name].score) if c.name in by else "" for c in checks]
@@ -71,7 +75,9 @@ def grades_csv(rows: list[Row], checks: list, rubric=None) -> str:
             cells += [_number(graded.scores.get(i.id, 0.0)) for i in items] + [_number(graded.total)] if graded \
                 else [""] * (len(items) + 1)
             total += graded.total if graded else 0.0
-        writer.writerow([r.id, r.name, _number(total), _number(max_total), r.status, r.roster, *cells, note])
+        submitted = (r.result.info.submitted_at if r.result else None) or ""
+        writer.writerow([r.id, r.name, _number(total), _number(max_total), r.status, r.roster, *cells, note,
+                         submitted])
     return buffer.getvalue()
 
 

@@ -3,7 +3,9 @@
 Layout: flat, every file named ``<login>[_late]_<user id>_<submission id>_<file>``
 (``zhangsan_101_9001_cnn.py``); a resubmitted file gets ``-1``, ``-2``
 before its suffix. A student's files are grouped by login (the id) and
-staged under their original names.
+staged under their original names. The names mark a late submission
+(``_late``) but give no time, so none is recorded (the zip's file times are
+when Canvas made the zip, not when the student submitted).
 """
 
 from __future__ import annotations

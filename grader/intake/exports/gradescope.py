@@ -4,7 +4,10 @@ Layout: ``<assignment>_export/submission_metadata.yml`` beside one folder per
 submission (``submission_<n>/``). The metadata names each submission's
 students (``:submitters:`` with ``:sid:``, ``:name:``, ``:email:``); the first
 submitter's student id (else e-mail login) becomes the id, and the others of
-a group submission are named in a note.
+a group submission are named in a note. Each submission's ``:created_at:``
+(a YAML timestamp: ``2026-10-15 23:59:02.187000000 +08:00``) is when the
+graded attempt was handed in (earlier ones are under ``:history:``) and
+becomes its ``submitted_at``; one that cannot be read is a note, not a guess.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from grader.intake.archives import ZipMember
-from grader.intake.exports.layout import Student, default_id, entry_units
+from grader.intake.exports.layout import Student, default_id, entry_units, submission_time
 from grader.intake.submission import IntakeLimits, Unit
 
 METADATA = "submission_metadata.yml"
@@ -37,15 +40,19 @@ def units(zf: zipfile.ZipFile, members: list[ZipMember], path: Path, module: str
         if who is None:
             return Student(default_id(entry))
         notes = [f"group submission, also by {', '.join(who['others'])}"] if who["others"] else []
-        return Student(who["sid"] or who["email"].split("@")[0] or default_id(entry), who["name"], notes)
+        notes += who["time_notes"]
+        return Student(who["sid"] or who["email"].split("@")[0] or default_id(entry), who["name"], notes,
+                       who["submitted_at"])
 
     return entry_units(zf, members, path, module, limits, identify)
 
 
 def read_metadata(zf: zipfile.ZipFile, members: list[ZipMember]) -> dict[str, dict]:
-    """``submission_metadata.yml``: folder → ``{sid, name, email, others}``
-    (all strings, ``others`` the names of a group's other students); ``{}``
-    when it is missing or unreadable."""
+    """``submission_metadata.yml``: folder → ``{sid, name, email, others,
+    submitted_at, time_notes}`` (strings; ``others`` the names of a group's
+    other students, ``submitted_at`` None when the metadata gives no usable
+    time, ``time_notes`` why it is not usable); ``{}`` when the file is
+    missing or unreadable."""
     meta_member = next((m for m in members if posixpath.basename(m.name) == METADATA), None)
     if meta_member is None:
         return {}
@@ -67,5 +74,19 @@ def read_metadata(zf: zipfile.ZipFile, members: list[ZipMember]) -> dict[str, di
             first = people[0]
             out[str(folder)] = {"sid": str(first.get("sid") or ""), "name": str(first.get("name") or ""),
                                 "email": str(first.get("email") or ""),
-                                "others": [str(p.get("name") or p.get("sid") or "") for p in people[1:]]}
+                                "others": [str(p.get("name") or p.get("sid") or "") for p in people[1:]],
+                                **_created_at(str(folder), entry)}
     return out
+
+
+def _created_at(folder: str, entry: dict) -> dict:
+    """``{submitted_at, time_notes}`` of one submission's metadata."""
+    raw = entry.get(":created_at", entry.get("created_at"))
+    if raw is None:
+        return {"submitted_at": None, "time_notes": []}
+    try:
+        return {"submitted_at": submission_time(raw), "time_notes": []}
+    except ValueError:
+        return {"submitted_at": None, "time_notes": [
+            f"Gradescope's metadata gives {folder} the submission time {str(raw)[:60]!r}, which is not a date and "
+            "time with a UTC offset; no submission time is recorded"]}

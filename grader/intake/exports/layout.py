@@ -10,6 +10,7 @@ layout; each format passes the function that names the student.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import posixpath
 import zipfile
@@ -31,6 +32,8 @@ class Student:
     name: str = ""
     #: Notes for the TA and the student (a group submission's other members).
     notes: list[str] = dataclasses.field(default_factory=list)
+    #: When it was handed in (:func:`submission_time`), where the export says.
+    submitted_at: str | None = None
 
 
 def relative_names(members: list[ZipMember]) -> tuple[str, list[str]]:
@@ -57,7 +60,8 @@ def entry_units(zf: zipfile.ZipFile, members: list[ZipMember], path: Path, modul
         if who is None:
             continue
         member_prefix = "/".join(p for p in (prefix, top) if p)
-        sub = Submission(safe_id(who.id), f"{path.name}: {top}", name=who.name, notes=list(who.notes))
+        sub = Submission(safe_id(who.id), f"{path.name}: {top}", name=who.name, notes=list(who.notes),
+                         submitted_at=who.submitted_at)
         if any(n.startswith(top + "/") for n in rel):
             stage = functools.partial(stage_zip_members, zf, members, member_prefix, module=module, limits=limits,
                                       notes=sub.notes, label=path.name)
@@ -78,6 +82,23 @@ def _stage_member_file(zf: zipfile.ZipFile, members: list[ZipMember], member_nam
     """Stage a loose ``.py``/``.ipynb`` member of an export, named ``name``."""
     member = next(m for m in members if m.name == member_name)
     stage_file(read_member(zf, member, limits, [limits.max_total]), name, dest, module, notes)
+
+
+def submission_time(value: object) -> str:
+    """A submission time as an export writes it (a YAML timestamp, read as a
+    ``datetime``, or ISO 8601 text) in the form ``grades.csv`` records:
+    ISO 8601 with its UTC offset, to the second (``2026-10-15T23:59:02+08:00``).
+    ValueError for anything else, and for a time without an offset: which
+    zone it was written in cannot be known, and a guess can make a student late."""
+    if isinstance(value, datetime.datetime):
+        stamp = value
+    elif isinstance(value, str) and value.strip():
+        stamp = datetime.datetime.fromisoformat(value.strip())  # ValueError when it is not ISO 8601
+    else:
+        raise ValueError(f"{value!r} is not a date and time")
+    if stamp.utcoffset() is None:
+        raise ValueError(f"{value!s} has no UTC offset")
+    return stamp.isoformat(timespec="seconds")
 
 
 def default_id(entry: str) -> str:

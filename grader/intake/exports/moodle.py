@@ -2,7 +2,8 @@
 
 Layout: one folder per student named ``<Full Name>_<participant id>_assignsubmission_<plugin>_``
 (``Wang Wu_5501_assignsubmission_file_/cnn.py``). The id is the name and the
-participant id (``Wang_Wu_5501``); the name is the student's name.
+participant id (``Wang_Wu_5501``); the name is the student's name. The
+names give no submission time, so none is recorded.
 """
 
 from __future__ import annotations
