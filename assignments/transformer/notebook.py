@@ -341,3 +341,53 @@ check("memory_network")
 
 # %%
 check()
+
+# %% [markdown]
+# ## Study: a pre-trained encoder vs training from scratch (the chapter's homework)
+#
+# Pre-training pays when labelled data are scarce. The kit ships a small BERT-style encoder
+# (two of your `TransformerEncoderBlock`s, d_model = 64), pre-trained by the instructor with your
+# Part 7 masking on 40,000 couplets of Tang poems (`grader.data.pretrained_encoder()`: its sizes,
+# vocabulary and weights). The task: which of four keywords (山, 月, 風, 花) a couplet holds, the
+# keyword hidden as "□" (`grader.data.theme_task(train_size, seed)`; the 800 test couplets come
+# from poems the encoder never saw). `run_config(init, train_size, seed=...)` fine-tunes the
+# pre-trained encoder (`init="pretrained"`) or trains the same model from random weights
+# (`init="scratch"`) on `train_size` couplets and returns the test accuracy.
+#
+# The cell below loads the shipped weights into your encoder, scores the test couplets with your
+# classifier *before any fine-tuning* (the pre-trained encoder already guesses the hidden keyword
+# well above chance, 0.25; a random one does not), then runs a slice of the grid (the smallest
+# training set) to try `run_config`. Run the whole grid, with several seeds, once it works.
+
+# %%
+import grader.data as data
+from grader.study import plot, run_study
+
+with part("Study"):
+    info = data.pretrained_encoder()  # the shipped encoder: sizes, vocabulary, weights file
+    keywords = [info["vocab"].index(k) for k in data.THEME_KEYWORDS]
+    _, _, test_texts, test_labels = data.theme_task(64, seed=0)
+    x_test = data.encode_couplets(test_texts, info["vocab"], info["config"]["max_len"])
+    for pretrained in (True, False):
+        encoder = transformer.build_encoder(**info["config"], pad_id=data.PAD)
+        if pretrained:
+            encoder.load_weights(info["weights"])
+        logits = np.asarray(transformer.build_classifier(encoder, keywords, data.MASK)(x_test))
+        print(f"{'pretrained' if pretrained else 'scratch':>10}, before fine-tuning: "
+              f"test accuracy {np.mean(logits.argmax(-1) == test_labels):.3f}")
+    trial = run_study(transformer, "transformer", seeds=(0,), path="study_trial.csv", only={"train_size": [64]})
+    if trial:
+        print(plot(trial, "transformer", x="train_size", y="test_accuracy", hue="init", path="study_trial.png"))
+
+# %% [markdown]
+# **What to hand in**, beside `transformer.py`:
+#
+# * `study.csv`: every configuration of the grid, made by
+#   `run_study(transformer, "transformer", seeds=(0, 1, 2))` (about 2 minutes per seed);
+# * the plot of `test_accuracy` against `train_size`, one line per `init`
+#   (`plot("study.csv", "transformer", x="train_size", y="test_accuracy", hue="init")`);
+# * `report.md`: how much pre-training helps at each size, where the two curves meet, and why.
+#
+# The graders re-run two rows of your `study.csv`, drawn at random, with your `transformer.py`
+# and the row's seed: a row your code does not reproduce (within the study's tolerance) earns
+# nothing, so seed everything from `seed` and hand in the table your final code made.

@@ -20,9 +20,10 @@ from grader.data.graphs import (PLANETOID_PARTS, PPI_FILES, GraphData, Inductive
                                 graphsage_graphs, karate_club, micro_f1, planetoid, ppi, sbm_graph)
 from grader.data.images import (STUDY_DATA_ENV, STUDY_DATA_FILE, ImageTask, cnn_study_data, digits, image_folder,
                                 mnist_subset, shapes, study_data_source, tfds_directory)
-from grader.data.sequences import (BOS, PAD, POEM_SPECIALS, TANG_FILES, UNK, adding_problem, encode_poems,
-                                   is_quatrain, poem_corpus, poem_vocabulary, synthetic_quatrains, tang_poems,
-                                   tang_quatrains)
+from grader.data.sequences import (BOS, MASK, MASK_CHAR, PAD, POEM_SPECIALS, TANG_FILES, THEME_KEYWORDS, UNK,
+                                   adding_problem, couplet_vocabulary, encode_couplets, encode_poems, is_quatrain,
+                                   make_theme_task, poem_corpus, poem_vocabulary, pretrained_dir, pretrained_encoder,
+                                   synthetic_quatrains, tang_couplets, tang_poems, tang_quatrains, theme_task)
 
 __all__ = [
     "CHECKSUMS", "DataError", "candidate_dirs", "known_checksums", "locate", "status",
@@ -33,4 +34,6 @@ __all__ = [
     "tfds_directory",
     "BOS", "PAD", "POEM_SPECIALS", "TANG_FILES", "UNK", "adding_problem", "encode_poems", "is_quatrain",
     "poem_corpus", "poem_vocabulary", "synthetic_quatrains", "tang_poems", "tang_quatrains",
+    "MASK", "MASK_CHAR", "THEME_KEYWORDS", "couplet_vocabulary", "encode_couplets", "make_theme_task",
+    "pretrained_dir", "pretrained_encoder", "tang_couplets", "theme_task",
 ]

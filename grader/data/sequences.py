@@ -164,3 +164,160 @@ def encode_poems(texts: list[str], vocab: list[str]) -> np.ndarray:
     if len({len(r) for r in rows}) > 1:
         raise ValueError("encode_poems needs texts of equal length")
     return np.array(rows, dtype=np.int32).reshape(len(rows), -1)
+
+
+# -- the Transformer lab's study: a pre-trained encoder and a classification task --------------
+
+#: One couplet of five- or seven-character lines: "XXXXX，XXXXX。" or "XXXXXXX，XXXXXXX。".
+COUPLET_PATTERN = r"[\u4e00-\u9fff]{5}，[\u4e00-\u9fff]{5}。|[\u4e00-\u9fff]{7}，[\u4e00-\u9fff]{7}。"
+#: The character that stands for a hidden one: the collection itself writes "□" for
+#: a character lost from a poem, so no couplet of the corpus contains it.
+MASK_CHAR = "□"
+#: Token id of :data:`MASK_CHAR` in a couplet vocabulary (after the poem specials).
+MASK = 3
+#: The keywords of the theme task, one class each (traditional characters, as in the files).
+THEME_KEYWORDS = ("山", "月", "風", "花")
+#: Where the pre-trained encoder and the task ship, relative to the kit's root (the
+#: repository, a student or autograder bundle, the sandbox's copy of the kit).
+PRETRAINED_DIR = "assignments/transformer/pretrained"
+
+
+def tang_couplets(data_dir: str | Path | None = None, *, test_fraction: float = 0.15,
+                  seed: int = 0) -> tuple[list[str], list[str]]:
+    """Every couplet (:data:`COUPLET_PATTERN`) of the Tang poems, split by poem.
+
+    Returns ``(train, test)`` in file order: the couplets of a seeded random
+    ``test_fraction`` of the poems form ``test``, the rest ``train``, so the
+    text an encoder is pre-trained on (``train``) never holds a poem a
+    classifier is tested on. The collection repeats some poems (under other
+    titles or authors): a test couplet whose text also occurs in ``train``
+    is left out. About 40,800 and 7,200 couplets.
+    """
+    import re
+
+    couplet = re.compile(COUPLET_PATTERN)
+    poems = tang_poems(data_dir)
+    order = np.random.default_rng(seed).permutation(len(poems))
+    held_out = set(order[: int(round(test_fraction * len(poems)))].tolist())
+    train, test = [], []
+    for i, lines in enumerate(poems):
+        (test if i in held_out else train).extend(line for line in lines if couplet.fullmatch(line))
+    seen = set(train)
+    return train, [line for line in test if line not in seen]
+
+
+def couplet_vocabulary(texts: list[str], size: int) -> list[str]:
+    """:func:`poem_vocabulary` of ``texts`` with :data:`MASK_CHAR` inserted at id
+    :data:`MASK`: ``size`` tokens in all."""
+    vocab = poem_vocabulary(texts, size - 1)
+    return vocab[:MASK] + [MASK_CHAR] + vocab[MASK:]
+
+
+def encode_couplets(texts: list[str], vocab: list[str], length: int) -> np.ndarray:
+    """Token ids of ``texts``, padded: (N, length) int32, each row ``BOS`` then one
+    id per character (``UNK`` for one not in ``vocab``) then ``PAD``. A text
+    longer than ``length − 1`` characters raises ``ValueError``."""
+    position = {token: i for i, token in enumerate(vocab)}
+    out = np.full((len(texts), length), PAD, dtype=np.int32)
+    for row, text in enumerate(texts):
+        if len(text) > length - 1:
+            raise ValueError(f"{text!r} has {len(text)} characters; at most {length - 1} fit")
+        out[row, : len(text) + 1] = [BOS] + [position.get(ch, UNK) for ch in text]
+    return out
+
+
+def make_theme_task(couplets: tuple[list[str], list[str]], *, keywords=THEME_KEYWORDS,
+                    test_per_class: int = 200, seed: int = 0) -> dict:
+    """The theme task made from ``(train, test)`` couplets (:func:`tang_couplets`):
+    which keyword of ``keywords`` a couplet holds, the keyword itself hidden.
+
+    A couplet qualifies when it holds exactly one occurrence of one keyword and
+    none of the others; that character becomes :data:`MASK_CHAR` and its
+    keyword's index the label. ``test`` keeps ``test_per_class`` couplets of
+    each keyword, drawn with ``seed`` from the held-out poems; ``train`` keeps
+    every qualifying couplet of the other poems, shuffled with ``seed``.
+
+    Returns ``{"keywords": [...], "train": {"texts", "labels"}, "test": {...}}``
+    (plain lists: what ``pretrained/theme_task.json`` holds).
+    """
+    rng = np.random.default_rng(seed)
+
+    def qualify(lines):
+        texts, labels = [], []
+        for line in lines:
+            found = [k for k, kw in enumerate(keywords) if kw in line]
+            if len(found) == 1 and line.count(keywords[found[0]]) == 1:
+                texts.append(line.replace(keywords[found[0]], MASK_CHAR))
+                labels.append(found[0])
+        return texts, np.array(labels, dtype=np.int64)
+
+    train_texts, train_labels = qualify(couplets[0])
+    order = rng.permutation(len(train_texts))
+    test_texts, test_labels = qualify(couplets[1])
+    keep = []
+    for k in range(len(keywords)):
+        members = np.flatnonzero(test_labels == k)
+        if len(members) < test_per_class:
+            raise ValueError(f"only {len(members)} held-out couplets hold {keywords[k]!r}; {test_per_class} asked for")
+        keep += sorted(rng.choice(members, size=test_per_class, replace=False).tolist())
+    return {"keywords": list(keywords),
+            "train": {"texts": [train_texts[i] for i in order], "labels": [int(train_labels[i]) for i in order]},
+            "test": {"texts": [test_texts[i] for i in keep], "labels": [int(test_labels[i]) for i in keep]}}
+
+
+def pretrained_dir(root: str | Path | None = None) -> Path:
+    """The folder of the shipped encoder and task: :data:`PRETRAINED_DIR` under
+    ``root`` (default: the kit holding this package)."""
+    root = Path(root) if root is not None else Path(__file__).resolve().parent.parent.parent
+    return root / PRETRAINED_DIR
+
+
+def pretrained_encoder(folder: str | Path | None = None) -> dict:
+    """The pre-trained encoder the kit ships: ``{"config": {...}, "vocab": [...],
+    "weights": Path, ...}`` from ``encoder.json`` in ``folder`` (default
+    :func:`pretrained_dir`). ``config`` holds the sizes to build the encoder
+    with (``vocab_size``, ``max_len``, ``d_model``, ``num_heads``, ``d_ff``,
+    ``num_layers``); ``weights`` is the ``.weights.h5`` file to load into it,
+    checked against the SHA-256 the JSON records (a mismatch raises
+    :class:`DataError`)."""
+    import json
+
+    from grader.files import sha256_file
+
+    folder = Path(folder) if folder is not None else pretrained_dir()
+    path = folder / "encoder.json"
+    if not path.is_file():
+        raise DataError(f"no pre-trained encoder in {folder} (encoder.json is missing)")
+    info = json.loads(path.read_text(encoding="utf-8"))
+    weights = folder / info["weights"]
+    if not weights.is_file() or sha256_file(weights) != info["sha256"]:
+        raise DataError(f"{weights} is missing or is not the file encoder.json describes (SHA-256 differs)")
+    return {**info, "weights": weights}
+
+
+def theme_task(train_size: int, seed: int, folder: str | Path | None = None):
+    """The theme task as shipped (``theme_task.json`` beside the encoder; no data
+    directory needed): ``(train_texts, train_labels, test_texts, test_labels)``.
+
+    The training set is ``train_size`` couplets drawn with ``seed``, the same
+    number of each keyword (so 4 classes need ``train_size`` divisible by 4),
+    from the training pool; the test set (800 couplets from poems the encoder
+    never saw) is always the same. Labels are int64 arrays.
+    """
+    import json
+
+    folder = Path(folder) if folder is not None else pretrained_dir()
+    path = folder / "theme_task.json"
+    if not path.is_file():
+        raise DataError(f"no theme task in {folder} (theme_task.json is missing)")
+    task = json.loads(path.read_text(encoding="utf-8"))
+    texts, labels = task["train"]["texts"], np.array(task["train"]["labels"], dtype=np.int64)
+    classes = len(task["keywords"])
+    if train_size % classes:
+        raise ValueError(f"train_size = {train_size} is not a multiple of the {classes} classes")
+    rng = np.random.default_rng(seed)
+    chosen = np.concatenate([rng.choice(np.flatnonzero(labels == k), size=train_size // classes, replace=False)
+                             for k in range(classes)])
+    chosen = rng.permutation(chosen)
+    return ([texts[i] for i in chosen], labels[chosen],
+            list(task["test"]["texts"]), np.array(task["test"]["labels"], dtype=np.int64))

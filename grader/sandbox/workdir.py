@@ -53,8 +53,11 @@ def copy_submission(submission: Path, dest: Path, module: str) -> Path:
 
 def copy_runtime(lab: Lab, lib: Path) -> None:
     """The code the worker runs besides the submission: the grader package
-    (``lib/grader``) and the lab's *shipped* check files (``lib/lab/checks``:
-    what students have anyway). No ``lab.toml``, hidden or private check
+    (``lib/grader``), the lab's *shipped* check files (``lib/lab/checks``:
+    what students have anyway) and the files ``lab.toml`` ships to students
+    (``[release] student_files``, such as a pre-trained model), at the path
+    they have in a student's bundle (``lib/assignments/<lab>/...``), where
+    ``grader.data`` finds them. No ``lab.toml``, hidden or private check
     file, fixture or salt."""
     from grader.labs.anatomy import SHIPPED_CHECK_FILES
 
@@ -65,6 +68,10 @@ def copy_runtime(lab: Lab, lib: Path) -> None:
     for name in SHIPPED_CHECK_FILES:
         if (lab.assignment_dir / "checks" / name).is_file():
             shutil.copyfile(lab.assignment_dir / "checks" / name, checks / name)
+    for rel in lab.meta.get("release", {}).get("student_files", []):
+        target = lib / "assignments" / lab.id / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(lab.assignment_dir / rel, target)
     open_to_all(lib)
 
 

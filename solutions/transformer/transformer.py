@@ -654,3 +654,117 @@ def memory_write_backward(d_new, memory, w, erase, add):
     d_add = np.sum(w3 * d_new, axis=1)
     return d_memory, d_w, d_erase, d_add
     # END SOLUTION
+
+
+# --------------------------------------------------------------------------
+# Part 9. Pre-trained encoder vs from scratch (the chapter's homework)
+# --------------------------------------------------------------------------
+
+def build_encoder(vocab_size, max_len, d_model, num_heads, d_ff, num_layers, pad_id):
+    """A BERT-style encoder: tokens (B, T) int → (B, T, d_model).
+
+    A :class:`PositionalEmbedding` named ``embedding``, then ``num_layers``
+    :class:`TransformerEncoderBlock` named ``encoder_0``, ``encoder_1``, …,
+    each attending to every position but padding (``pad_id``). The kit's
+    pre-trained weights (``grader.data.pretrained_encoder()``) were saved
+    from this model with the reference's blocks; they load into yours when
+    your layers have the names the docstrings above give (Keras stores
+    weights by those names).
+    """
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    keys = ops.expand_dims(ops.not_equal(tokens, pad_id), 1)  # (B, 1, T): no query attends to padding
+    h = PositionalEmbedding(vocab_size, d_model, max_len, name="embedding")(tokens)
+    for block in range(num_layers):
+        h = TransformerEncoderBlock(d_model, num_heads, d_ff, name=f"encoder_{block}")(h, attention_mask=keys)
+    return keras.Model(tokens, h, name="encoder")
+
+
+#: The recipe of every run of the study, pre-trained or not: Adam with this
+#: learning rate, batches of this size, ``epochs`` passes over the training
+#: set, or more passes so that there are at least ``min_steps`` updates (64
+#: couplets make 2 batches a pass: a few passes would barely move a model).
+FINE_TUNING = {"learning_rate": 1e-3, "batch_size": 32, "epochs": 3, "min_steps": 250}
+
+
+def build_classifier(encoder, label_ids, mask_id):
+    """A cloze-style classifier on top of ``encoder`` (a model from
+    :func:`build_encoder`): tokens (B, T) int, each row holding ``mask_id``
+    exactly once → logits (B, K), **no softmax**, K = ``len(label_ids)``.
+
+    Class k is scored the way masked-LM pre-training scored character
+    ``label_ids[k]`` at a [MASK]: ``logit_k = h · E[label_ids[k]] + b_k``
+    with ``h`` the encoder's output at the ``mask_id`` position, ``E`` the
+    encoder's own embedding matrix (``encoder.get_layer("embedding")
+    .embedding.embeddings``, shared, not copied: fine-tuning updates it)
+    and ``b`` a trainable bias of K zeros. A pre-trained encoder thus starts
+    from its guess of the hidden character; a random one from a random guess.
+    """
+    # BEGIN SOLUTION: h = Σ_t encoder(tokens)·[tokens == mask_id]; a layer scoring h against the embedding rows label_ids, plus a bias
+    class ClozeScores(layers.Layer):
+        def __init__(self, table, ids):
+            super().__init__(name="cloze")
+            self.table, self.ids = table, [int(i) for i in ids]
+
+        def build(self, input_shape):
+            self.bias = self.add_weight(shape=(len(self.ids),), initializer="zeros", name="bias")
+
+        def call(self, h):
+            rows = ops.take(self.table.embeddings, self.ids, axis=0)
+            return ops.matmul(h, ops.transpose(rows)) + self.bias
+
+    tokens = keras.Input((None,), dtype="int32")
+    h = encoder(tokens)
+    at_mask = ops.expand_dims(ops.cast(ops.equal(tokens, mask_id), h.dtype), -1)
+    hidden = ops.sum(h * at_mask, axis=1)
+    scores = ClozeScores(encoder.get_layer("embedding").embedding, label_ids)(hidden)
+    return keras.Model(tokens, scores, name="classifier")
+    # END SOLUTION
+
+
+def run_config(init, train_size, *, seed):
+    """One run of the study: fine-tune the kit's pre-trained encoder
+    (``init="pretrained"``) or train the same model from a random
+    initialisation (``init="scratch"``) on ``train_size`` couplets of the
+    theme task, and measure it on the task's fixed test set.
+
+    The task (``grader.data.theme_task(train_size, seed)``): which of the
+    four ``grader.data.THEME_KEYWORDS`` (山, 月, 風, 花) a couplet holds, the
+    keyword replaced by "□", the character [MASK] (``grader.data.MASK``)
+    stands for in the encoder's vocabulary. Encode the texts with the
+    vocabulary and ``max_len`` of ``grader.data.pretrained_encoder()``
+    (``grader.data.encode_couplets``), build the encoder with its ``config``
+    (:func:`build_encoder`, padding ``grader.data.PAD``), load its
+    ``weights`` when pre-trained (Keras's ``load_weights``), put
+    :func:`build_classifier` on top (the keywords' ids as ``label_ids``) and
+    train with :data:`FINE_TUNING`, cross-entropy on the logits. Seed
+    everything from ``seed`` first (``keras.utils.set_random_seed``).
+
+    Returns:
+        ``{"test_accuracy": float}``, the share of the test couplets whose
+        keyword the model's argmax names. An unknown ``init`` raises
+        ``ValueError``.
+    """
+    # BEGIN SOLUTION: seed; load the task and the encoder's description; build, load weights if pretrained; compile, fit, evaluate
+    from grader.data import MASK, PAD, THEME_KEYWORDS, encode_couplets, pretrained_encoder, theme_task
+
+    if init not in ("pretrained", "scratch"):
+        raise ValueError(f"unknown init {init!r}: 'pretrained' or 'scratch'")
+    keras.utils.set_random_seed(int(seed))  # Python's, NumPy's and TensorFlow's generators
+    shipped = pretrained_encoder()
+    config, vocab = shipped["config"], shipped["vocab"]
+    train_texts, y_train, test_texts, y_test = theme_task(train_size, seed)
+    x_train = encode_couplets(train_texts, vocab, config["max_len"])
+    x_test = encode_couplets(test_texts, vocab, config["max_len"])
+    encoder = build_encoder(**config, pad_id=PAD)
+    if init == "pretrained":
+        encoder.load_weights(shipped["weights"])
+    model = build_classifier(encoder, [vocab.index(k) for k in THEME_KEYWORDS], MASK)
+    model.compile(keras.optimizers.Adam(FINE_TUNING["learning_rate"]),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    batch = FINE_TUNING["batch_size"]
+    # The passes as one long epoch of repeated copies: Keras's per-epoch overhead would dominate 125 tiny epochs.
+    passes = max(FINE_TUNING["epochs"], -(-FINE_TUNING["min_steps"] * batch // train_size))
+    model.fit(np.tile(x_train, (passes, 1)), np.tile(y_train, passes), batch_size=batch, epochs=1, verbose=0)
+    logits = np.asarray(model(x_test, training=False))  # 800 couplets in one call; predict() would retrace per model
+    return {"test_accuracy": float(np.mean(logits.argmax(axis=-1) == y_test))}
+    # END SOLUTION
