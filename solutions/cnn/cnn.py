@@ -509,13 +509,13 @@ def run_config(dropout, normalization, lr_decay, residual, depth, *, seed):
     # BEGIN SOLUTION: seed, load the task, build, compile with make_optimizer, fit, then measure both accuracies
     from grader.data import cnn_study_data
 
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(int(seed))
     task = cnn_study_data()
     model = ablation_cnn(depth, normalization, residual, dropout, task.x_train.shape[1:], len(task.classes))
     config = {"learning_rate": STUDY_LEARNING_RATE, "lr_decay": lr_decay, "epochs": STUDY_EPOCHS}
     steps = -(-len(task.y_train) // STUDY_BATCH_SIZE)
-    model.compile(optimizer=make_optimizer(config, steps_per_epoch=steps),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=make_optimizer(config, steps_per_epoch=steps), loss=loss, metrics=["accuracy"])
     history = model.fit(task.x_train, task.y_train, batch_size=STUDY_BATCH_SIZE, epochs=STUDY_EPOCHS, verbose=0)
     logits = np.asarray(model(task.x_test, training=False))
     return {"test_accuracy": float(np.mean(logits.argmax(axis=-1) == task.y_test)),
