@@ -124,7 +124,8 @@ def test_gates_pass_and_are_recorded(release):
     built, root = release
     report = built.gates
     assert report.passed and not report.reused
-    assert report.reference["score"] == report.reference["max_score"] == 14
+    # The lab's 14 points and its study's (the reference hands in its table).
+    assert report.reference["score"] == report.reference["max_score"] == 14 + built.lab.study.points
     assert report.starter["score"] == 0
     assert [m["name"] for m in report.mutants] == GATE_MUTANTS and all(m["caught"] for m in report.mutants)
     recorded = json.loads((root / "dist" / "cnn" / "build.json").read_text())
@@ -284,9 +285,10 @@ def _gradescope(built, tmp_path: Path, submission: Path | None) -> dict:
 def test_run_autograder_grades_the_starter_in_a_gradescope_layout(release, lab, tmp_path):
     built, _ = release
     results = _gradescope(built, tmp_path, lab.starter_file)
-    assert results["score"] == 0 and len(results["tests"]) == len(lab.checks())
+    # Every check of the lab, then the study's (public).
+    assert results["score"] == 0 and len(results["tests"]) == len(lab.checks()) + 1
     assert sorted(t["visibility"] for t in results["tests"]) == sorted(
-        "visible" if c.visibility == "public" else "after_published" for c in lab.checks())
+        ["visible" if c.visibility == "public" else "after_published" for c in lab.checks()] + ["visible"])
     assert all(t["status"] == "failed" and t["score"] == 0 for t in results["tests"])
     assert "not implemented yet" in results["tests"][1]["output"]
     assert results["stdout_visibility"] == "hidden"
@@ -295,7 +297,7 @@ def test_run_autograder_grades_the_starter_in_a_gradescope_layout(release, lab, 
 def test_run_autograder_explains_a_submission_without_the_lab_file(release, tmp_path):
     built, _ = release
     results = _gradescope(built, tmp_path, None)
-    assert results["score"] == 0 and len(results["tests"]) == len(built.lab.checks())
+    assert results["score"] == 0 and len(results["tests"]) == len(built.lab.checks()) + 1
     assert "could not be graded: no cnn.py found" in results["tests"][0]["output"]
 
 
@@ -592,5 +594,8 @@ def test_run_autograder_keeps_the_student_away_from_results_grader_and_hidden_fi
     monkeypatch.setenv("DLKIT_ISOLATION", "uid")
     results = _gradescope(built, tmp_path, sub)
     assert results["extra_data"]["isolation"] == "uid"
-    assert results["score"] == pytest.approx(results["extra_data"]["max_score"]), \
-        [t["output"] for t in results["tests"] if t["score"] < t["max_score"]][:2]
+    # Only the study, whose table this submission does not hand in, is lost.
+    short = [t for t in results["tests"] if t["score"] < t["max_score"]]
+    assert results["score"] == pytest.approx(results["extra_data"]["max_score"] - lab.study.points), \
+        [t["output"] for t in short][:2]
+    assert len(short) == 1 and "no study.csv handed in" in short[0]["output"]
