@@ -15,7 +15,7 @@ Nothing here downloads anything. Labs and students use the names below
 (``from grader.data import cora``); the modules are where they live.
 """
 
-from grader.data.directory import CHECKSUMS, DataError, candidate_dirs, known_checksums, locate, status
+from grader.data.directory import CHECKSUMS, DataError, candidate_dirs, data_sets, known_checksums, locate, status
 from grader.data.graphs import (PLANETOID_PARTS, PPI_FILES, GraphData, InductiveSplit, citeseer, cora,
                                 graphsage_graphs, karate_club, micro_f1, planetoid, ppi, sbm_graph)
 from grader.data.images import (STUDY_DATA_ENV, STUDY_DATA_FILE, ImageTask, cnn_study_data, digits, image_folder,
@@ -26,7 +26,7 @@ from grader.data.sequences import (BOS, MASK, MASK_CHAR, PAD, POEM_SPECIALS, TAN
                                    synthetic_quatrains, tang_couplets, tang_poems, tang_quatrains, theme_task)
 
 __all__ = [
-    "CHECKSUMS", "DataError", "candidate_dirs", "known_checksums", "locate", "status",
+    "CHECKSUMS", "DataError", "candidate_dirs", "data_sets", "known_checksums", "locate", "status",
     "PLANETOID_PARTS", "PPI_FILES", "GraphData", "InductiveSplit", "citeseer", "cora", "graphsage_graphs",
     "karate_club", "micro_f1", "planetoid", "ppi", "sbm_graph",
     "digits", "mnist_subset",

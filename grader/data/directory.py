@@ -66,6 +66,23 @@ def locate(files: list[str], data_dir: str | Path | None = None, *, verify: bool
     )
 
 
+def data_sets(names: list[str], data_dir: str | Path | None = None) -> dict[str, Path]:
+    """Every file of the data sets ``names`` (folders of the data directory,
+    such as ``"planetoid"``) → where it is, checksums verified: what a lab's
+    ``[release] data`` ships to students, and what its grading sandbox sees.
+    Raises :class:`DataError` for a name the checksum list does not know, or
+    files that cannot be found."""
+    known = known_checksums()
+    files = sorted(f for f in known if any(f == n or f.startswith(n.rstrip("/") + "/") for n in names))
+    unknown = [n for n in names if not any(f == n or f.startswith(n.rstrip("/") + "/") for f in files)]
+    if unknown:
+        raise DataError(f"unknown data sets: {', '.join(unknown)} (grader/data_checksums.txt does not list them)")
+    if not files:
+        return {}
+    folder = locate(files, data_dir)
+    return {name: folder / name for name in files}
+
+
 def status(data_dir: str | Path | None = None) -> list[tuple[str, str, str]]:
     """(data set, state, where) for every data set the kit knows, for `grader data`."""
     rows = []

@@ -29,7 +29,7 @@ from pathlib import Path
 from grader import templates
 from grader.labs import fixtures, salt as salt_file
 from grader.checks.check import HIDDEN, PUBLIC
-from grader.data import known_checksums, locate
+from grader.data import DataError, data_sets
 from grader.labs.lab import Lab
 from grader.release import contents, leaks, notebooks, otter_bundle
 from grader.release.archive import Bundle
@@ -70,17 +70,11 @@ def zip_name(lab: Lab, kind: str) -> str:
 
 def data_files(lab: Lab) -> dict[str, Path]:
     """``shared/data/<file>`` → path for the data ``lab.toml`` lists, checksums verified."""
-    wanted = lab.meta.get("release", {}).get("data", [])
-    files = sorted(name for name in known_checksums()
-                   if any(name == w or name.startswith(w.rstrip("/") + "/") for w in wanted))
-    missing = [w for w in wanted if not any(f == w or f.startswith(w.rstrip("/") + "/") for f in files)]
-    if missing:
-        raise FileNotFoundError(f"{lab.id}: lab.toml [release] data lists {', '.join(missing)}, "
-                                f"which grader/data_checksums.txt does not know")
-    if not files:
-        return {}
-    folder = locate(files)
-    return {f"{DATA_PREFIX}/{name}": folder / name for name in files}
+    try:
+        found = data_sets(lab.meta.get("release", {}).get("data", []))
+    except DataError as exc:
+        raise FileNotFoundError(f"{lab.id}: lab.toml [release] data: {exc}") from None
+    return {f"{DATA_PREFIX}/{name}": path for name, path in found.items()}
 
 
 #: What a student's copy of a handout says instead of a hidden check's name.

@@ -57,8 +57,9 @@ def copy_runtime(lab: Lab, lib: Path) -> None:
     what students have anyway) and the files ``lab.toml`` ships to students
     (``[release] student_files``, such as a pre-trained model), at the path
     they have in a student's bundle (``lib/assignments/<lab>/...``), where
-    ``grader.data`` finds them. No ``lab.toml``, hidden or private check
-    file, fixture or salt."""
+    ``grader.data`` finds them, and the data sets the bundle ships
+    (:func:`bundled_data`). No ``lab.toml``, hidden or private check file,
+    fixture or salt."""
     from grader.labs.anatomy import SHIPPED_CHECK_FILES
 
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -72,7 +73,26 @@ def copy_runtime(lab: Lab, lib: Path) -> None:
         target = lib / "assignments" / lab.id / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(lab.assignment_dir / rel, target)
+    for name, source in bundled_data(lab).items():
+        target = lib / "shared" / "data" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
     open_to_all(lib)
+
+
+def bundled_data(lab: Lab) -> dict[str, Path]:
+    """The data sets a student's bundle ships (``[release] data``), which a
+    study's re-run of a row may read: ``lib/shared/data`` is where
+    ``grader.data`` looks in a bundle, and in the sandbox. Only those: the
+    rest of the data directory stays out. Data the grader's own data
+    directory lacks is left out too; the submission's loader then raises its
+    "data files not found" error, reported as the row's failure."""
+    from grader.data import DataError, data_sets
+
+    try:
+        return data_sets(lab.meta.get("release", {}).get("data", []))
+    except DataError:
+        return {}
 
 
 def open_to_all(folder: Path) -> None:

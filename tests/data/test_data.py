@@ -18,6 +18,17 @@ def test_locate_names_missing_files(tmp_path):
         locate(["planetoid/ind.nowhere.x"], tmp_path)
 
 
+def test_data_sets_lists_every_file_of_a_folder_and_refuses_unknown_names():
+    from grader.data import data_sets, known_checksums
+
+    files = data_sets(["planetoid"])
+    assert sorted(files) == sorted(f for f in known_checksums() if f.startswith("planetoid/"))
+    assert all(path.is_file() for path in files.values())
+    assert data_sets([]) == {}
+    with pytest.raises(DataError, match="unknown data sets: imagenet"):
+        data_sets(["planetoid", "imagenet"])
+
+
 def test_missing_data_skips_only_that_check(monkeypatch):
     from grader.data import DataError
     from grader.core.grading import self_check

@@ -158,6 +158,21 @@ def test_sandbox_copy_holds_only_shipped_check_files(tmp_path):
     assert not list(tmp_path.rglob("fixtures"))
 
 
+def test_sandbox_copy_holds_the_data_the_student_bundle_ships_and_no_other(tmp_path):
+    """A study's re-run may load what students have (the GCN lab ships Cora's
+    Planetoid files); the rest of the data directory stays out."""
+    from grader.data import data_sets, known_checksums
+    from grader.sandbox.workdir import copy_runtime as _copy_runtime
+
+    lab = Lab.load("gcn")
+    _copy_runtime(lab, tmp_path)
+    data = tmp_path / "shared" / "data"
+    copied = sorted(str(p.relative_to(data)) for p in data.rglob("*") if p.is_file())
+    assert copied == sorted(data_sets(["planetoid"])) and copied
+    assert all(name.startswith("planetoid/") for name in copied)
+    assert any(not name.startswith("planetoid/") for name in known_checksums())
+
+
 def test_observe_only_checks_run_from_source_alone():
     """What the worker builds from the observe-only source observes like the check."""
     lab = Lab.load("cnn")
