@@ -7,7 +7,9 @@ only graders may see:
 * **solution lines**: every whitespace-normalised line from inside a
   ``# BEGIN SOLUTION`` block (:func:`grader.labs.markers.solution_lines`) longer than
   12 characters, unless the same line also appears outside the blocks (then it
-  is in the starter by design). A line matches with or without a leading
+  is in the starter by design), or is shorter than 50 characters and also in
+  shipped code (the grader package, the public checks: a common idiom such
+  as ``rng = np.random.default_rng(seed)`` tells nothing). A line matches with or without a leading
   ``#``, ``>>>`` or ``...`` (commented-out or doctest-style copies count);
 * **hidden check source**: normalised lines of the hidden check modules
   (longer than 12 characters, and in no shipped source: public checks, the
@@ -106,9 +108,20 @@ class LeakScanner:
         self.lab = lab
         starter_texts = _starter_texts(lab)
 
+        # What ships by design: the public checks, the grader package, the starter.
+        public = public_lab_files(lab)
+        shipped_lines = set()
+        for path in [*public.values(), *sorted(PACKAGE_DIR.rglob("*.py"))]:
+            if path.suffix == ".py":
+                shipped_lines |= {normalise(l) for l in path.read_text().splitlines()}
+        for text in starter_texts:
+            shipped_lines |= {normalise(l) for l in text.splitlines()}
+
         # Solution lines that are not also outside the markers (those ship in the starter),
         # each with where it comes from, so a finding points at both ends.
         self.solution_lines: dict[str, str] = {}
+        #: Short solution lines that shipped code also has: not scannable.
+        self.exempt_lines: set[str] = set()
         for path in sorted(lab.solution_dir.rglob("*.py")):
             text = path.read_text()
             outside = {normalise(l) for l in make_starter(text).splitlines()}
@@ -117,18 +130,16 @@ class LeakScanner:
             for number, raw in enumerate(text.splitlines(), 1):
                 line = normalise(raw)
                 if line in inside and len(line) >= MIN_LINE and line not in outside:
+                    if len(line) < MIN_HIDDEN_LONE and line in shipped_lines:
+                        # A short idiom the kit's shipped code also has ("with tf.GradientTape()
+                        # as tape:"): its presence in a bundle says nothing of the solution.
+                        self.exempt_lines.add(line)
+                        continue
                     self.solution_lines.setdefault(line, f"{rel}:{number}")
 
         # Hidden check modules: every checks/*.py that no public check imports.
-        public = public_lab_files(lab)
         checks_dir = lab.assignment_dir / "checks"
         private_modules = [p for p in sorted(checks_dir.glob("*.py")) if f"checks/{p.name}" not in public]
-        shipped_lines = set()
-        for path in [*public.values(), *sorted(PACKAGE_DIR.rglob("*.py"))]:
-            if path.suffix == ".py":
-                shipped_lines |= {normalise(l) for l in path.read_text().splitlines()}
-        for text in starter_texts:
-            shipped_lines |= {normalise(l) for l in text.splitlines()}
         self.hidden_lines = {normalise(l) for p in private_modules for l in p.read_text().splitlines()}
         self.hidden_lines = {l for l in self.hidden_lines if len(l) >= MIN_LINE and l not in shipped_lines}
 

@@ -12,6 +12,7 @@ the release with every mutant, and the reference graded in full through
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -334,10 +335,16 @@ def test_otter_run_gives_the_reference_full_marks_without_training(release, lab,
 
 # -- the leak scan ----------------------------------------------------------------
 
+@functools.cache
+def _bundles(lab_id):
+    """A lab's bundles, built once for the leak-scan tests (building takes ~20 s)."""
+    return bundles.build(Lab.load(lab_id))
+
+
 @pytest.mark.parametrize("lab_id", LABS)
 def test_student_bundles_pass_the_leak_scan(lab_id):
     lab = Lab.load(lab_id)
-    built = bundles.build(lab)
+    built = _bundles(lab_id)
     scanner = leaks.LeakScanner(lab)
     found = [str(leak) for name, bundle in built.for_students for leak in scanner.scan(bundle, name)]
     assert not found, "\n".join(found)
@@ -348,7 +355,7 @@ def test_leak_scan_finds_planted_leaks(lab_id):
     """Every kind of leak, planted in a copy of the lab's student bundle, is found."""
     lab = Lab.load(lab_id)
     scanner = leaks.LeakScanner(lab)
-    base = bundles.build(lab).student
+    base = _bundles(lab_id).student
     hidden_check = lab.checks("hidden")[0]
     solution_line = next(iter(scanner.solution_lines), None)
     hidden_source = (lab.assignment_dir / "checks" / "hidden.py").read_bytes()
@@ -384,6 +391,23 @@ def test_leak_scan_lets_a_lone_common_idiom_through(lab):
     assert "with tf.GradientTape() as tape:" in scanner.hidden_lines
     bundle = Bundle({"a.py": b"with tf.GradientTape() as tape:\n    y = model(x)\n"})
     assert scanner.scan(bundle, "idiom") == []
+
+
+def test_leak_scan_exempts_only_short_solution_idioms_that_shipped_code_has():
+    """A solution line like ``rng = np.random.default_rng(seed)``, which the
+    grader package ships anyway, cannot be told from the kit's own code; a
+    longer solution line is found even where shipped code has it."""
+    lab = Lab.load("gcn")
+    scanner = leaks.LeakScanner(lab)
+    assert "rng = np.random.default_rng(seed)" in scanner.exempt_lines
+    assert all(len(line) < leaks.MIN_HIDDEN_LONE for line in scanner.exempt_lines)
+    assert not scanner.exempt_lines & set(scanner.solution_lines)
+    idiom = Bundle({"a.py": b"rng = np.random.default_rng(seed)\n"})
+    assert scanner.scan(idiom, "idiom") == []
+    longest = max(scanner.solution_lines, key=len)
+    assert len(longest) >= leaks.MIN_HIDDEN_LONE
+    found = scanner.scan(Bundle({"a.py": f"x = 1\n{longest}\n".encode()}), "copied")
+    assert [leak.kind for leak in found] == ["solution line"]
 
 
 def test_handouts_name_no_hidden_check_in_the_student_copy(lab):
@@ -452,6 +476,7 @@ def test_cli_refuses_and_says_why(kit_copy, tmp_path, monkeypatch, capsys):
     assert index["labs"] == [] and "cnn" in index["refused"]
 
 
+@pytest.mark.full  # 2 min: every lab built again; each lab's build is tested above
 def test_release_all_builds_every_lab_it_can_and_indexes_them(tmp_path, monkeypatch):
     """`release all` over whatever labs exist (some still being written): each
     is built or refused on its own, and the index says which. The sandboxed
