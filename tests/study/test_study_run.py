@@ -50,6 +50,16 @@ def test_a_failing_configuration_is_reported_and_left_out(lab, tmp_path):
         table.read(tmp_path, lab.study)
 
 
+def test_a_todo_left_in_run_config_stops_the_run(lab, tmp_path):
+    def unfinished(a, b, seed=0):
+        raise NotImplementedError("run_config: train the model")
+
+    lines = []
+    with pytest.raises(NotImplementedError, match="train the model"):
+        run_study(unfinished, lab, path=tmp_path / "study.csv", log=lines.append)
+    assert lines == [] and not (tmp_path / "study.csv").exists()
+
+
 def test_only_runs_part_of_the_grid(lab, tmp_path):
     rows = run_study(run_config, lab, path=tmp_path / "part.csv", only={"a": [1]}, log=lambda _: None)
     assert [(r.factors["a"], r.factors["b"]) for r in rows] == [(1, "low"), (1, "high")]
