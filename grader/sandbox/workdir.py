@@ -81,14 +81,18 @@ def copy_runtime(lab: Lab, lib: Path) -> None:
 
 
 def bundled_data(lab: Lab) -> dict[str, Path]:
-    """The data sets a student's bundle ships (``[release] data``), which a
-    study's re-run of a row may read: ``lib/shared/data`` is where
-    ``grader.data`` looks in a bundle, and in the sandbox. Only those: the
-    rest of the data directory stays out. Data the grader's own data
-    directory lacks is left out too; the submission's loader then raises its
-    "data files not found" error, reported as the row's failure."""
+    """The data sets a student's bundle ships (``[release] data``), for a lab
+    with a study, whose re-run of a row may read them: ``lib/shared/data``
+    is where ``grader.data`` looks in a bundle, and in the sandbox. Only
+    those: the rest of the data directory stays out, and so do a lab's data
+    sets when no study needs them (least privilege: the checks' own inputs
+    come through ``in/``). Data the grader's own data directory lacks is left
+    out too; the submission's loader then raises its "data files not found"
+    error, reported as the row's failure."""
     from grader.data import DataError, data_sets
 
+    if lab.study is None:
+        return {}
     try:
         return data_sets(lab.meta.get("release", {}).get("data", []))
     except DataError:

@@ -173,6 +173,17 @@ def test_sandbox_copy_holds_the_data_the_student_bundle_ships_and_no_other(tmp_p
     assert any(not name.startswith("planetoid/") for name in known_checksums())
 
 
+def test_sandbox_copy_of_a_lab_without_a_study_holds_no_data(tmp_path):
+    """The RNN lab ships the Tang poems to students, but its checks get their
+    inputs through the sandbox's inputs folder: no study, no data."""
+    from grader.sandbox.workdir import copy_runtime as _copy_runtime
+
+    lab = Lab.load("rnn")
+    assert lab.study is None and lab.meta["release"]["data"]
+    _copy_runtime(lab, tmp_path)
+    assert not (tmp_path / "shared").exists()
+
+
 def test_observe_only_checks_run_from_source_alone():
     """What the worker builds from the observe-only source observes like the check."""
     lab = Lab.load("cnn")
