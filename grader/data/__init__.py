@@ -18,7 +18,8 @@ Nothing here downloads anything. Labs and students use the names below
 from grader.data.directory import CHECKSUMS, DataError, candidate_dirs, data_sets, known_checksums, locate, status
 from grader.data.graphs import (PLANETOID_PARTS, PPI_FILES, GraphData, InductiveSplit, citeseer, cora,
                                 graphsage_graphs, karate_club, micro_f1, planetoid, ppi, sbm_graph)
-from grader.data.images import (STUDY_DATA_ENV, STUDY_DATA_FILE, ImageTask, cnn_study_data, digits, image_folder,
+from grader.data.images import (STUDY_DATA_ENV, STUDY_DATA_FILE, STUDY_DATA_FOLDER, ImageTask, cnn_study_data,
+                                cnn_study_files, digits, image_folder,
                                 mnist_subset, shapes, study_data_source, tfds_directory)
 from grader.data.sequences import (BOS, MASK, MASK_CHAR, PAD, POEM_SPECIALS, TANG_FILES, THEME_KEYWORDS, UNK,
                                    adding_problem, couplet_vocabulary, encode_couplets, encode_poems, is_quatrain,
@@ -30,7 +31,7 @@ __all__ = [
     "PLANETOID_PARTS", "PPI_FILES", "GraphData", "InductiveSplit", "citeseer", "cora", "graphsage_graphs",
     "karate_club", "micro_f1", "planetoid", "ppi", "sbm_graph",
     "digits", "mnist_subset",
-    "STUDY_DATA_ENV", "STUDY_DATA_FILE", "ImageTask", "cnn_study_data", "image_folder", "shapes", "study_data_source",
+    "STUDY_DATA_ENV", "STUDY_DATA_FILE", "STUDY_DATA_FOLDER", "ImageTask", "cnn_study_data", "cnn_study_files", "image_folder", "shapes", "study_data_source",
     "tfds_directory",
     "BOS", "PAD", "POEM_SPECIALS", "TANG_FILES", "UNK", "adding_problem", "encode_poems", "is_quatrain",
     "poem_corpus", "poem_vocabulary", "synthetic_quatrains", "tang_poems", "tang_quatrains",

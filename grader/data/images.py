@@ -185,7 +185,8 @@ def tfds_directory(path: str | Path, *, size: int = STUDY_SIZE,
 def study_data_source(data_dir: str | Path | None = None) -> str:
     """Which data the CNN study uses: ``$DLKIT_CNN_STUDY_DATA``, else the
     first line of ``cnn_study_data.txt`` in a data directory
-    (:func:`grader.data.candidate_dirs`), else ``"shapes"``."""
+    (:func:`grader.data.candidate_dirs`; a relative path there is a folder
+    of that data directory), else ``"shapes"``."""
     import os
 
     from grader.data.directory import candidate_dirs
@@ -198,8 +199,36 @@ def study_data_source(data_dir: str | Path | None = None) -> str:
         if file.is_file():
             lines = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
             if lines and not lines[0].startswith("#"):
+                kind, colon, where = lines[0].partition(":")
+                if colon and where and not Path(where).is_absolute():
+                    return f"{kind}:{folder / where}"  # a folder of that data directory
                 return lines[0]
     return "shapes"
+
+
+#: Where the grading sandbox finds the instructor's study images: a folder of its data directory.
+STUDY_DATA_FOLDER = "cnn-study"
+
+
+def cnn_study_files(data_dir: str | Path | None = None) -> dict[str, Path | bytes]:
+    """What the grading sandbox needs to read the data the CNN study uses
+    here (``[study] data`` in the lab's ``lab.toml``): nothing for the
+    synthetic shapes; for the instructor's images (``folder:`` or ``tfds:``,
+    :func:`study_data_source`), every file of that folder under
+    :data:`STUDY_DATA_FOLDER`, and a :data:`STUDY_DATA_FILE` pointing at it,
+    so that a re-run of a student's row reads the same images as the grader
+    (the sandbox sees neither this machine's environment nor its data
+    directory). Returns ``{path in a data directory: file or contents}``."""
+    kind, _, where = study_data_source(data_dir).partition(":")
+    if kind not in ("folder", "tfds") or not where:
+        return {}
+    root = Path(where)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{STUDY_DATA_ENV}: {root} is not a folder")
+    files: dict[str, Path | bytes] = {f"{STUDY_DATA_FOLDER}/{p.relative_to(root).as_posix()}": p
+                                      for p in sorted(root.rglob("*")) if p.is_file()}
+    files[STUDY_DATA_FILE] = f"{kind}:{STUDY_DATA_FOLDER}\n".encode()
+    return files
 
 
 def cnn_study_data(*, train: int = 2000, test: int = 1000, source: str | None = None,

@@ -14,6 +14,7 @@ write-up. A lab declares its study in ``lab.toml``::
     reproduce = 2                    # rows the grader re-runs in the sandbox
     points = 1                       # for the table being reproducible
     budget = 60                      # seconds per re-run row (2 CPU cores)
+    data = "cnn_study_files"         # optional: what the re-runs read (a function of grader.data)
 
     [study.factors]                  # each factor's levels, in order
     depth = [1, 2, 4]
@@ -72,6 +73,10 @@ class Study:
     table: str = "study.csv"
     report: str = "report.md"
     rubric: tuple[RubricItem, ...] = ()
+    #: The name of a function of :mod:`grader.data` giving the files (beyond
+    #: the bundle's data sets) the grader's study data is made of, for the
+    #: sandbox's re-runs: ``{path in a data directory: file or bytes}``.
+    data: str = ""
 
     @property
     def rubric_points(self) -> float:
@@ -137,6 +142,9 @@ class Study:
             name = table.get(key, cls.__dataclass_fields__[key].default)
             if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
                 raise StudyError(f"[study] {key} must be a plain file name, not {name!r}")
+        data = table.get("data", "")
+        if not isinstance(data, str) or (data and not data.isidentifier()):
+            raise StudyError(f"[study] data must name a function of grader.data, not {data!r}")
         if not str(table.get("table", "study.csv")).endswith((".csv", ".json")):
             raise StudyError("[study] table must be a .csv or .json file")
         return cls(
@@ -145,4 +153,5 @@ class Study:
             metrics=tuple(metrics), tolerance={m: float(tolerance[m]) for m in metrics},
             reproduce=reproduce, points=float(table.get("points", 1.0)), budget=float(table.get("budget", 60.0)),
             table=table.get("table", "study.csv"), report=table.get("report", "report.md"), rubric=tuple(rubric),
+            data=data,
         )

@@ -57,9 +57,9 @@ def copy_runtime(lab: Lab, lib: Path) -> None:
     what students have anyway) and the files ``lab.toml`` ships to students
     (``[release] student_files``, such as a pre-trained model), at the path
     they have in a student's bundle (``lib/assignments/<lab>/...``), where
-    ``grader.data`` finds them, and the data sets the bundle ships
-    (:func:`bundled_data`). No ``lab.toml``, hidden or private check file,
-    fixture or salt."""
+    ``grader.data`` finds them, the data sets the bundle ships
+    (:func:`bundled_data`) and the study's data (:func:`study_data`). No
+    ``lab.toml``, hidden or private check file, fixture or salt."""
     from grader.labs.anatomy import SHIPPED_CHECK_FILES
 
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -73,11 +73,26 @@ def copy_runtime(lab: Lab, lib: Path) -> None:
         target = lib / "assignments" / lab.id / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(lab.assignment_dir / rel, target)
-    for name, source in bundled_data(lab).items():
+    for name, source in {**bundled_data(lab), **study_data(lab)}.items():
         target = lib / "shared" / "data" / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        if isinstance(source, bytes):
+            target.write_bytes(source)
+        else:
+            shutil.copyfile(source, target)
     open_to_all(lib)
+
+
+def study_data(lab: Lab) -> dict[str, Path | bytes]:
+    """The files the grader's own study data is made of (``[study] data``
+    names the function of :mod:`grader.data` that lists them), such as the
+    instructor's images a TA switched the CNN study to: a re-run of a row
+    must read what the grader's table was made from."""
+    if lab.study is None or not lab.study.data:
+        return {}
+    import grader.data
+
+    return getattr(grader.data, lab.study.data)()
 
 
 def bundled_data(lab: Lab) -> dict[str, Path]:

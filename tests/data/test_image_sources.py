@@ -92,6 +92,44 @@ def test_the_switch_reads_an_environment_variable_or_a_file_in_the_data_director
     assert study_data_source() == f"tfds:{tmp_path}/cifar10/3.0.2"
 
 
+def test_a_relative_folder_in_the_file_is_a_folder_of_that_data_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv(STUDY_DATA_ENV, raising=False)
+    data_dir = tmp_path / "data"
+    _png_folder(data_dir / "pets")
+    (data_dir / STUDY_DATA_FILE).write_text("folder:pets\n")
+    assert study_data_source(data_dir) == f"folder:{data_dir / 'pets'}"
+    assert cnn_study_data(train=4, test=2, data_dir=data_dir).classes == ("cat", "dog")
+
+
+def test_the_study_files_carry_the_instructors_images_to_another_data_directory(tmp_path, monkeypatch):
+    """What the grading sandbox gets: the same images, found through its own
+    data directory alone, in the same split."""
+    from grader.data import cnn_study_files
+
+    monkeypatch.delenv(STUDY_DATA_ENV, raising=False)
+    monkeypatch.setattr("pathlib.Path.home", lambda: tmp_path / "home")
+    monkeypatch.setenv("DLKIT_DATA", str(tmp_path / "nothing"))
+    assert cnn_study_files() == {}  # the synthetic shapes need nothing
+    folder = _png_folder(tmp_path / "pets")
+    monkeypatch.setenv(STUDY_DATA_ENV, f"folder:{folder}")
+    files = cnn_study_files()
+    assert files[STUDY_DATA_FILE] == b"folder:cnn-study\n"
+    assert sorted(files) == sorted([STUDY_DATA_FILE] + [f"cnn-study/{p.relative_to(folder).as_posix()}"
+                                                        for p in folder.rglob("*") if p.is_file()])
+    here = cnn_study_data(train=4, test=2)
+    elsewhere = tmp_path / "sandbox-data"
+    for name, source in files.items():
+        (elsewhere / name).parent.mkdir(parents=True, exist_ok=True)
+        (elsewhere / name).write_bytes(source if isinstance(source, bytes) else source.read_bytes())
+    monkeypatch.delenv(STUDY_DATA_ENV)
+    there = cnn_study_data(train=4, test=2, data_dir=elsewhere)
+    for a, b in zip(here, there):
+        np.testing.assert_array_equal(a, b)
+    monkeypatch.setenv(STUDY_DATA_ENV, f"folder:{tmp_path / 'gone'}")
+    with pytest.raises(FileNotFoundError, match="gone is not a folder"):
+        cnn_study_files()
+
+
 @pytest.mark.parametrize("setting", ["mnist", "folder:", "tfds", "shapes:/x"])
 def test_a_malformed_switch_says_what_it_expects(monkeypatch, setting):
     monkeypatch.setenv(STUDY_DATA_ENV, setting)

@@ -173,6 +173,29 @@ def test_sandbox_copy_holds_the_data_the_student_bundle_ships_and_no_other(tmp_p
     assert any(not name.startswith("planetoid/") for name in known_checksums())
 
 
+def test_sandbox_copy_holds_the_instructors_study_images(tmp_path, monkeypatch):
+    """A TA who switched the CNN study to other images: the sandbox's re-runs
+    read those, through the copy's own data directory."""
+    from PIL import Image
+
+    from grader.data import STUDY_DATA_ENV, STUDY_DATA_FILE
+    from grader.sandbox.workdir import copy_runtime as _copy_runtime
+
+    images = tmp_path / "images"
+    for label in ("a", "b"):
+        (images / label).mkdir(parents=True)
+        Image.new("L", (4, 4), 200).save(images / label / "1.png")
+    monkeypatch.setenv(STUDY_DATA_ENV, f"folder:{images}")
+    _copy_runtime(Lab.load("cnn"), tmp_path / "lib")
+    data = tmp_path / "lib" / "shared" / "data"
+    assert (data / STUDY_DATA_FILE).read_text() == "folder:cnn-study\n"
+    assert sorted(p.relative_to(data).as_posix() for p in (data / "cnn-study").rglob("*.png")) == \
+        ["cnn-study/a/1.png", "cnn-study/b/1.png"]
+    monkeypatch.delenv(STUDY_DATA_ENV)
+    _copy_runtime(Lab.load("cnn"), tmp_path / "lib2")  # the synthetic shapes: nothing to copy
+    assert not (tmp_path / "lib2" / "shared").exists()
+
+
 def test_sandbox_copy_of_a_lab_without_a_study_holds_no_data(tmp_path):
     """The RNN lab ships the Tang poems to students, but its checks get their
     inputs through the sandbox's inputs folder: no study, no data."""

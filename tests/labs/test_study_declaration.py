@@ -17,7 +17,8 @@ def test_a_well_formed_study_is_read():
     study = Study.from_toml(GOOD)
     assert study.factors == {"depth": (1, 2, 4), "activation": ("relu", "tanh")}
     assert study.configurations == 6 and study.reproduce == 3 and study.rubric_points == 2
-    assert (study.table, study.report) == ("study.csv", "report.md")
+    assert (study.table, study.report, study.data) == ("study.csv", "report.md", "")
+    assert Study.from_toml({**GOOD, "data": "cnn_study_files"}).data == "cnn_study_files"
 
 
 @pytest.mark.parametrize("change, words", [
@@ -33,6 +34,7 @@ def test_a_well_formed_study_is_read():
     ({"rubric": [{"id": "x", "item": "y", "points": 1}, {"id": "x", "item": "z", "points": 1}]}, "distinct"),
     ({"reproduce": 0}, "reproduce"),
     ({"colour": "red"}, "unknown key"),
+    ({"data": "os.system"}, "must name a function of grader.data"),
 ])
 def test_a_malformed_study_is_refused_with_what_to_fix(change, words):
     table = {**GOOD, **change}

@@ -139,3 +139,32 @@ def test_a_row_that_hangs_in_the_sandbox_fails_alone(tmp_path):
     verdicts = {(r["factors"]["a"], r["factors"]["b"]): r["verdict"] for r in check.extra["study"]}
     assert verdicts.pop((2, "low")) == "failed" and set(verdicts.values()) == {REPRODUCED}
     assert "a = 2, b = low, seed = 0: failed (took longer than its limit of 1s)" in check.message
+
+
+#: A run_config that reads a file of the data directory (as the CNN study reads the instructor's images).
+READS_DATA = """
+from grader.data import locate
+offset = float((locate(["toy/offset.txt"]) / "toy/offset.txt").read_text())
+return {"score": a * WEIGHT[b] + rng.random() * 1e-3 + offset}
+"""
+
+
+def test_the_studys_data_reaches_the_sandbox_and_nothing_without_it(tmp_path, monkeypatch):
+    """``[study] data`` names a function of ``grader.data`` listing the files
+    the grader's study data is made of: they reach the sandbox's data
+    directory, so a row that reads them is reproduced; without it, it fails."""
+    import grader.data
+    from grader.core.grading import grade
+
+    monkeypatch.setattr(grader.data, "toy_study_files", lambda: {"toy/offset.txt": b"0.25\n"}, raising=False)
+    monkeypatch.setenv("DLKIT_DATA", str(tmp_path / "no-data-here"))
+    folder = make_submission(tmp_path / "reader", extra=READS_DATA, forge=lambda a, b, s: s + 0.25)
+    verdicts = {}
+    for data in ("toy_study_files", ""):
+        kit = make_lab(tmp_path / f"kit-{data or 'none'}", reproduce=2)
+        toml = kit / "lab.toml"
+        toml.write_text(toml.read_text().replace("budget = 5\n", f'budget = 5\ndata = "{data}"\n'))
+        result = grade(Lab.load(kit), folder, limits=Limits(startup=180), threads=1)
+        check = next(c for c in result.checks if c.name == "study")
+        verdicts[data] = [r["verdict"] for r in check.extra["study"]]
+    assert verdicts == {"toy_study_files": [REPRODUCED] * 2, "": ["failed"] * 2}
