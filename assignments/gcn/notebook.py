@@ -348,7 +348,7 @@ check()
 # **Hand in**, next to `gcn.py`: `study.csv` (the whole grid, as `run_study` writes it), your plots
 # (`.png`) and `report.md`, the write-up (what each factor does to each task, with the table's
 # numbers, and why). The graders re-run two rows of your `study.csv`, drawn at random, with your
-# `gcn.py` and the row's seed; a row your code does not reproduce (within 0.01) earns nothing, so
+# `gcn.py` and the row's seed; a row your code does not reproduce (within 0.05) earns nothing, so
 # seed everything from `seed` and hand in the table your final code made. The handout's section
 # *The study* lists what the write-up is graded on.
 
