@@ -1,0 +1,193 @@
+"""Hidden checks of the feed-forward lab (graders only): other inputs,
+parameters, shapes and dtypes than the public ones, drawn from the salted
+seed, so hard-coding public answers earns nothing."""
+
+import numpy as np
+
+from grader.checks import HIDDEN, Check, Inputs, judges, parts
+
+from .common import (ACTIVATION_RULE, BACKPROP_RULE, CUSTOM_GRADIENT_RULE, GRAPH_RULE, LOSS_RULE,
+                     NUMERIC_GRADIENT_RULE, activation_values, grader_maxout, graph_observation, mlp_observation,
+                     numeric_gradient_observation, observe_dense_relu, observe_maxout)
+from .public import TOL, judge_activations, judge_dense_relu, judge_graph, judge_maxout, judge_mlp, judge_numeric_gradient
+
+
+class ActivationsHidden(Check):
+    """Activations and derivatives with other parameters (γ of leaky ReLU and ELU, β of swish) at random and far-out inputs"""
+
+    visibility = HIDDEN
+    points = 1
+    budget = 10
+    by_hand = (ACTIVATION_RULE,)
+
+    def inputs(self, rng):
+        gamma_leaky, gamma_elu = rng.uniform(0.05, 0.5), rng.uniform(0.3, 2.0)
+        return {"random": rng.normal(0.0, 4.0, size=50), "far": np.array([-1e4, -745.0, 0.0, 745.0, 1e4]),
+                "kwargs": {"leaky_relu": {"gamma": gamma_leaky}, "elu": {"gamma": gamma_elu},
+                           "swish": {"beta": rng.uniform(1.5, 3.0)}},
+                "betas": [0.0, 100.0]}
+
+    def observe(self, sub, random, far, kwargs, betas):
+        out = {"random": activation_values(sub, random, kwargs), "far": activation_values(sub, far, kwargs)}
+        out["swish_betas"] = [parts.each(f=lambda: sub.swish(random, beta=beta), d=lambda: sub.d_swish(random, beta=beta))
+                              for beta in betas]
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = [judge_activations(got, want, prefix, wheres=("random", "far")) for prefix in ("", "d_")]
+        for (g, w), beta in zip(zip(got["swish_betas"], want["swish_betas"]), (0.0, 100.0)):
+            verdicts.append(judges.close(g["f"], w["f"], f"swish(x, beta={beta})", tol=TOL))
+            verdicts.append(judges.close(g["d"], w["d"], f"d_swish(x, beta={beta})", tol=TOL))
+        return judges.all_of(verdicts, weights=[5, 5, 1, 1, 1, 1])
+
+
+class MaxoutHidden(Check):
+    """Maxout(units=4, pieces=3) on another input size; maxout_leaky_relu_weights for another width and γ"""
+
+    visibility = HIDDEN
+    points = 0.5
+    budget = 15
+
+    def inputs(self, rng):
+        return {"x": rng.normal(size=(7, 5)), "kernel": rng.normal(size=(5, 12)), "bias": rng.normal(size=12),
+                "upstream": rng.normal(size=(7, 4)), "gamma": rng.uniform(0.05, 0.9), "xr": rng.normal(0.0, 3.0, size=(9, 6))}
+
+    def observe(self, sub, x, kernel, bias, upstream, gamma, xr):
+        out = observe_maxout(sub, 4, 3, x, kernel, bias, upstream)
+        out["relu"] = parts.attempt(lambda: grader_maxout(xr, *sub.maxout_leaky_relu_weights(6, gamma), 2))
+        return out
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judge_maxout(got, want, "Maxout(4, 3)"),
+                              judges.close(got["relu"], want["relu"], "Maxout(6, 2) with maxout_leaky_relu_weights(6, γ)",
+                                           tol=TOL)], weights=[2, 1])
+
+
+class LossStability(Check):
+    """Both losses and their gradients at logits of ±1000 (and soft labels): finite, and equal to the reference"""
+
+    visibility = HIDDEN
+    points = 0.5
+    budget = 5
+    by_hand = (LOSS_RULE,)
+
+    def inputs(self, rng):
+        logits = rng.normal(0.0, 500.0, size=(6, 4))
+        logits[0] = [-1000.0, -1000.0, -1000.0, -999.0]
+        logits[1] = [800.0, 800.0, -800.0, 0.0]
+        labels = rng.dirichlet(np.ones(4), size=6)
+        binary = rng.choice([-1000.0, -200.0, 200.0, 1000.0], size=(10, 1))
+        return {"logits": logits, "labels": labels, "binary": binary, "binary_labels": rng.uniform(size=(10, 1))}
+
+    def observe(self, sub, logits, labels, binary, binary_labels):
+        return parts.each(log_softmax=lambda: sub.log_softmax(logits), softmax=lambda: sub.softmax(logits),
+                          xent=lambda: sub.softmax_cross_entropy(logits, labels),
+                          xent_grad=lambda: sub.softmax_cross_entropy_grad(logits, labels),
+                          bce=lambda: sub.sigmoid_binary_cross_entropy(binary, binary_labels),
+                          bce_grad=lambda: sub.sigmoid_binary_cross_entropy_grad(binary, binary_labels))
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judges.close(got[key], want[key], f"{key} at logits of ±1000 (soft labels)", tol=TOL)
+                              for key in want])
+
+
+class MlpBackpropDeep(Check):
+    """mlp_forward/mlp_backward by hand on a deeper, narrower-and-wider MLP (sigmoid and the tanh GELU), float64"""
+
+    visibility = HIDDEN
+    points = 1
+    kind = "gradient"
+    budget = 10
+    by_hand = (BACKPROP_RULE,)
+    SIZES = (6, 9, 4, 5, 2)
+    ACTIVATIONS = ("sigmoid", "gelu_tanh")
+
+    def inputs(self, rng):
+        params = [[rng.normal(size=(a, b)) / np.sqrt(a), rng.normal(size=b)] for a, b in zip(self.SIZES, self.SIZES[1:])]
+        return {"x": rng.normal(size=(11, 6)), "params": params, "dout": rng.normal(size=(11, 2)),
+                "labels": np.eye(2)[rng.integers(2, size=11)]}
+
+    def observe(self, sub, x, params, dout, labels):
+        return {a: mlp_observation(sub, x, params, dout, labels, a) for a in self.ACTIVATIONS}
+
+    def judge(self, got, want, secret):
+        return judge_mlp(got, want)
+
+
+class GraphExampleHidden(Check):
+    """The computation graph on other shapes, without the penalty (λ = 0) and with a large one"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "gradient"
+    budget = 5
+    by_hand = (GRAPH_RULE,)
+
+    def inputs(self, rng):
+        cases = []
+        for lam in (0.0, float(rng.uniform(0.3, 1.0))):
+            cases.append({"x": rng.normal(size=(9, 3)), "labels": rng.integers(4, size=9), "w1": rng.normal(size=(3, 6)),
+                          "w2": rng.normal(size=(6, 4)), "lam": lam})
+        return {"cases": cases}
+
+    def observe(self, sub, cases):
+        return [graph_observation(sub, **case) for case in cases]
+
+    def judge(self, got, want, secret):
+        return judge_graph(got, want)
+
+
+class CustomGradientHidden(Check):
+    """dense_relu on float32 inputs of other shapes: the dtype is kept, the tape's gradients are your backward pass"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "gradient"
+    budget = 15
+    by_hand = (CUSTOM_GRADIENT_RULE,)
+
+    def inputs(self, rng):
+        return {"x": rng.normal(size=(3, 7)), "w": rng.normal(size=(7, 5)), "b": rng.normal(size=5),
+                "upstream": rng.normal(size=(3, 5))}
+
+    def observe(self, sub, x, w, b, upstream):
+        return observe_dense_relu(sub, x, w, b, upstream, dtype="float32")
+
+    def judge(self, got, want, secret):
+        return judge_dense_relu(got, want, tol=judges.FLOAT32_TOL)
+
+
+class NumericGradientHidden(Check):
+    """numeric_gradient on a 3-D input, a log-sum-exp and a cross-entropy whose gradients are known"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "gradient"
+    budget = 10
+    uses_reference = False
+    by_hand = (NUMERIC_GRADIENT_RULE,)
+
+    def inputs(self, rng):
+        x = {"tensor": rng.normal(size=(2, 3, 2)), "logsumexp": rng.normal(size=6), "xent": rng.normal(size=(3, 4))}
+        c = rng.normal(size=(2, 3, 2))
+        y = np.eye(4)[rng.integers(4, size=3)]
+        e = np.exp(x["logsumexp"] - x["logsumexp"].max())
+        z = x["xent"]
+        s = np.exp(z - z.max(axis=1, keepdims=True))
+        s /= s.sum(axis=1, keepdims=True)
+        # With ε = 0.05 the central difference of sin is cos(x)·sin(ε)/ε (that of x² is exact).
+        truth = {"tensor": c * np.cos(x["tensor"]) * np.sin(0.05) / 0.05 + 2 * x["tensor"], "logsumexp": e / e.sum(), "xent": (s - y) / 3}
+        return Inputs(public={"x": x, "c": c, "y": y}, secret={"truth": truth})
+
+    def observe(self, sub, x, c, y):
+        def xent(z):
+            m = z.max(axis=1, keepdims=True)
+            return -np.mean(np.sum(y * (z - m - np.log(np.sum(np.exp(z - m), axis=1, keepdims=True))), axis=1))
+
+        functions = {"tensor": (lambda v: np.sum(c * np.sin(v) + v ** 2), {"eps": 0.05}),
+                     "logsumexp": (lambda v: np.log(np.sum(np.exp(v))), {}), "xent": (xent, {})}
+        return numeric_gradient_observation(sub, x, functions)
+
+    def judge(self, got, want, secret):
+        return judge_numeric_gradient(got, secret["truth"], {"tensor": "Σ c·sin(x) + x² on a (2, 3, 2) x with eps=0.05",
+                                                             "xent": "a softmax cross-entropy"})
