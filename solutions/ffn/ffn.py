@@ -431,8 +431,7 @@ def dense_relu_backward(dy, x, w, b):
     returns ``(dx, dW, db)`` shaped like ``x``, ``W`` and ``b``. Works on NumPy
     arrays and on tensors (``tf.convert_to_tensor`` first)."""
     # BEGIN SOLUTION: E = dy ⊙ [xW + b > 0]; dx = E Wᵀ, dW = xᵀ E, db = Σ_rows E
-    x, w, b = tf.convert_to_tensor(x), tf.convert_to_tensor(w), tf.convert_to_tensor(b)
-    dy = tf.convert_to_tensor(dy, dtype=x.dtype)
+    x, w, b, dy = (tf.convert_to_tensor(v) for v in (x, w, b, dy))
     e = dy * tf.cast(tf.matmul(x, w) + b > 0, dy.dtype)
     return tf.matmul(e, w, transpose_b=True), tf.matmul(x, e, transpose_a=True), tf.reduce_sum(e, axis=0)
     # END SOLUTION

@@ -168,26 +168,33 @@ class NumericGradientHidden(Check):
     by_hand = (NUMERIC_GRADIENT_RULE,)
 
     def inputs(self, rng):
-        x = {"tensor": rng.normal(size=(2, 3, 2)), "logsumexp": rng.normal(size=6), "xent": rng.normal(size=(3, 4))}
+        x = {"tensor": rng.normal(size=(2, 3, 2)), "logsumexp": rng.normal(size=6), "xent": rng.normal(size=(3, 4)),
+             "coupled": rng.normal(size=5)}
         c = rng.normal(size=(2, 3, 2))
+        d = rng.normal(size=5)
         y = np.eye(4)[rng.integers(4, size=3)]
         e = np.exp(x["logsumexp"] - x["logsumexp"].max())
         z = x["xent"]
         s = np.exp(z - z.max(axis=1, keepdims=True))
         s /= s.sum(axis=1, keepdims=True)
         # With ε = 0.05 the central difference of sin is cos(x)·sin(ε)/ε (that of x² is exact).
-        truth = {"tensor": c * np.cos(x["tensor"]) * np.sin(0.05) / 0.05 + 2 * x["tensor"], "logsumexp": e / e.sum(), "xent": (s - y) / 3}
-        return Inputs(public={"x": x, "c": c, "y": y}, secret={"truth": truth})
+        truth = {"tensor": c * np.cos(x["tensor"]) * np.sin(0.05) / 0.05 + 2 * x["tensor"], "logsumexp": e / e.sum(), "xent": (s - y) / 3,
+                 # (d·x)² couples the elements (an element left perturbed shows in the next ones); its central
+                 # difference is exactly 2(d·x)d for any ε.
+                 "coupled": 2 * (d @ x["coupled"]) * d}
+        return Inputs(public={"x": x, "c": c, "y": y, "d": d}, secret={"truth": truth})
 
-    def observe(self, sub, x, c, y):
+    def observe(self, sub, x, c, y, d):
         def xent(z):
             m = z.max(axis=1, keepdims=True)
             return -np.mean(np.sum(y * (z - m - np.log(np.sum(np.exp(z - m), axis=1, keepdims=True))), axis=1))
 
         functions = {"tensor": (lambda v: np.sum(c * np.sin(v) + v ** 2), {"eps": 0.05}),
-                     "logsumexp": (lambda v: np.log(np.sum(np.exp(v))), {}), "xent": (xent, {})}
+                     "logsumexp": (lambda v: np.log(np.sum(np.exp(v))), {}), "xent": (xent, {}),
+                     "coupled": (lambda v: (d @ v) ** 2, {"eps": 0.1})}
         return numeric_gradient_observation(sub, x, functions)
 
     def judge(self, got, want, secret):
         return judge_numeric_gradient(got, secret["truth"], {"tensor": "Σ c·sin(x) + x² on a (2, 3, 2) x with eps=0.05",
-                                                             "xent": "a softmax cross-entropy"})
+                                                             "xent": "a softmax cross-entropy",
+                                                             "coupled": "(d·x)² with eps=0.1"})

@@ -295,23 +295,27 @@ class NumericGradient(Check):
 
     def inputs(self, rng):
         x = {"cube": rng.normal(size=(3, 4)), "sine": rng.normal(size=5), "quadratic": rng.normal(size=4),
-             "exp_eps": rng.normal(0.0, 0.3, size=3)}
+             "exp_eps": rng.normal(0.0, 0.3, size=3), "sum_cubed": rng.uniform(0.2, 1.0, size=4)}
         a = rng.normal(size=(4, 4))
         truth = {"cube": 3 * x["cube"] ** 2, "sine": np.cos(x["sine"]) * np.arange(1.0, 6.0),
                  "quadratic": (a + a.T) @ x["quadratic"],
                  # The central difference with ε = 0.01 of Σ exp(3x): 3e^{3x}·sinh(3ε)/(3ε), not 3e^{3x}.
-                 "exp_eps": 3 * np.exp(3 * x["exp_eps"]) * np.sinh(0.03) / 0.03}
+                 "exp_eps": 3 * np.exp(3 * x["exp_eps"]) * np.sinh(0.03) / 0.03,
+                 # (Σx)³ couples the elements, so an element left perturbed shows in the next ones;
+                 # its central difference with ε = 0.01 is 3(Σx)² + ε².
+                 "sum_cubed": np.full(4, 3 * x["sum_cubed"].sum() ** 2 + 1e-4)}
         return Inputs(public={"x": x, "a": a}, secret={"truth": truth})
 
     def observe(self, sub, x, a):
         functions = {"cube": (lambda v: np.sum(v ** 3), {}),
                      "sine": (lambda v: np.sum(np.sin(v) * np.arange(1.0, 6.0)), {}),
                      "quadratic": (lambda v: v @ a @ v, {}),
-                     "exp_eps": (lambda v: np.sum(np.exp(3 * v)), {"eps": 0.01})}
+                     "exp_eps": (lambda v: np.sum(np.exp(3 * v)), {"eps": 0.01}),
+                     "sum_cubed": (lambda v: np.sum(v) ** 3, {"eps": 0.01})}
         return numeric_gradient_observation(sub, x, functions)
 
     def judge(self, got, want, secret):
-        return judge_numeric_gradient(got, secret["truth"], {"exp_eps": "Σ exp(3x) with eps=0.01"})
+        return judge_numeric_gradient(got, secret["truth"], {"exp_eps": "Σ exp(3x) with eps=0.01", "sum_cubed": "(Σx)³ with eps=0.01"})
 
 
 def judge_numeric_gradient(got, truth, names):
