@@ -462,8 +462,8 @@ def numeric_gradient(f, x, eps=1e-6):
     by central differences, ``(f(x + ε e_i) − f(x − ε e_i)) / 2ε`` for every
     element ``i``. ``x`` is left as it was. Returns a float64 array shaped like ``x``."""
     # BEGIN SOLUTION: perturb a float64 copy one element at a time (every index of an n-d array), restore it after
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
+    x = np.asarray(x, dtype=np.float64).copy()
+    grad = np.empty_like(x)
     for i in np.ndindex(x.shape):
         old = x[i]
         x[i] = old + eps
