@@ -197,4 +197,4 @@ class NumericGradientHidden(Check):
     def judge(self, got, want, secret):
         return judge_numeric_gradient(got, secret["truth"], {"tensor": "Σ c·sin(x) + x² on a (2, 3, 2) x with eps=0.05",
                                                              "xent": "a softmax cross-entropy",
-                                                             "coupled": "(d·x)² with eps=0.1"})
+                                                             "coupled": "(d·x)² with eps=0.1"}, tol=self.config["tol"])

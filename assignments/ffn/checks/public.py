@@ -315,18 +315,18 @@ class NumericGradient(Check):
         return numeric_gradient_observation(sub, x, functions)
 
     def judge(self, got, want, secret):
-        return judge_numeric_gradient(got, secret["truth"], {"exp_eps": "Σ exp(3x) with eps=0.01", "sum_cubed": "(Σx)³ with eps=0.01"})
+        return judge_numeric_gradient(got, secret["truth"], {"exp_eps": "Σ exp(3x) with eps=0.01",
+                                                             "sum_cubed": "(Σx)³ with eps=0.01"}, tol=self.config["tol"])
 
 
-def judge_numeric_gradient(got, truth, names):
-    """Each gradient against its closed form, to 1e-6: central differences with
-    ε = 1e-6 round off to about 1e-8 here, forward differences err by about ε·f''/2,
-    and the ε-dependent parts tell a central difference with the ε asked for from
-    anything else."""
+def judge_numeric_gradient(got, truth, names, tol):
+    """Each gradient against its closed form, to ``tol`` (``lab.toml``; calibrated by
+    ``bench/ffn_calibration.py``): the parts with a large ε tell a central difference
+    with the ε asked for from a forward one or one that ignores ε."""
     verdicts, kept = [], []
     for key, expected in truth.items():
         what = f"numeric_gradient of {names.get(key, key)}"
-        verdicts.append(judges.gradient(got[key]["grad"], expected, what, tol=1e-6,
+        verdicts.append(judges.gradient(got[key]["grad"], expected, what, tol=tol,
                                         hint="(f(x + ε e_i) − f(x − ε e_i)) / 2ε for every element, with the ε asked for"))
         kept.append(judges.property_holds(got[key]["unchanged"], f"{what}: x left as it was",
                                           "perturb a copy, and restore each element after its two evaluations"))
