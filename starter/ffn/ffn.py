@@ -18,7 +18,13 @@ Conventions used throughout (Keras's, not the slides'):
 
 Parts 1, 3, 4 and 5 are NumPy (float64 in, float64 out), written by hand;
 Part 2 is a Keras layer; Part 6 joins a hand-written backward pass to
-TensorFlow's autodiff with ``tf.custom_gradient``.
+TensorFlow's autodiff with ``tf.custom_gradient``. Part 7's losses are
+written with ``keras.ops`` so that they work on NumPy arrays and on tensors
+of any float dtype and are differentiable; a 1-D mixture density network
+(MDN) returns ONE tensor of shape (B, 3K) holding
+``[pi_logits (K) | means (K) | log_sigmas (K)]`` in that order (see
+:func:`split_mdn_output`): the grader reads a trained MDN's output that way.
+Part 8 is the slides' 编程作业 and its study.
 """
 
 import math
@@ -26,13 +32,14 @@ import math
 import numpy as np
 import tensorflow as tf
 import keras
-from keras import ops
+from keras import layers, ops
 
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 #: The constant of the slides' tanh approximation of GELU (Hendrycks & Gimpel 2016; Keras uses the same).
 GELU_TANH_C = 0.044715
 #: The slope of the slides' sigmoid approximation of GELU, ``x σ(1.702 x)``.
 GELU_SIGMOID_A = 1.702
+LOG_2PI = math.log(2.0 * math.pi)
 
 
 # --------------------------------------------------------------------------
@@ -365,3 +372,164 @@ def numeric_gradient(f, x, eps=1e-6):
     element ``i``. ``x`` is left as it was. Returns a float64 array shaped like ``x``."""
     # TODO: perturb a float64 copy one element at a time (every index of an n-d array), restore it after
     raise NotImplementedError("numeric_gradient: perturb a float64 copy one element at a time (every index of an n-d array), restore it after")
+
+
+# --------------------------------------------------------------------------
+# Part 7. Probabilistic output heads (输出层: 高斯负对数似然, 混合密度网络)
+# --------------------------------------------------------------------------
+
+def gaussian_nll(y, mean, log_var):
+    """Per-example negative log-likelihood of ``y`` under N(mean, exp(log_var)).
+
+    ``−log N(y; μ, σ²) = ½ [log 2π + log σ² + (y − μ)² · exp(−log σ²)]``. The
+    network predicts the *log*-variance, so the variance is positive for any
+    output, and it multiplies by the precision ``exp(−log σ²)`` instead of
+    dividing by σ² (slides: 「用精度(precision)可以避免除法」).
+
+    Args:
+        y, mean, log_var: arrays or tensors of one shape, e.g. (B,) or (B, 1).
+    Returns:
+        The NLL of each element, same shape as ``y`` (not averaged: take
+        ``ops.mean`` of it for a loss).
+    """
+    # TODO: ½(log 2π + log_var + (y − mean)²·exp(−log_var)), elementwise
+    raise NotImplementedError("gaussian_nll: ½(log 2π + log_var + (y − mean)²·exp(−log_var)), elementwise")
+
+
+def split_mdn_output(out, k):
+    """(pi_logits, means, log_sigmas), each (B, K), of an MDN's (B, 3K) output. Given."""
+    return out[:, :k], out[:, k:2 * k], out[:, 2 * k:3 * k]
+
+
+def mdn_nll(y, pi_logits, means, log_sigmas):
+    """Per-example NLL of a 1-D Gaussian mixture,
+    ``−log Σ_k softmax(pi_logits)_k · N(y; μ_k, σ_k²)`` with ``σ_k = exp(log_sigmas_k)``.
+
+    Computed in log space: ``−logsumexp_k [log_softmax(pi_logits)_k + log N(y; μ_k, σ_k²)]``,
+    where ``log N = −½ log 2π − log σ − ½ ((y − μ)/σ)²``. Finite for any finite
+    inputs (exp of a log-density underflows to 0 for a far-away y; the log-space
+    form does not).
+
+    Args:
+        y: (B,) or (B, 1) targets.
+        pi_logits, means, log_sigmas: (B, K).
+    Returns:
+        (B,) NLL per example.
+    """
+    # TODO: log_softmax over the K components + log N(y; μ_k, σ_k) per component, then −logsumexp over K
+    raise NotImplementedError("mdn_nll: log_softmax over the K components + log N(y; μ_k, σ_k) per component, then −logsumexp over K")
+
+
+def mdn_loss(k):
+    """A Keras loss ``(y_true, y_pred) -> scalar``: the mean of :func:`mdn_nll`
+    over the batch for an MDN with ``k`` components (y_pred is its (B, 3K) output)."""
+    # TODO: split y_pred with split_mdn_output, mean of mdn_nll
+    raise NotImplementedError("mdn_loss: split y_pred with split_mdn_output, mean of mdn_nll")
+
+
+def build_mdn(k, hidden_units):
+    """A 1-D mixture density network: input (B, 1) → output (B, 3K).
+
+    ``Dense(u, "tanh")`` for each ``u`` of ``hidden_units``, then ONE linear
+    ``Dense(3K)`` head whose columns are ``[pi_logits | means | log_sigmas]``
+    (no softmax or exp in the model: :func:`mdn_nll` applies them).
+    """
+    # TODO: keras.Sequential([Input((1,)), Dense(u, "tanh")…, Dense(3k)])
+    raise NotImplementedError("build_mdn: keras.Sequential([Input((1,)), Dense(u, \"tanh\")…, Dense(3k)])")
+
+
+def mdn_sample(pi_logits, means, log_sigmas, rng):
+    """One sample y per row of a mixture (NumPy): pick component c with
+    probability softmax(pi_logits)_c, then y = μ_c + σ_c · ε with ε ~ N(0, 1).
+
+    Args:
+        pi_logits, means, log_sigmas: (B, K) arrays.
+        rng: a ``numpy.random.Generator``: every random number comes from it.
+    Returns:
+        (B,) float64 samples.
+    """
+    # TODO: probabilities by a stable softmax per row; component by inverse CDF of a uniform; μ_c + exp(log σ_c)·normal
+    raise NotImplementedError("mdn_sample: probabilities by a stable softmax per row; component by inverse CDF of a uniform; μ_c + exp(log σ_c)·normal")
+
+
+def bimodal_data(n, seed, noise):
+    """The bimodal toy set (given): x ~ U(0, 1), y = ±√x + N(0, noise²), each
+    branch with probability ½. Returns x (n, 1) and y (n, 1), float32."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.0, 1.0, size=(n, 1))
+    sign = np.where(rng.uniform(size=(n, 1)) < 0.5, -1.0, 1.0)
+    y = sign * np.sqrt(x) + noise * rng.normal(size=(n, 1))
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+def train_mdn(x, y, k, hidden_units, epochs, batch_size, learning_rate, *, seed):
+    """Train an MDN on (x, y): seed everything from ``seed``, ``build_mdn(k, hidden_units)``,
+    Adam(``learning_rate``) on ``mdn_loss(k)``, ``fit`` for ``epochs`` with ``batch_size``
+    (shuffled). Returns the trained model."""
+    # TODO: keras.utils.set_random_seed(seed); build, compile with Adam and mdn_loss(k); fit; return the model
+    raise NotImplementedError("train_mdn: keras.utils.set_random_seed(seed); build, compile with Adam and mdn_loss(k); fit; return the model")
+
+
+# --------------------------------------------------------------------------
+# Part 8. The slides' 编程作业: approximate y = sin x + cos x + sin x·cos x on [0, 2π]
+# --------------------------------------------------------------------------
+
+#: The study's fixed settings (given): every row trains on the same data, for the same number of steps.
+STUDY_TRAIN_SIZE = 2048      # training points, x uniform on [0, 2π], fixed by STUDY_DATA_SEED
+STUDY_VAL_SIZE = 1000        # validation points: the evenly spaced grid on [0, 2π]
+STUDY_DATA_SEED = 2024
+STUDY_BATCH_SIZE = 32
+STUDY_EPOCHS = 15            # 64 batches per epoch: 960 Adam steps per row (few long epochs: Keras
+                             # spends ~25 ms per epoch, so 120 epochs of 256 points cost 3× the CPU)
+
+
+def target_function(x):
+    """y = sin x + cos x + sin x·cos x (elementwise, NumPy)."""
+    # TODO: sin x + cos x + sin x · cos x
+    raise NotImplementedError("target_function: sin x + cos x + sin x · cos x")
+
+
+def scale_input(x):
+    """Map x ∈ [0, 2π] to [−1, 1] (given): x/π − 1. Every network of part 8 sees scaled inputs."""
+    return x / np.pi - 1.0
+
+
+def sincos_data(n_train, n_val, data_seed):
+    """Training set (``n_train`` x uniform on [0, 2π], fixed by ``data_seed``) and
+    validation grid (``n_val`` evenly spaced points on [0, 2π]), given.
+    Returns x_train (n, 1), y_train (n, 1), x_val (m, 1), y_val (m, 1) float32, x *unscaled*."""
+    rng = np.random.default_rng(data_seed)
+    x_train = rng.uniform(0.0, 2 * np.pi, size=(n_train, 1))
+    x_val = np.linspace(0.0, 2 * np.pi, n_val).reshape(-1, 1)
+    f = target_function
+    return (x_train.astype(np.float32), f(x_train).astype(np.float32),
+            x_val.astype(np.float32), f(x_val).astype(np.float32))
+
+
+def build_regressor(depth, width, activation):
+    """An MLP (B, 1) → (B, 1): ``depth`` hidden ``Dense(width, activation)`` layers,
+    then a linear ``Dense(1)``."""
+    # TODO: keras.Sequential([Input((1,)), Dense(width, activation) × depth, Dense(1)])
+    raise NotImplementedError("build_regressor: keras.Sequential([Input((1,)), Dense(width, activation) × depth, Dense(1)])")
+
+
+def train_regressor(model, x, y, learning_rate, epochs, batch_size):
+    """Compile ``model`` with Adam(``learning_rate``) on the mean squared error and fit it on
+    (scale_input(x), y) for ``epochs`` with ``batch_size``, shuffled. Returns the training
+    MSE ``fit`` reports for the last epoch."""
+    # TODO: compile(Adam(learning_rate), "mse"); fit(scale_input(x), y, …, shuffle=True, verbose=0); last loss
+    raise NotImplementedError("train_regressor: compile(Adam(learning_rate), \"mse\"); fit(scale_input(x), y, …, shuffle=True, verbose=0); last loss")
+
+
+def run_config(depth, learning_rate, width, activation, *, seed):
+    """One row of the study: seed everything from ``seed`` (``keras.utils.set_random_seed``),
+    build ``build_regressor(depth, width, activation)``, train it with ``train_regressor``
+    on ``sincos_data(STUDY_TRAIN_SIZE, STUDY_VAL_SIZE, STUDY_DATA_SEED)`` for
+    ``STUDY_EPOCHS`` epochs of ``STUDY_BATCH_SIZE``.
+
+    Returns ``{"log10_val_mse": ..., "log10_train_mse": ...}``: log10 of the MSE of
+    ``model(scale_input(x_val))`` on the validation grid, and log10 of the training MSE
+    of the last epoch. (log10, because the MSEs of the grid span five orders of magnitude.)
+    """
+    # TODO: seed; data; build; train; log10 of both MSEs
+    raise NotImplementedError("run_config: seed; data; build; train; log10 of both MSEs")

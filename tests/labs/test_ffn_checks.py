@@ -13,7 +13,7 @@ LAB = Lab.load("ffn")
 #: mlp_backward by autodiff: replays the forward pass under a GradientTape. Right values, forbidden.
 TAPE_BACKWARD = '''    import tensorflow as tf
     _, df = ACTIVATIONS[cache["activation"]]
-    layers = cache["layers"]
+    layers = cache["steps"]
     ws = [tf.Variable(w) for _, w, _ in layers]
     bs = [tf.Variable(np.zeros(w.shape[1])) for _, w, _ in layers]
     z0 = layers[0][2] - layers[0][0] @ layers[0][1]

@@ -1,12 +1,16 @@
 """Helpers the feed-forward lab's checks share (public and hidden): the
 "implement it yourself" rules (:mod:`grader.checks.byhand`) of the parts the
-handout says to write by hand, and the activations' names and test points.
-Whatever ``observe`` needs of the lab's settings arrives in its inputs.
+handout says to write by hand, the activations' names and test points, the
+observe side's calls, the bimodal toy set and the judge side's mixture
+densities (NumPy and the standard library only). Whatever ``observe`` needs
+of the lab's settings arrives in its inputs.
 
 A rule names what would be the shortcut for its part, never what the
 reference itself uses: the NumPy parts may use NumPy (``np.tanh``,
 ``np.log1p``, ``math.erf``), the TensorFlow part TensorFlow's elementary ops.
 """
+
+import math
 
 import numpy as np
 
@@ -45,6 +49,17 @@ NUMERIC_GRADIENT_RULE = ByHand(
     forbid=FRAMEWORKS + ("numpy.gradient", "scipy.optimize.approx_fprime", "scipy.optimize.check_grad",
                          "scipy.differentiate", "grader.checks.gradcheck"),
     why="Part 6's gradient checker is your own central differences: no autodiff, no library finite differences")
+
+#: Library densities and losses: Part 7 writes the log-densities itself (logsumexp and log_softmax of
+#: keras.ops are allowed: the slides say 「深度学习库都提供了logsoftmax的函数和logsumexp的函数」).
+DENSITY_LIBRARIES = ("scipy.stats", "tensorflow_probability", "keras.losses", "tensorflow.keras.losses",
+                     "tensorflow.random", "keras.random")
+NLL_RULE = ByHand(functions=("gaussian_nll", "mdn_nll"), forbid=DENSITY_LIBRARIES,
+                  why="Part 7's Gaussian and mixture log-densities are the exercise: no library density or loss")
+SAMPLER_RULE = ByHand(functions=("mdn_sample",), forbid=("tensorflow", "keras", "scipy", "numpy.random.choice",
+                                                        "numpy.random.Generator.choice"),
+                      why="sampling a mixture (pick a component by its probability, then a Gaussian) is the exercise; "
+                          "every random number comes from the rng you are given")
 
 #: Part 1's activations, in the handout's order: (name, keyword arguments of the default call).
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "swish", "gelu", "gelu_tanh",
@@ -189,3 +204,72 @@ def graph_observation(sub, x, labels, w1, w2, lam):
         j, dw1, dw2 = sub.two_layer_relu_grads(x, labels, w1, w2, lam)
         return {"J": float(j), "dW1": np.asarray(dw1), "dW2": np.asarray(dw2)}
     return parts.together(("J", "dW1", "dW2"), run)
+
+
+# -- Part 7: the bimodal toy set and the grader's own mixture densities (judge side) -------------
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def bimodal_data(n, seed, noise):
+    """The bimodal toy set (given to students as ``ffn.bimodal_data``): x ~ U(0, 1),
+    y = ±√x + N(0, noise²), each branch with probability ½. x (n, 1) and y (n, 1), float32."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.0, 1.0, size=(n, 1))
+    sign = np.where(rng.uniform(size=(n, 1)) < 0.5, -1.0, 1.0)
+    y = sign * np.sqrt(x) + noise * rng.normal(size=(n, 1))
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+def rows_log_softmax(a):
+    """log softmax along axis 1 of a float64 array."""
+    a = a - a.max(axis=1, keepdims=True)
+    return a - np.log(np.exp(a).sum(axis=1, keepdims=True))
+
+
+def logsumexp_along(a, axis):
+    """log Σ exp along ``axis``, the maximum taken out first."""
+    m = a.max(axis=axis, keepdims=True)
+    return np.squeeze(m, axis) + np.log(np.exp(a - m).sum(axis=axis))
+
+
+def mixture_nll(y, out, k):
+    """The grader's own mean NLL of targets ``y`` (n,) under an MDN's raw output ``out`` (n, 3k),
+    read as [pi_logits | means | log_sigmas] (the handout's layout), in float64 log space."""
+    out = np.asarray(out, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
+    logits, mu, log_sigma = out[:, :k], out[:, k:2 * k], out[:, 2 * k:3 * k]
+    z = (y - mu) * np.exp(-log_sigma)
+    log_normal = -0.5 * LOG_2PI - log_sigma - 0.5 * z ** 2
+    return float(np.mean(-logsumexp_along(rows_log_softmax(logits) + log_normal, axis=1)))
+
+
+def bimodal_true_nll(x, y, noise):
+    """Mean NLL of (x, y) under the data's own conditional density ½N(√x, s²) + ½N(−√x, s²):
+    the floor no model beats on average (up to sampling noise)."""
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    r = np.sqrt(x)
+    comps = np.stack([-0.5 * ((y - r) / noise) ** 2, -0.5 * ((y + r) / noise) ** 2], axis=1)
+    log_p = math.log(0.5) - 0.5 * LOG_2PI - math.log(noise) + logsumexp_along(comps, axis=1)
+    return float(np.mean(-log_p))
+
+
+def branch_masses(out, k, x_value, half_width):
+    """Mass the mixture of one row (raw MDN output ``out`` (3k,)) puts within ``half_width`` of
+    each branch, +√x and −√x: a bimodal fit puts about ½ near each."""
+    out = np.asarray(out, dtype=np.float64).reshape(-1)
+    logits, mu, log_sigma = out[:k], out[k:2 * k], out[2 * k:3 * k]
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+
+    def cdf(t):
+        return np.array([0.5 * (1 + math.erf((t - m) / (math.exp(s) * math.sqrt(2)))) for m, s in zip(mu, log_sigma)])
+
+    r = math.sqrt(x_value)
+    return [float(np.dot(p, cdf(c + half_width) - cdf(c - half_width))) for c in (r, -r)]
+
+
+def sincos(x):
+    """Part 8's target, y = sin x + cos x + sin x·cos x (the grader's own)."""
+    return np.sin(x) + np.cos(x) + np.sin(x) * np.cos(x)

@@ -16,7 +16,7 @@ class ActivationsHidden(Check):
     """Activations and derivatives with other parameters (γ of leaky ReLU and ELU, β of swish) at random and far-out inputs"""
 
     visibility = HIDDEN
-    points = 1
+    points = 0.5
     budget = 10
     by_hand = (ACTIVATION_RULE,)
 
@@ -45,7 +45,7 @@ class MaxoutHidden(Check):
     """Maxout(units=4, pieces=3) on another input size; maxout_leaky_relu_weights for another width and γ"""
 
     visibility = HIDDEN
-    points = 0.5
+    points = 0.25
     budget = 15
 
     def inputs(self, rng):
@@ -67,7 +67,7 @@ class LossStability(Check):
     """Both losses and their gradients at logits of ±1000 (and soft labels): finite, and equal to the reference"""
 
     visibility = HIDDEN
-    points = 0.5
+    points = 0.25
     budget = 5
     by_hand = (LOSS_RULE,)
 
@@ -95,7 +95,7 @@ class MlpBackpropDeep(Check):
     """mlp_forward/mlp_backward by hand on a deeper, narrower-and-wider MLP (sigmoid and the tanh GELU), float64"""
 
     visibility = HIDDEN
-    points = 1
+    points = 0.5
     kind = "gradient"
     budget = 10
     by_hand = (BACKPROP_RULE,)
@@ -118,7 +118,7 @@ class GraphExampleHidden(Check):
     """The computation graph on other shapes, without the penalty (λ = 0) and with a large one"""
 
     visibility = HIDDEN
-    points = 0.5
+    points = 0.25
     kind = "gradient"
     budget = 5
     by_hand = (GRAPH_RULE,)
@@ -141,7 +141,7 @@ class CustomGradientHidden(Check):
     """dense_relu on float32 inputs of other shapes: the dtype is kept, the tape's gradients are your backward pass"""
 
     visibility = HIDDEN
-    points = 0.5
+    points = 0.25
     kind = "gradient"
     budget = 15
     by_hand = (CUSTOM_GRADIENT_RULE,)
@@ -161,7 +161,7 @@ class NumericGradientHidden(Check):
     """numeric_gradient on a 3-D input, a log-sum-exp and a cross-entropy whose gradients are known"""
 
     visibility = HIDDEN
-    points = 0.5
+    points = 0.25
     kind = "gradient"
     budget = 10
     uses_reference = False

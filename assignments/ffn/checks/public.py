@@ -6,9 +6,11 @@ a gradient known in closed form."""
 import numpy as np
 
 from grader.checks import Check, Inputs, judges, parts
+from grader.checks.architecture import describe_layers
 
 from .common import (ACTIVATION_NAMES, ACTIVATION_RULE, BACKPROP_RULE, CUSTOM_GRADIENT_RULE, GRAPH_RULE, LOSS_RULE,
-                     NUMERIC_GRADIENT_RULE, activation_values, extreme_points, grader_maxout, graph_observation, mlp_observation,
+                     NLL_RULE, NUMERIC_GRADIENT_RULE, SAMPLER_RULE, bimodal_data, bimodal_true_nll, branch_masses,
+                     mixture_nll, sincos, activation_values, extreme_points, grader_maxout, graph_observation, mlp_observation,
                      numeric_gradient_observation, observe_dense_relu, observe_maxout)
 
 #: Values and derivatives are float64 computations: a correct one agrees to about 1e-12.
@@ -35,7 +37,7 @@ def judge_activations(got, want, prefix, wheres=("grid", "extremes"), hint=""):
 class Activations(Check):
     """The ten activations of the slides (default parameters) on a grid and at extreme inputs"""
 
-    points = 0.5
+    points = 0.25
     budget = 10
     by_hand = (ACTIVATION_RULE,)
 
@@ -53,7 +55,7 @@ class Activations(Check):
 class ActivationDerivatives(Check):
     """Hand-written derivatives of the ten activations, at 0 (left slope at a kink) and at extreme inputs"""
 
-    points = 0.5
+    points = 0.25
     kind = "gradient"
     budget = 10
     by_hand = (ACTIVATION_RULE,)
@@ -73,7 +75,7 @@ class ActivationDerivatives(Check):
 class MaxoutLayer(Check):
     """Maxout(units=3, pieces=2): weight shapes, output with given weights, gradients through the layer (float64)"""
 
-    points = 0.5
+    points = 0.25
     budget = 15
 
     def inputs(self, rng):
@@ -103,7 +105,7 @@ def judge_maxout(got, want, what):
 class MaxoutAsRelu(Check):
     """maxout_leaky_relu_weights: Maxout with k = 2 reproduces ReLU (γ = 0) and leaky ReLU (γ = 0.25)"""
 
-    points = 0.5
+    points = 0.25
     kind = "property"
     budget = 5
 
@@ -123,7 +125,7 @@ class MaxoutAsRelu(Check):
 class Losses(Check):
     """log_softmax, softmax, softmax cross-entropy and sigmoid binary cross-entropy from logits, one row at ±1000"""
 
-    points = 0.5
+    points = 0.25
     budget = 5
     by_hand = (LOSS_RULE,)
 
@@ -157,7 +159,7 @@ class Losses(Check):
 class LossGradients(Check):
     """∂L/∂z of both losses: (softmax − y)/B and (σ − y)/N"""
 
-    points = 0.5
+    points = 0.25
     kind = "gradient"
     budget = 5
     by_hand = (LOSS_RULE,)
@@ -182,7 +184,7 @@ class LossGradients(Check):
 class MlpBackprop(Check):
     """mlp_forward/mlp_backward by hand, layers 5 → 7 → 3 (tanh and ReLU), against autodiff in float64"""
 
-    points = 1
+    points = 0.5
     kind = "gradient"
     budget = 10
     by_hand = (BACKPROP_RULE,)
@@ -223,7 +225,7 @@ def judge_mlp(got, want):
 class GraphExample(Check):
     """The slides' computation graph: J, ∂J/∂W1 and ∂J/∂W2 of a two-layer ReLU network with the L2 penalty"""
 
-    points = 0.5
+    points = 0.25
     kind = "gradient"
     budget = 5
     by_hand = (GRAPH_RULE,)
@@ -254,7 +256,7 @@ def judge_graph(got, want):
 class CustomGradient(Check):
     """dense_relu: tf.custom_gradient with your dense_relu_backward; tape gradients equal autodiff's (float64)"""
 
-    points = 0.5
+    points = 0.25
     kind = "gradient"
     budget = 15
     by_hand = (CUSTOM_GRADIENT_RULE,)
@@ -287,7 +289,7 @@ def judge_dense_relu(got, want, tol=judges.FLOAT64_TOL):
 class NumericGradient(Check):
     """numeric_gradient: central differences on functions with known gradients, x left as it was, ε honoured"""
 
-    points = 0.5
+    points = 0.25
     kind = "gradient"
     budget = 10
     uses_reference = False
@@ -331,3 +333,332 @@ def judge_numeric_gradient(got, truth, names, tol):
         kept.append(judges.property_holds(got[key]["unchanged"], f"{what}: x left as it was",
                                           "perturb a copy, and restore each element after its two evaluations"))
     return judges.gated(verdicts, kept)
+
+
+# ---------------------------------------------------------------------------------------------
+# Part 7. Gaussian NLL, mixture NLL, sampler, MDN structure and training
+# ---------------------------------------------------------------------------------------------
+
+class GaussianNll(Check):
+    """gaussian_nll(y, mean, log_var): per-example NLL, on typical and extreme inputs (float64)""" 
+
+    points = 0.5
+    budget = 10
+    by_hand = (NLL_RULE,)
+
+    def inputs(self, rng):
+        b = 12
+        typical = {"y": rng.normal(size=b), "mean": rng.normal(size=b), "log_var": rng.uniform(-3, 3, size=b)}
+        # Extreme: tiny and huge variances, a far residual: ½(y−μ)²/σ² must not be inf·0 or 0/0.
+        extreme = {"y": np.array([0.0, 1.0, 1e3, -2.0, 5.0]), "mean": np.array([1e-4, 1.0, 0.0, 2.0, -5.0]),
+                   "log_var": np.array([-30.0, 40.0, 0.0, -10.0, 10.0])}
+        column = {key: value.reshape(-1, 1) for key, value in typical.items()}   # (B, 1): still elementwise
+        return {"cases": {"typical": typical, "extreme": extreme, "column": column}}
+
+    def observe(self, sub, cases):
+        return parts.each(**{name: (lambda c=c: np.asarray(sub.gaussian_nll(c["y"], c["mean"], c["log_var"])))
+                             for name, c in cases.items()})
+
+    def judge(self, got, want, secret):
+        hint = "½[log 2π + log σ² + (y − μ)²·exp(−log σ²)] per element, not averaged"
+        return judges.all_of([judges.close(got[name], want[name], f"gaussian_nll ({name} inputs)",
+                                           tol=judges.FLOAT64_TOL, hint=hint) for name in ("typical", "extreme", "column")])
+
+
+class MdnNll(Check):
+    """mdn_nll: per-example mixture NLL in log space (typical, far-away targets, huge logits; K = 1 equals gaussian_nll)"""
+
+    points = 0.5
+    budget = 10
+    by_hand = (NLL_RULE,)
+
+    def inputs(self, rng):
+        b, k = 10, 3
+        typical = {"y": rng.normal(size=b), "pi_logits": rng.normal(size=(b, k)),
+                   "means": rng.normal(size=(b, k)), "log_sigmas": rng.uniform(-1.5, 1.0, size=(b, k))}
+        # y 200σ from every component: exp(log N) underflows to 0 and log(0) = −inf unless it is logsumexp.
+        far = dict(typical, y=typical["y"] + 60.0, log_sigmas=np.full((b, k), -1.2))
+        # Logits offset by +800 per row: exp overflows unless softmax is shifted; the NLL is unchanged.
+        shifted = dict(typical, pi_logits=typical["pi_logits"] + rng.uniform(700, 900, size=(b, 1)))
+        column = dict(typical, y=typical["y"].reshape(-1, 1))
+        single = {"y": typical["y"], "pi_logits": np.zeros((b, 1)), "means": typical["means"][:, :1],
+                  "log_sigmas": typical["log_sigmas"][:, :1]}
+        return {"cases": {"typical": typical, "far": far, "shifted": shifted, "column": column, "single": single}}
+
+    def observe(self, sub, cases):
+        out = parts.each(**{name: (lambda c=c: np.asarray(sub.mdn_nll(c["y"], c["pi_logits"], c["means"], c["log_sigmas"])))
+                            for name, c in cases.items()})
+        s = cases["single"]
+        out["gaussian_single"] = parts.attempt(lambda: np.asarray(sub.gaussian_nll(s["y"], s["means"][:, 0],
+                                                                                  2 * s["log_sigmas"][:, 0])))
+        return out
+
+    def judge(self, got, want, secret):
+        tol = judges.FLOAT64_TOL
+        hint = "−logsumexp_k[log_softmax(pi_logits)_k + log N(y; μ_k, σ_k)], σ_k = exp(log_sigmas_k), one value per row"
+        verdicts = [judges.close(got[name], want[name], f"mdn_nll ({name})", tol=tol, hint=hint)
+                    for name in ("typical", "far", "column")]
+        verdicts.append(judges.close(got["shifted"], want["shifted"], "mdn_nll with logits shifted by +800 per row",
+                                     tol=tol, hint="softmax is shift-invariant: use log_softmax (or subtract the row's max)"))
+        verdicts.append(judges.close(got["single"], want["single"], "mdn_nll with K = 1", tol=tol))
+        # A mixture of one is a Gaussian with log σ² = 2 log σ: ties mdn_nll to gaussian_nll (counts once values are right).
+        same = judges.property_of([got["single"], got["gaussian_single"]],
+                                  lambda a, b: np.allclose(np.asarray(a, float).reshape(-1), np.asarray(b, float).reshape(-1),
+                                                           rtol=1e-9, atol=1e-12),
+                                  "mdn_nll with K = 1 equals gaussian_nll with log_var = 2·log_sigma")
+        return judges.gated(verdicts, [same])
+
+
+class MdnSampler(Check):
+    """mdn_sample: component frequencies, per-component means and spreads, and reproducibility from the rng"""
+
+    points = 0.5
+    kind = "property"
+    budget = 10
+    uses_reference = False
+    #: Two groups of rows with different mixtures (a sampler that uses row 0's parameters for every row fails
+    #: the second group); per-row random offsets on the logits (a sampler that treats logits as probabilities fails).
+    PI = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])
+    MU = np.array([[-6.0, 0.0, 6.0], [6.0, -6.0, 0.0]])
+    SIGMA = np.array([[0.3, 0.5, 1.0], [1.0, 0.3, 0.5]])
+    ROWS = 10_000   # per group
+
+    def inputs(self, rng):
+        g = np.repeat([0, 1], self.ROWS)
+        logits = np.log(self.PI[g]) + rng.uniform(-3, 3, size=(2 * self.ROWS, 1))
+        return Inputs(public={"pi_logits": logits, "means": self.MU[g], "log_sigmas": np.log(self.SIGMA[g]),
+                              "rng_seed": int(rng.integers(2**31))}, secret={})
+
+    def observe(self, sub, pi_logits, means, log_sigmas, rng_seed):
+        def draw(seed):
+            return np.asarray(sub.mdn_sample(pi_logits, means, log_sigmas, np.random.default_rng(seed)), dtype=np.float64)
+        return parts.each(y=lambda: draw(rng_seed), again=lambda: draw(rng_seed), other=lambda: draw(rng_seed + 1))
+
+    def judge(self, got, want, secret):
+        n = 2 * self.ROWS
+        try:
+            y = judges.as_array(got["y"], "mdn_sample(...)", shape=(n,))
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        verdicts = []
+        for group in (0, 1):
+            ys = y[group * self.ROWS:(group + 1) * self.ROWS]
+            for c in range(3):
+                mu, sigma, p = self.MU[group, c], self.SIGMA[group, c], self.PI[group, c]
+                near = np.abs(ys - mu) < 3 * sigma      # windows of different components do not overlap
+                # P(within 3σ of its own component) = 0.9973; 5σ binomial band on the count.
+                count_ok = judges.binomial_ok(int(near.sum()), self.ROWS, p * 0.9973)
+                inside = ys[near]
+                # Mean and spread of the truncated normal: sd(±3σ) = 0.9865σ; 6-standard-error bands.
+                se = sigma / np.sqrt(max(len(inside), 1))
+                mean_ok = len(inside) > 10 and abs(inside.mean() - mu) < 6 * se
+                sd_ok = len(inside) > 10 and abs(inside.std() / (0.9865 * sigma) - 1) < 6 / np.sqrt(2 * max(len(inside), 1))
+                what = f"rows with π = {self.PI[group].tolist()}: component {c} (μ = {mu:g}, σ = {sigma:g})"
+                verdicts.append(judges.property_holds(count_ok, f"{what} drawn with probability {p:g}",
+                                                      f"it was drawn {near.mean():.3f} of the time"))
+                verdicts.append(judges.property_holds(mean_ok and sd_ok, f"{what}: mean and spread",
+                                                      "samples of a component are μ + σ·ε, σ = exp(log_sigma)"))
+        same = judges.property_of([got["y"], got["again"]], lambda a, b: np.array_equal(np.asarray(a), np.asarray(b)),
+                                  "the same rng seed gives the same samples", "draw every random number from `rng`")
+        differ = judges.property_of([got["y"], got["other"]], lambda a, b: not np.array_equal(np.asarray(a), np.asarray(b)),
+                                    "another rng seed gives other samples", "draw every random number from `rng`")
+        return judges.gated(verdicts, [same, differ])
+
+
+class MdnStructure(Check):
+    """build_mdn(k, hidden_units): tanh hidden layers and one linear Dense(3K) head, output (B, 3K)"""
+
+    points = 0.25
+    kind = "shape"
+    budget = 10
+    CASES = ((2, (16,)), (5, (8, 12)))
+
+    def inputs(self, rng):
+        return {"x": rng.uniform(0, 1, size=(7, 1)).astype(np.float32)}
+
+    def observe(self, sub, x):
+        def one(k, hidden):
+            model = sub.build_mdn(k, hidden)
+            return {"layers": describe_layers(model), "shape": list(np.asarray(model(x)).shape)}
+        return [parts.together(("layers", "shape"), lambda k=k, h=h: one(k, h)) for k, h in self.CASES]
+
+    def judge(self, got, want, secret):
+        verdicts = []
+        for (k, hidden), g, w in zip(self.CASES, got, want):
+            verdicts.append(judges.equal(g["layers"], w["layers"], f"build_mdn({k}, {hidden}) layers",
+                                         hint=f"expected Dense(u, tanh) for u in hidden_units, then Dense({3 * k}) with no activation"))
+            verdicts.append(judges.equal(g["shape"], w["shape"], f"build_mdn({k}, {hidden}) output shape"))
+        return judges.all_of(verdicts)
+
+
+class MdnTraining(Check):
+    """MDN trained on the bimodal toy set: the grader's own NLL on held-out data, and both branches covered"""
+
+    points = 0.75
+    kind = "training"
+    budget = 40
+    uses_reference = False
+    SETUP = ("k", "hidden_units", "epochs", "batch_size", "learning_rate")
+
+    def inputs(self, rng):
+        cfg = self.config
+        x, y = bimodal_data(cfg["train_size"], seed=cfg["data_seed"], noise=cfg["noise"])
+        xt, yt = bimodal_data(cfg["test_size"], seed=int(rng.integers(2**31)), noise=cfg["noise"])
+        return Inputs(public={"x": x, "y": y, "x_test": xt, "probe": np.array(cfg["probe_x"], np.float32).reshape(-1, 1),
+                              "setup": {key: cfg[key] for key in self.SETUP}, "seed": int(rng.integers(2**31))},
+                      secret={"y_test": yt, "true_nll": bimodal_true_nll(xt, yt, cfg["noise"])})
+
+    def observe(self, sub, x, y, x_test, probe, setup, seed):
+        model = sub.train_mdn(x, y, setup["k"], tuple(setup["hidden_units"]), setup["epochs"], setup["batch_size"],
+                              setup["learning_rate"], seed=seed)
+        return {"out": np.asarray(model(x_test, training=False)), "probe": np.asarray(model(probe, training=False)),
+                "layers": describe_layers(model)}
+
+    def judge(self, got, want, secret):
+        cfg, k = self.config, self.config["k"]
+        n = cfg["test_size"]
+        try:
+            out = judges.as_array(got["out"], "the trained MDN's output on held-out x", shape=(n, 3 * k))
+            probe = judges.as_array(got["probe"], "the trained MDN's output at the probes", shape=(len(cfg["probe_x"]), 3 * k))
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        nll = mixture_nll(secret["y_test"], out, k)
+        # Judged on the excess over the data's own conditional density on the same held-out points: the
+        # held-out sample's noise cancels (the raw NLL moves by ±0.02 between test sets; the excess by less).
+        excess = nll - secret["true_nll"]
+        fit = judges.at_most(excess, cfg["max_excess_nll"],
+                             f"held-out NLL minus the data's own density's NLL (your NLL {nll:.3f}; "
+                             f"a single Gaussian scores about {cfg['single_gaussian_excess']:+.2f} above the floor)")
+        # Both branches covered: at each probe x, the mixture's mass within ±3·noise of +√x and of −√x
+        # (the data's own density puts 0.499 on each). A fit that favours one branch fails here even when
+        # its NLL passes (a softmax over the batch axis did, once in 8 seeds).
+        masses = [branch_masses(row, k, float(px), cfg["branch_half_width"]) for row, px in zip(probe, cfg["probe_x"])]
+        worst = min(min(m) for m in masses)
+        shown = ", ".join(f"x = {px}: {m[0]:.2f} / {m[1]:.2f}" for px, m in zip(cfg["probe_x"], masses))
+        both = judges.property_holds(worst >= cfg["min_branch_mass"],
+                                     f"mass within ±{cfg['branch_half_width']} of +√x / of −√x ≥ {cfg['min_branch_mass']} ({shown})",
+                                     "the mixture should put about half its mass on each branch")
+        structure = judges.property_holds(got["layers"][-1] == f"dense {3 * k}", f"the head is a linear Dense({3 * k})")
+        return judges.all_of([fit, both, structure], weights=[3, 1, 1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Part 8. y = sin x + cos x + sin x·cos x, and the study
+# ---------------------------------------------------------------------------------------------
+
+class TargetFunction(Check):
+    """target_function: sin x + cos x + sin x·cos x on random points of [0, 2π] (and beyond)"""
+
+    points = 0.25
+    budget = 5
+
+    def inputs(self, rng):
+        return {"x": np.concatenate([rng.uniform(0, 2 * np.pi, size=20), [0.0, np.pi / 4, np.pi, 7.5, -1.0]])}
+
+    def observe(self, sub, x):
+        return {"y": np.asarray(sub.target_function(x))}
+
+    def judge(self, got, want, secret):
+        return judges.close(got["y"], want["y"], "target_function(x)", tol=judges.FLOAT64_TOL)
+
+
+class RegressorStructure(Check):
+    """build_regressor(depth, width, activation): depth hidden Dense(width, activation), then a linear Dense(1)"""
+
+    points = 0.25
+    kind = "shape"
+    budget = 10
+    CASES = ((1, 8, "relu"), (3, 5, "sigmoid"), (2, 4, "tanh"))
+
+    def inputs(self, rng):
+        return {"x": rng.uniform(-1, 1, size=(6, 1)).astype(np.float32)}
+
+    def observe(self, sub, x):
+        def one(depth, width, activation):
+            model = sub.build_regressor(depth, width, activation)
+            return {"layers": describe_layers(model), "shape": list(np.asarray(model(x)).shape)}
+        return [parts.together(("layers", "shape"), lambda c=c: one(*c)) for c in self.CASES]
+
+    def judge(self, got, want, secret):
+        verdicts = []
+        for case, g, w in zip(self.CASES, got, want):
+            verdicts.append(judges.equal(g["layers"], w["layers"], f"build_regressor{case} layers",
+                                         hint="depth hidden layers of width units with the activation, then Dense(1), linear"))
+            verdicts.append(judges.equal(g["shape"], w["shape"], f"build_regressor{case} output shape"))
+        return judges.all_of(verdicts)
+
+
+class RegressorTraining(Check):
+    """train_regressor fits sin x + cos x + sin x·cos x: the grader's MSE on held-out points of [0, 2π]"""
+
+    points = 0.5
+    kind = "training"
+    budget = 30
+    uses_reference = False
+
+    def inputs(self, rng):
+        cfg = self.config
+        x = rng.uniform(0, 2 * np.pi, size=(cfg["train_size"], 1))
+        xt = rng.uniform(0, 2 * np.pi, size=(cfg["test_size"], 1))
+        f = sincos
+        return Inputs(public={"x": x.astype(np.float32), "y": f(x).astype(np.float32),
+                              "x_test_scaled": (xt / np.pi - 1).astype(np.float32),
+                              "setup": {key: cfg[key] for key in ("depth", "width", "activation", "learning_rate",
+                                                                  "epochs", "batch_size")},
+                              "seed": int(rng.integers(2**31))},
+                      secret={"y_test": f(xt)})
+
+    def observe(self, sub, x, y, x_test_scaled, setup, seed):
+        import keras
+        keras.utils.set_random_seed(seed)
+        model = sub.build_regressor(setup["depth"], setup["width"], setup["activation"])
+        claimed = sub.train_regressor(model, x, y, setup["learning_rate"], setup["epochs"], setup["batch_size"])
+        return {"pred": np.asarray(model(x_test_scaled, training=False)), "claimed": float(claimed),
+                "train_pred": np.asarray(model((x / np.pi - 1).astype(np.float32), training=False))}
+
+    def judge(self, got, want, secret):
+        cfg = self.config
+        try:
+            pred = judges.as_array(got["pred"], "the trained network's predictions", shape=(cfg["test_size"], 1))
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        mse = float(np.mean((pred - secret["y_test"]) ** 2))
+        fit = judges.at_most(mse, cfg["max_val_mse"], "mean squared error on held-out points of [0, 2π]")
+        # train_regressor's return is the last epoch's training MSE: positive and of the order of the network's error.
+        claimed = got["claimed"]
+        sane = judges.property_holds(np.isfinite(claimed) and 0 < claimed < cfg["max_claimed_mse"],
+                                     f"train_regressor returns the last epoch's training MSE ({claimed:.3g})",
+                                     "return history.history['loss'][-1] of the fit with the MSE loss")
+        return judges.all_of([fit, sane], weights=[3, 1])
+
+
+class RunConfigSeeded(Check):
+    """run_config: returns both metrics, finite; the same seed gives the same row, another seed another row"""
+
+    points = 0.5
+    kind = "property"
+    budget = 30
+    uses_reference = False
+    ROW = {"depth": 1, "learning_rate": 0.01, "width": 8, "activation": "tanh"}
+
+    def inputs(self, rng):
+        return {"seed": int(rng.integers(1000))}
+
+    def observe(self, sub, seed):
+        run = lambda s: dict(sub.run_config(**self.ROW, seed=s))   # noqa: E731
+        return parts.each(first=lambda: run(seed), again=lambda: run(seed), other=lambda: run(seed + 1))
+
+    def judge(self, got, want, secret):
+        keys = ("log10_val_mse", "log10_train_mse")
+        if (failure := judges.failed_part(got["first"], "run_config")) is not None:
+            return failure
+        has = judges.property_holds(set(keys) <= set(got["first"]) and all(np.isfinite(float(got["first"][k])) for k in keys),
+                                    "run_config returns finite log10_val_mse and log10_train_mse")
+        # In range: a network that learned something (log10 MSE < 0) and not a constant (> −8).
+        plausible = judges.property_holds(has.passed and all(-8 < float(got["first"][k]) < 0.5 for k in keys),
+                                          "the metrics are log10 of an MSE of a trained network")
+        same = judges.property_of([got["first"], got["again"]], lambda a, b: all(a[k] == b[k] for k in keys),
+                                  "the same seed gives the same numbers", "seed everything first: keras.utils.set_random_seed(seed)")
+        other = judges.property_of([got["first"], got["other"]], lambda a, b: any(a[k] != b[k] for k in keys),
+                                   "another seed gives other numbers", "use `seed`, not a constant")
+        return judges.gated([has, plausible], [same, other])
