@@ -179,3 +179,38 @@ def test_numeric_gradient_is_central_and_leaves_x_alone():
     # ε² error: the central difference of s³ along any coordinate of (Σx)³ is 3s² + ε².
     s = x.sum()
     np.testing.assert_allclose(ref.numeric_gradient(lambda v: np.sum(v) ** 3, x, eps=0.1), 3 * s ** 2 + 0.01, rtol=1e-9)
+
+
+def test_gaussian_and_mixture_nll_match_scipy():
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    y, mean, log_var = rng.normal(size=9), rng.normal(size=9), rng.uniform(-3, 3, size=9)
+    np.testing.assert_allclose(np.asarray(ref.gaussian_nll(y, mean, log_var)),
+                               -stats.norm.logpdf(y, mean, np.exp(0.5 * log_var)), rtol=1e-12)
+    logits, means, log_sigmas = rng.normal(size=(9, 3)), rng.normal(size=(9, 3)), rng.uniform(-1, 1, size=(9, 3))
+    weights = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    density = (weights * stats.norm.pdf(y[:, None], means, np.exp(log_sigmas))).sum(1)
+    np.testing.assert_allclose(np.asarray(ref.mdn_nll(y, logits, means, log_sigmas)), -np.log(density), rtol=1e-10)
+    # Far from every component and with logits in the hundreds: finite, and shift-invariant in the logits.
+    far = np.asarray(ref.mdn_nll(y + 60.0, logits + 800.0, means, np.full((9, 3), -1.2)))
+    assert np.all(np.isfinite(far))
+    np.testing.assert_allclose(far, np.asarray(ref.mdn_nll(y + 60.0, logits, means, np.full((9, 3), -1.2))), rtol=1e-12)
+
+
+def test_mdn_sample_draws_the_mixture():
+    n = 40000
+    draws = ref.mdn_sample(np.log([[0.2, 0.8]] * n), np.array([[-5.0, 5.0]] * n), np.log([[0.5, 1.0]] * n),
+                           np.random.default_rng(8))
+    left, right = draws[draws < 0], draws[draws > 0]
+    assert abs(len(left) / n - 0.2) < 5 * np.sqrt(0.2 * 0.8 / n)
+    assert abs(left.mean() + 5) < 0.05 and abs(left.std() - 0.5) < 0.02
+    assert abs(right.mean() - 5) < 0.05 and abs(right.std() - 1.0) < 0.02
+
+
+def test_target_function_and_the_study_data():
+    x = np.array([0.0, np.pi / 2, np.pi, 3 * np.pi / 2])
+    np.testing.assert_allclose(ref.target_function(x), [1.0, 1.0, -1.0, -1.0], atol=1e-12)
+    x_train, y_train, x_val, y_val = ref.sincos_data(16, 11, 0)
+    assert x_train.shape == (16, 1) and x_val.shape == (11, 1) and x_val[0, 0] == 0 and np.isclose(x_val[-1, 0], 2 * np.pi)
+    np.testing.assert_allclose(y_val[:, 0], ref.target_function(x_val[:, 0].astype(np.float64)), atol=1e-6)
