@@ -235,6 +235,9 @@ with part("Part 7, training"):
 # %%
 check("mdn_training")
 
+# %%
+check("mdn_train_arguments")
+
 # %% [markdown]
 # ## Part 8. The slides' 编程作业: y = sin x + cos x + sin x·cos x, and the study
 #

@@ -211,7 +211,7 @@ def graph_observation(sub, x, labels, w1, w2, lam):
 LOG_2PI = math.log(2.0 * math.pi)
 
 
-def bimodal_data(n, seed, noise):
+def bimodal_data(n, seed, noise=0.05):
     """The bimodal toy set (given to students as ``ffn.bimodal_data``): x ~ U(0, 1),
     y = ±√x + N(0, noise²), each branch with probability ½. x (n, 1) and y (n, 1), float32."""
     rng = np.random.default_rng(seed)

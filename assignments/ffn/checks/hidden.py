@@ -16,7 +16,7 @@ class ActivationsHidden(Check):
     """Activations and derivatives with other parameters (γ of leaky ReLU and ELU, β of swish) at random and far-out inputs"""
 
     visibility = HIDDEN
-    points = 0.5
+    points = 0.75
     budget = 10
     by_hand = (ACTIVATION_RULE,)
 
@@ -95,7 +95,7 @@ class MlpBackpropDeep(Check):
     """mlp_forward/mlp_backward by hand on a deeper, narrower-and-wider MLP (sigmoid and the tanh GELU), float64"""
 
     visibility = HIDDEN
-    points = 0.5
+    points = 0.75
     kind = "gradient"
     budget = 10
     by_hand = (BACKPROP_RULE,)
