@@ -243,7 +243,7 @@ check("mdn_train_arguments")
 #
 # The cell below runs a slice of the study's grid (depth 2, width 32, tanh, the three learning
 # rates: three runs, about 10 s) and plots it. The whole grid is 81 configurations (`lab.toml`'s
-# `[study]`; about 5 minutes on two cores):
+# `[study]`; 2-4 minutes on two cores):
 #
 # ```python
 # rows = run_study(ffn, "ffn")          # writes study.csv, one row per configuration
