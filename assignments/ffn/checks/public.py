@@ -549,7 +549,7 @@ class MdnTrainArguments(Check):
     """train_mdn uses its arguments: learning_rate 0 or 0 epochs leave the seeded initial network unchanged; 1 epoch changes it"""
 
     points = 0.25
-    kind = "property"
+    kind = "training"  # it trains: run once per mutant that targets it (default tier)
     budget = 15
     uses_reference = False
 
@@ -684,7 +684,7 @@ class RunConfigSeeded(Check):
     """run_config: returns both metrics, finite; the same seed gives the same row, another seed another row"""
 
     points = 0.5
-    kind = "property"
+    kind = "training"  # it trains: run once per mutant that targets it (default tier)
     budget = 30
     uses_reference = False
     ROW = {"depth": 1, "learning_rate": 0.01, "width": 8, "activation": "tanh"}
