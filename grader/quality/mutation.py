@@ -161,6 +161,11 @@ def _worker_main(lab: Lab, folder: Path) -> None:
 
     from grader.core.grading import self_check
 
+    # Answers go to the parent on a private copy of stdout; whatever the mutant or
+    # Keras prints (a progress bar, a debug print) goes to stderr instead of
+    # corrupting the answer stream.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     for count, line in enumerate(sys.stdin):
         job = json.loads(line)
         work = folder / f"w{os.getpid()}"
@@ -180,8 +185,8 @@ def _worker_main(lab: Lab, folder: Path) -> None:
             if failed:
                 break
         answer = {"id": job["id"], "failed": failed, "detail": detail[:2000], "time": time.perf_counter() - start}
-        sys.stdout.write(json.dumps(answer) + "\n")
-        sys.stdout.flush()
+        answers.write(json.dumps(answer) + "\n")
+        answers.flush()
         if count % 25 == 24:
             import keras
 
