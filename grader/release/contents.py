@@ -253,16 +253,25 @@ def project_dependencies() -> list[str]:
         return list(tomllib.load(fh)["project"]["dependencies"])
 
 
-def _requires(name: str) -> list[str]:
-    """The installed metadata's dependencies of ``name``; a replacement
-    (:data:`REPLACED_ON`) has those of the package it replaces."""
+@functools.cache
+def _requires(name: str) -> tuple:
+    """The installed metadata's dependencies of ``name`` (parsed
+    ``Requirement`` objects); a replacement (:data:`REPLACED_ON`) has those of
+    the package it replaces.
+
+    Cached: each lookup walks every ``sys.path`` entry, and a process that has
+    graded many submissions in-process has many, while installed metadata does
+    not change under a running process."""
+    from packaging.requirements import Requirement
+
     originals = {new: old for old, (new, _) in REPLACED_ON.items()}
     try:
-        return importlib.metadata.requires(name) or []
+        found = importlib.metadata.requires(name)
     except importlib.metadata.PackageNotFoundError:
-        if _canonical(name) in originals:
-            return importlib.metadata.requires(originals[_canonical(name)]) or []
-        raise
+        if _canonical(name) not in originals:
+            raise
+        found = importlib.metadata.requires(originals[_canonical(name)])
+    return tuple(Requirement(d) for d in found or ())
 
 
 def pinned_requirements(roots: Iterable[str], platform: Platform | None = None) -> list[str]:
@@ -288,7 +297,7 @@ def pinned_requirements(roots: Iterable[str], platform: Platform | None = None) 
             continue
         out[name] = lock.get(name) or out.get(name) or str(req).split(";")[0].strip()
         try:
-            requires = [Requirement(d) for d in _requires(req.name)]
+            requires = _requires(req.name)
         except importlib.metadata.PackageNotFoundError:
             continue
         for extra in ["", *sorted(req.extras)]:
