@@ -5,11 +5,13 @@ seed, so hard-coding public answers earns nothing."""
 import numpy as np
 
 from grader.checks import HIDDEN, Check, Inputs, judges, parts
+from grader.checks.architecture import describe_layers
 
-from .common import (ACTIVATION_RULE, BACKPROP_RULE, CUSTOM_GRADIENT_RULE, GRAPH_RULE, LOSS_RULE,
-                     NUMERIC_GRADIENT_RULE, activation_values, grader_maxout, graph_observation, mlp_observation,
+from .common import (ACTIVATION_RULE, BACKPROP_RULE, CUSTOM_GRADIENT_RULE, GRAPH_RULE, LOSS_RULE, NLL_RULE,
+                     NUMERIC_GRADIENT_RULE, SAMPLER_RULE, activation_values, grader_maxout, graph_observation, mlp_observation,
                      numeric_gradient_observation, observe_dense_relu, observe_maxout)
-from .public import TOL, judge_activations, judge_dense_relu, judge_graph, judge_maxout, judge_mlp, judge_numeric_gradient
+from .public import (TOL, judge_activations, judge_dense_relu, judge_graph, judge_maxout, judge_mlp, judge_numeric_gradient,
+                     judge_reproducible, judge_sampler, observe_sampler)
 
 
 class ActivationsHidden(Check):
@@ -198,3 +200,101 @@ class NumericGradientHidden(Check):
         return judge_numeric_gradient(got, secret["truth"], {"tensor": "Σ c·sin(x) + x² on a (2, 3, 2) x with eps=0.05",
                                                              "xent": "a softmax cross-entropy",
                                                              "coupled": "(d·x)² with eps=0.1"}, tol=self.config["tol"])
+
+
+class MixtureHeadsHidden(Check):
+    """gaussian_nll and mdn_nll on other sizes: K = 5 components, logits shifted by −800, far targets, float32 inputs"""
+
+    visibility = HIDDEN
+    points = 0.5
+    budget = 10
+    by_hand = (NLL_RULE,)
+
+    def inputs(self, rng):
+        b, k = 9, 5
+        gaussian = {"y": rng.normal(0.0, 3.0, size=b), "mean": rng.normal(size=b), "log_var": rng.uniform(-25, 25, size=b)}
+        mixture = {"y": rng.normal(size=b), "pi_logits": rng.normal(size=(b, k)) - rng.uniform(700, 900, size=(b, 1)),
+                   "means": rng.normal(0.0, 2.0, size=(b, k)), "log_sigmas": rng.uniform(-2.0, 0.5, size=(b, k))}
+        far = dict(mixture, y=mixture["y"] - 80.0)
+        single32 = {key: value.astype(np.float32) for key, value in gaussian.items()}
+        return {"gaussian": gaussian, "single32": single32, "mixture": mixture, "far": far}
+
+    def observe(self, sub, gaussian, single32, mixture, far):
+        def nll(c):
+            return np.asarray(sub.mdn_nll(c["y"], c["pi_logits"], c["means"], c["log_sigmas"]), dtype=np.float64)
+        return parts.each(
+            gaussian=lambda: np.asarray(sub.gaussian_nll(gaussian["y"], gaussian["mean"], gaussian["log_var"]), np.float64),
+            single32=lambda: np.asarray(sub.gaussian_nll(single32["y"], single32["mean"], single32["log_var"]), np.float64),
+            mixture=lambda: nll(mixture), far=lambda: nll(far))
+
+    def judge(self, got, want, secret):
+        return judges.all_of([
+            judges.close(got["gaussian"], want["gaussian"], "gaussian_nll (log σ² in ±25)", tol=judges.FLOAT64_TOL),
+            judges.close(got["single32"], want["single32"], "gaussian_nll of float32 inputs", tol=judges.FLOAT32_TOL),
+            judges.close(got["mixture"], want["mixture"], "mdn_nll with K = 5 and logits near −800", tol=judges.FLOAT64_TOL,
+                         hint="log_softmax of the logits, then logsumexp over the components"),
+            judges.close(got["far"], want["far"], "mdn_nll 80 away from every component", tol=judges.FLOAT64_TOL),
+        ])
+
+
+class MdnSamplerHidden(Check):
+    """mdn_sample on a mixture of four drawn from the salted seed: frequencies, means, spreads, one row at a time"""
+
+    visibility = HIDDEN
+    points = 0.25
+    kind = "property"
+    budget = 10
+    uses_reference = False
+    by_hand = (SAMPLER_RULE,)
+    ROWS, SINGLE = 12_000, 400
+
+    def inputs(self, rng):
+        pi = rng.dirichlet(np.full(4, 4.0))
+        sigma = rng.uniform(0.2, 1.0, size=4)
+        mu = np.cumsum(np.r_[rng.uniform(-20, -10), 6 * (sigma[:-1] + sigma[1:]) + rng.uniform(0, 2, size=3)])
+        tile = lambda a: np.tile(a, (self.ROWS, 1))   # noqa: E731
+        logits = np.log(tile(pi)) + rng.uniform(-900, 900, size=(self.ROWS, 1))
+        return Inputs(public={"pi_logits": logits, "means": tile(mu), "log_sigmas": np.log(tile(sigma)),
+                              "rng_seed": int(rng.integers(2**31)), "single_rows": self.SINGLE},
+                      secret={"pi": pi, "mu": mu, "sigma": sigma})
+
+    def observe(self, sub, pi_logits, means, log_sigmas, rng_seed, single_rows):
+        return observe_sampler(sub, pi_logits, means, log_sigmas, rng_seed, single_rows)
+
+    def judge(self, got, want, secret):
+        try:
+            y = judges.as_array(got["y"], "mdn_sample(...)", shape=(self.ROWS,))
+            single = judges.as_array(got["single"], "mdn_sample of one row at a time", shape=(self.SINGLE,))
+        except judges.BadObservation as exc:
+            return judges.Verdict(0.0, str(exc))
+        pi, mu, sigma = secret["pi"], secret["mu"], secret["sigma"]
+        verdicts = judge_sampler(y, pi, mu, sigma, "a mixture of four") + judge_sampler(single, pi, mu, sigma, "one row per call")
+        return judges.gated(verdicts, judge_reproducible(got))
+
+
+class RegressorHidden(Check):
+    """target_function on a (B, 1) column and build_regressor with other depths, widths and activations"""
+
+    visibility = HIDDEN
+    points = 0.25
+    kind = "shape"
+    budget = 10
+    CASES = ((4, 6, "relu"), (1, 3, "tanh"))
+
+    def inputs(self, rng):
+        return {"column": rng.uniform(-np.pi, 3 * np.pi, size=(11, 1)), "x": rng.uniform(-1, 1, size=(5, 1)).astype(np.float32)}
+
+    def observe(self, sub, column, x):
+        def one(depth, width, activation):
+            model = sub.build_regressor(depth, width, activation)
+            return {"layers": describe_layers(model), "shape": list(np.asarray(model(x)).shape)}
+        out = {"target": parts.attempt(lambda: np.asarray(sub.target_function(column), dtype=np.float64))}
+        out["models"] = [parts.together(("layers", "shape"), lambda c=c: one(*c)) for c in self.CASES]
+        return out
+
+    def judge(self, got, want, secret):
+        verdicts = [judges.close(got["target"], want["target"], "target_function of a (11, 1) column", tol=judges.FLOAT64_TOL)]
+        for case, g, w in zip(self.CASES, got["models"], want["models"]):
+            verdicts.append(judges.equal(g["layers"], w["layers"], f"build_regressor{case} layers"))
+            verdicts.append(judges.equal(g["shape"], w["shape"], f"build_regressor{case} output shape"))
+        return judges.all_of(verdicts, weights=[2] + [1] * (len(verdicts) - 1))

@@ -137,10 +137,12 @@ class Losses(Check):
         binary = rng.normal(0.0, 3.0, size=(8,))
         binary[:2] = 1000.0, -1000.0
         return {"logits": logits, "labels": labels, "binary": binary,
-                "binary_labels": np.array([0.0, 1.0] + list(rng.integers(2, size=6)))}
+                "binary_labels": np.array([0.0, 1.0] + list(rng.integers(2, size=6))),
+                "sequence": rng.normal(0.0, 3.0, size=(2, 3, 5))}   # (B, T, C): "the last axis" is not axis 1
 
-    def observe(self, sub, logits, labels, binary, binary_labels):
+    def observe(self, sub, logits, labels, binary, binary_labels, sequence):
         return parts.each(log_softmax=lambda: sub.log_softmax(logits), softmax=lambda: sub.softmax(logits),
+                          log_softmax_3d=lambda: sub.log_softmax(sequence),
                           xent=lambda: sub.softmax_cross_entropy(logits, labels),
                           bce=lambda: sub.sigmoid_binary_cross_entropy(binary, binary_labels))
 
@@ -149,6 +151,8 @@ class Losses(Check):
             judges.close(got["log_softmax"], want["log_softmax"], "log_softmax(z)", tol=TOL,
                          hint="z − max(z) − log Σ exp(z − max(z)), row by row"),
             judges.close(got["softmax"], want["softmax"], "softmax(z)", tol=TOL),
+            judges.close(got["log_softmax_3d"], want["log_softmax_3d"], "log_softmax(z) of a (2, 3, 5) z", tol=TOL,
+                         hint="along the last axis (axis=-1), whatever the rank"),
             judges.close(got["xent"], want["xent"], "softmax_cross_entropy", tol=TOL,
                          hint="the mean over the batch of −z_c + logsumexp(z)"),
             judges.close(got["bce"], want["bce"], "sigmoid_binary_cross_entropy", tol=TOL,
@@ -342,7 +346,7 @@ def judge_numeric_gradient(got, truth, names, tol):
 class GaussianNll(Check):
     """gaussian_nll(y, mean, log_var): per-example NLL, on typical and extreme inputs (float64)""" 
 
-    points = 0.5
+    points = 0.25
     budget = 10
     by_hand = (NLL_RULE,)
 
@@ -368,7 +372,7 @@ class GaussianNll(Check):
 class MdnNll(Check):
     """mdn_nll: per-example mixture NLL in log space (typical, far-away targets, huge logits; K = 1 equals gaussian_nll)"""
 
-    points = 0.5
+    points = 0.25
     budget = 10
     by_hand = (NLL_RULE,)
 
@@ -409,60 +413,90 @@ class MdnNll(Check):
         return judges.gated(verdicts, [same])
 
 
-class MdnSampler(Check):
-    """mdn_sample: component frequencies, per-component means and spreads, and reproducibility from the rng"""
+def judge_sampler(y, pi, mu, sigma, what):
+    """Verdicts on samples ``y`` (n,) of one mixture (``pi``, ``mu``, ``sigma``: (K,), components at
+    least 6σ apart): how often each component is drawn, and each component's mean and spread."""
+    verdicts = []
+    for c in range(len(pi)):
+        near = np.abs(y - mu[c]) < 3 * sigma[c]      # windows of different components do not overlap
+        # P(within 3σ of its own component) = 0.9973; 5σ binomial band on the count.
+        count_ok = judges.binomial_ok(int(near.sum()), len(y), pi[c] * 0.9973)
+        inside = y[near]
+        # Mean and spread of the truncated normal: sd(±3σ) = 0.9865σ; 6-standard-error bands.
+        se = sigma[c] / np.sqrt(max(len(inside), 1))
+        mean_ok = len(inside) > 10 and abs(inside.mean() - mu[c]) < 6 * se
+        sd_ok = len(inside) > 10 and abs(inside.std() / (0.9865 * sigma[c]) - 1) < 6 / np.sqrt(2 * max(len(inside), 1))
+        component = f"{what}: component {c} (μ = {mu[c]:g}, σ = {sigma[c]:g})"
+        verdicts.append(judges.property_holds(count_ok, f"{component} drawn with probability {pi[c]:g}",
+                                              f"it was drawn {near.mean():.3f} of the time"))
+        if pi[c] * len(y) > 30:   # enough draws expected to judge the mean and the spread
+            verdicts.append(judges.property_holds(mean_ok and sd_ok, f"{component}: mean and spread",
+                                                  "samples of a component are μ + σ·ε, σ = exp(log_sigma)"))
+    return verdicts
 
-    points = 0.5
+
+def observe_sampler(sub, pi_logits, means, log_sigmas, rng_seed, single_rows):
+    """Draws of ``mdn_sample``: twice from one seed, once from another, and ``single_rows`` one-row calls
+    on row 0's mixture (a sampler must work for any number of rows, one included)."""
+    def draw(seed):
+        return np.asarray(sub.mdn_sample(pi_logits, means, log_sigmas, np.random.default_rng(seed)), dtype=np.float64)
+
+    def one_row_at_a_time():
+        rng = np.random.default_rng(rng_seed + 2)
+        return np.concatenate([np.asarray(sub.mdn_sample(pi_logits[:1], means[:1], log_sigmas[:1], rng),
+                                          dtype=np.float64).reshape(-1) for _ in range(single_rows)])
+    return parts.each(y=lambda: draw(rng_seed), again=lambda: draw(rng_seed), other=lambda: draw(rng_seed + 1),
+                      single=one_row_at_a_time)
+
+
+def judge_reproducible(got):
+    """The same seed gives the same samples, another seed others."""
+    same = judges.property_of([got["y"], got["again"]], lambda a, b: np.array_equal(np.asarray(a), np.asarray(b)),
+                              "the same rng seed gives the same samples", "draw every random number from `rng`")
+    differ = judges.property_of([got["y"], got["other"]], lambda a, b: not np.array_equal(np.asarray(a), np.asarray(b)),
+                                "another rng seed gives other samples", "draw every random number from `rng`")
+    return [same, differ]
+
+
+class MdnSampler(Check):
+    """mdn_sample: component frequencies, per-component means and spreads, one row at a time, and reproducibility from the rng"""
+
+    points = 0.25
     kind = "property"
     budget = 10
     uses_reference = False
+    by_hand = (SAMPLER_RULE,)
     #: Two groups of rows with different mixtures (a sampler that uses row 0's parameters for every row fails
-    #: the second group); per-row random offsets on the logits (a sampler that treats logits as probabilities fails).
+    #: the second group); per-row random offsets of hundreds on the logits (a sampler that treats logits as
+    #: probabilities fails, and so does an exp that is not shifted by the row's maximum: it overflows).
     PI = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])
     MU = np.array([[-6.0, 0.0, 6.0], [6.0, -6.0, 0.0]])
     SIGMA = np.array([[0.3, 0.5, 1.0], [1.0, 0.3, 0.5]])
     ROWS = 10_000   # per group
+    SINGLE = 400    # one-row calls
 
     def inputs(self, rng):
         g = np.repeat([0, 1], self.ROWS)
-        logits = np.log(self.PI[g]) + rng.uniform(-3, 3, size=(2 * self.ROWS, 1))
+        logits = np.log(self.PI[g]) + rng.uniform(-800, 800, size=(2 * self.ROWS, 1))
         return Inputs(public={"pi_logits": logits, "means": self.MU[g], "log_sigmas": np.log(self.SIGMA[g]),
-                              "rng_seed": int(rng.integers(2**31))}, secret={})
+                              "rng_seed": int(rng.integers(2**31)), "single_rows": self.SINGLE}, secret={})
 
-    def observe(self, sub, pi_logits, means, log_sigmas, rng_seed):
-        def draw(seed):
-            return np.asarray(sub.mdn_sample(pi_logits, means, log_sigmas, np.random.default_rng(seed)), dtype=np.float64)
-        return parts.each(y=lambda: draw(rng_seed), again=lambda: draw(rng_seed), other=lambda: draw(rng_seed + 1))
+    def observe(self, sub, pi_logits, means, log_sigmas, rng_seed, single_rows):
+        return observe_sampler(sub, pi_logits, means, log_sigmas, rng_seed, single_rows)
 
     def judge(self, got, want, secret):
         n = 2 * self.ROWS
         try:
             y = judges.as_array(got["y"], "mdn_sample(...)", shape=(n,))
+            single = judges.as_array(got["single"], "mdn_sample of one row at a time", shape=(self.SINGLE,))
         except judges.BadObservation as exc:
             return judges.Verdict(0.0, str(exc))
         verdicts = []
         for group in (0, 1):
-            ys = y[group * self.ROWS:(group + 1) * self.ROWS]
-            for c in range(3):
-                mu, sigma, p = self.MU[group, c], self.SIGMA[group, c], self.PI[group, c]
-                near = np.abs(ys - mu) < 3 * sigma      # windows of different components do not overlap
-                # P(within 3σ of its own component) = 0.9973; 5σ binomial band on the count.
-                count_ok = judges.binomial_ok(int(near.sum()), self.ROWS, p * 0.9973)
-                inside = ys[near]
-                # Mean and spread of the truncated normal: sd(±3σ) = 0.9865σ; 6-standard-error bands.
-                se = sigma / np.sqrt(max(len(inside), 1))
-                mean_ok = len(inside) > 10 and abs(inside.mean() - mu) < 6 * se
-                sd_ok = len(inside) > 10 and abs(inside.std() / (0.9865 * sigma) - 1) < 6 / np.sqrt(2 * max(len(inside), 1))
-                what = f"rows with π = {self.PI[group].tolist()}: component {c} (μ = {mu:g}, σ = {sigma:g})"
-                verdicts.append(judges.property_holds(count_ok, f"{what} drawn with probability {p:g}",
-                                                      f"it was drawn {near.mean():.3f} of the time"))
-                verdicts.append(judges.property_holds(mean_ok and sd_ok, f"{what}: mean and spread",
-                                                      "samples of a component are μ + σ·ε, σ = exp(log_sigma)"))
-        same = judges.property_of([got["y"], got["again"]], lambda a, b: np.array_equal(np.asarray(a), np.asarray(b)),
-                                  "the same rng seed gives the same samples", "draw every random number from `rng`")
-        differ = judges.property_of([got["y"], got["other"]], lambda a, b: not np.array_equal(np.asarray(a), np.asarray(b)),
-                                    "another rng seed gives other samples", "draw every random number from `rng`")
-        return judges.gated(verdicts, [same, differ])
+            verdicts += judge_sampler(y[group * self.ROWS:(group + 1) * self.ROWS], self.PI[group], self.MU[group],
+                                      self.SIGMA[group], f"rows with π = {self.PI[group].tolist()}")
+        verdicts += judge_sampler(single, self.PI[0], self.MU[0], self.SIGMA[0], "one row per call")
+        return judges.gated(verdicts, judge_reproducible(got))
 
 
 class MdnStructure(Check):
@@ -683,7 +717,7 @@ class RegressorTraining(Check):
 class RunConfigSeeded(Check):
     """run_config: returns both metrics, finite; the same seed gives the same row, another seed another row"""
 
-    points = 0.5
+    points = 0.25
     kind = "training"  # it trains: run once per mutant that targets it (default tier)
     budget = 30
     uses_reference = False
