@@ -7,8 +7,10 @@ NumPy-only, so judging never needs TensorFlow.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sys
 
 _configured: dict | None = None
 
@@ -98,9 +100,29 @@ def seed_everything(seed: int) -> None:
 
     random.seed(seed)
     np.random.seed(seed % (2**32))
-    import sys
-
     if "keras" in sys.modules or "tensorflow" in sys.modules:
         import keras
 
         keras.utils.set_random_seed(seed)
+
+
+@contextlib.contextmanager
+def keras_settings_kept():
+    """Keras's process-wide settings (``floatx``, the dtype policy, ``epsilon``,
+    the image data format) as they were before the block, whatever it set.
+
+    In-process grading of one submission after another (the kit's tests, the
+    mutation workers) would otherwise hand a later submission the settings an
+    earlier one left, e.g. a float64 dtype policy.
+    """
+    import keras
+
+    config = keras.config
+    kept = (config.floatx(), config.dtype_policy(), config.epsilon(), config.image_data_format())
+    try:
+        yield
+    finally:
+        config.set_floatx(kept[0])
+        config.set_dtype_policy(kept[1])
+        config.set_epsilon(kept[2])
+        config.set_image_data_format(kept[3])

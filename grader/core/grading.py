@@ -122,10 +122,15 @@ def self_check(lab: Lab, path: Path | str, *, visibility: str | None = PUBLIC,
                around: Callable[[Check], ContextManager] | None = None) -> Result:
     """Run checks in this process (TensorFlow imported here once). ``around``
     (the kit's tooling: :mod:`grader.quality.tracing`) is entered while each check observes."""
-    from grader.device import configure
+    from grader.device import configure, keras_settings_kept
 
     path = Path(path)
     info = configure()
+    with keras_settings_kept():
+        return _self_check(lab, path, info, visibility=visibility, names=names, alias=alias, around=around)
+
+
+def _self_check(lab, path, info, *, visibility, names, alias, around) -> Result:
     checks = select(lab, visibility=visibility, names=names)
     want = fixtures.expected_for(lab, checks)
     start = time.perf_counter()
