@@ -715,7 +715,7 @@ class RegressorTraining(Check):
 
 
 class RunConfigSeeded(Check):
-    """run_config: returns both metrics, finite; the same seed gives the same row, another seed another row"""
+    """run_config: returns both metrics, finite, trains in float64 and sets floatx back; the same seed gives the same row, another seed another"""
 
     points = 0.25
     kind = "training"  # it trains: run once per mutant that targets it (default tier)
@@ -727,8 +727,22 @@ class RunConfigSeeded(Check):
         return {"seed": int(rng.integers(1000))}
 
     def observe(self, sub, seed):
+        import keras
+
         run = lambda s: dict(sub.run_config(**self.ROW, seed=s))   # noqa: E731
-        return parts.each(first=lambda: run(seed), again=lambda: run(seed), other=lambda: run(seed + 1))
+        built, build = [], sub.build_regressor
+
+        def first():
+            # Watch the network run_config builds: its weights' dtype after training.
+            sub.build_regressor = lambda *a, **k: built.append(build(*a, **k)) or built[-1]
+            try:
+                return run(seed)
+            finally:
+                sub.build_regressor = build
+        out = parts.each(first=first, again=lambda: run(seed), other=lambda: run(seed + 1))
+        out["weights_dtypes"] = sorted({str(v.dtype) for model in built for v in model.weights})
+        out["settings_after"] = [keras.config.floatx(), keras.config.dtype_policy().name]
+        return out
 
     def judge(self, got, want, secret):
         keys = ("log10_val_mse", "log10_train_mse")
@@ -743,4 +757,11 @@ class RunConfigSeeded(Check):
                                   "the same seed gives the same numbers", "seed everything first: keras.utils.set_random_seed(seed)")
         other = judges.property_of([got["first"], got["other"]], lambda a, b: any(a[k] != b[k] for k in keys),
                                    "another seed gives other numbers", "use `seed`, not a constant")
-        return judges.gated([has, plausible], [same, other])
+        float64 = judges.property_holds(got["weights_dtypes"] == ["float64"],
+                                        "run_config trains build_regressor's network in float64",
+                                        f"its weights are {got['weights_dtypes'] or 'not seen (build the network with build_regressor)'}: "
+                                        "build and train it inside `with float64_keras():`")
+        restored = judges.property_holds(got["settings_after"] == ["float32", "float32"],
+                                         "run_config sets Keras's floatx and dtype policy back afterwards",
+                                         f"after it they are {got['settings_after']}: train inside `with float64_keras():`")
+        return judges.gated([has, plausible, float64, restored], [same, other])
