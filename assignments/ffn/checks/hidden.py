@@ -5,13 +5,12 @@ seed, so hard-coding public answers earns nothing."""
 import numpy as np
 
 from grader.checks import HIDDEN, Check, Inputs, judges, parts
-from grader.checks.architecture import describe_layers
 
 from .common import (ACTIVATION_RULE, BACKPROP_RULE, CUSTOM_GRADIENT_RULE, GRAPH_RULE, LOSS_RULE, NLL_RULE,
                      NUMERIC_GRADIENT_RULE, SAMPLER_RULE, activation_values, grader_maxout, graph_observation, mlp_observation,
                      numeric_gradient_observation, observe_dense_relu, observe_maxout)
 from .public import (TOL, judge_activations, judge_dense_relu, judge_graph, judge_maxout, judge_mlp, judge_numeric_gradient,
-                     judge_reproducible, judge_sampler, observe_sampler)
+                     judge_reproducible, judge_sampler, observe_regressors, observe_sampler)
 
 
 class ActivationsHidden(Check):
@@ -285,12 +284,8 @@ class RegressorHidden(Check):
         return {"column": rng.uniform(-np.pi, 3 * np.pi, size=(11, 1)), "x": rng.uniform(-1, 1, size=(5, 1)).astype(np.float32)}
 
     def observe(self, sub, column, x):
-        def one(depth, width, activation):
-            model = sub.build_regressor(depth, width, activation)
-            return {"layers": describe_layers(model), "shape": list(np.asarray(model(x)).shape)}
-        out = {"target": parts.attempt(lambda: np.asarray(sub.target_function(column), dtype=np.float64))}
-        out["models"] = [parts.together(("layers", "shape"), lambda c=c: one(*c)) for c in self.CASES]
-        return out
+        return {"target": parts.attempt(lambda: np.asarray(sub.target_function(column), dtype=np.float64)),
+                "models": observe_regressors(sub, self.CASES, x)}
 
     def judge(self, got, want, secret):
         verdicts = [judges.close(got["target"], want["target"], "target_function of a (11, 1) column", tol=judges.FLOAT64_TOL)]

@@ -638,6 +638,14 @@ class TargetFunction(Check):
         return judges.close(got["y"], want["y"], "target_function(x)", tol=judges.FLOAT64_TOL)
 
 
+def observe_regressors(sub, cases, x):
+    """Layers and output shape of ``build_regressor(depth, width, activation)`` for each case."""
+    def one(depth, width, activation):
+        model = sub.build_regressor(depth, width, activation)
+        return {"layers": describe_layers(model), "shape": list(np.asarray(model(x)).shape)}
+    return [parts.together(("layers", "shape"), lambda c=c: one(*c)) for c in cases]
+
+
 class RegressorStructure(Check):
     """build_regressor(depth, width, activation): depth hidden Dense(width, activation), then a linear Dense(1)"""
 
@@ -650,10 +658,7 @@ class RegressorStructure(Check):
         return {"x": rng.uniform(-1, 1, size=(6, 1)).astype(np.float32)}
 
     def observe(self, sub, x):
-        def one(depth, width, activation):
-            model = sub.build_regressor(depth, width, activation)
-            return {"layers": describe_layers(model), "shape": list(np.asarray(model(x)).shape)}
-        return [parts.together(("layers", "shape"), lambda c=c: one(*c)) for c in self.CASES]
+        return observe_regressors(sub, self.CASES, x)
 
     def judge(self, got, want, secret):
         verdicts = []
