@@ -1,0 +1,272 @@
+"""Helpers the optimisation lab's checks share (public and hidden): the
+"implement it yourself" rules (:mod:`grader.checks.byhand`), the observe
+side's calls into the student's module (update rules run for many steps on a
+function whose gradient the grader computes, a small model trained with the
+student's optimiser by ``model.fit``, schedules read step by step and through
+a Keras optimiser, initialisers drawn), and the judge side's statistics of a
+draw (NumPy only). Whatever ``observe`` needs of the lab's settings arrives in
+its inputs."""
+
+import math
+
+import numpy as np
+
+from grader.checks import parts
+from grader.checks.byhand import FRAMEWORKS, ByHand
+
+UPDATE_FUNCTIONS = ("sgd_step", "momentum_step", "nesterov_step", "adagrad_step", "rmsprop_step",
+                    "rmsprop_nesterov_step", "adam_step")
+UPDATE_RULE = ByHand(functions=UPDATE_FUNCTIONS, forbid=FRAMEWORKS + ("torch", "optax", "scipy.optimize"),
+                     why="Part 1's update rules are the slides' formulas written in NumPy: no library optimiser")
+
+#: Keras's ready-made optimisers: SlideAdam is an Optimizer of its own.
+KERAS_OPTIMIZERS = tuple(f"keras.optimizers.{name}" for name in (
+    "Adam", "AdamW", "Adamax", "Nadam", "Adagrad", "Adadelta", "Adafactor", "RMSprop", "SGD", "Ftrl", "Lion",
+    "Lamb", "LossScaleOptimizer", "Muon", "get", "deserialize"))
+OPTIMIZER_RULE = ByHand(functions=("SlideAdam",), forbid=KERAS_OPTIMIZERS,
+                        why="Part 2's SlideAdam updates its own slot variables with keras.ops: it may not wrap, "
+                            "call or inherit from a Keras optimiser other than the base class Optimizer")
+
+KERAS_SCHEDULES = tuple(f"keras.optimizers.schedules.{name}" for name in (
+    "InverseTimeDecay", "ExponentialDecay", "CosineDecay", "CosineDecayRestarts", "PiecewiseConstantDecay",
+    "PolynomialDecay", "deserialize"))
+SCHEDULE_CLASSES = ("InverseTimeSchedule", "ExponentialSchedule", "NaturalExpSchedule", "CosineSchedule")
+SCHEDULE_RULE = ByHand(functions=SCHEDULE_CLASSES, forbid=KERAS_SCHEDULES,
+                       why="Part 3's decays compute the slides' formulas themselves: no Keras decay schedule "
+                           "inside")
+
+KERAS_INITIALIZERS = tuple(f"keras.initializers.{name}" for name in (
+    "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform", "VarianceScaling",
+    "RandomNormal", "RandomUniform", "TruncatedNormal", "Orthogonal", "get", "deserialize"))
+INITIALIZER_CLASSES = ("fan_in_and_out", "XavierNormal", "XavierUniform", "HeNormal", "PReLUNormal",
+                       "UniformFromVariance")
+INITIALIZER_RULE = ByHand(functions=INITIALIZER_CLASSES, forbid=KERAS_INITIALIZERS,
+                          why="Part 4's initialisers compute their variance or bound from the fans themselves: "
+                              "no Keras initialiser inside (keras.random draws are fine)")
+
+
+# -- Part 1 ---------------------------------------------------------------------------------------
+
+def quadratic_gradient(a, b, wiggle=0.0):
+    """The gradient of ½θᵀAθ − bᵀθ (+ a wiggle, −wiggle/3·Σcos 3θ), the grader's own."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+
+    def grad(theta):
+        theta = np.asarray(theta, dtype=np.float64)
+        return a @ theta - b + wiggle * np.sin(3.0 * theta)
+    return grad
+
+
+def run_rule(sub, rule, theta0, grad, steps, kwargs):
+    """``steps`` updates of the student's ``rule`` from ``theta0`` and zero state:
+    the parameters after every step (steps, d), the final state, and whether a
+    call changed an array it was given (``pure``: the rules return new arrays)."""
+    fn = getattr(sub, rule)
+    theta = np.array(theta0, dtype=np.float64)
+    state = {"v": np.zeros_like(theta), "r": np.zeros_like(theta), "s": np.zeros_like(theta), "t": 0}
+    path, pure = [], True
+    for _ in range(int(steps)):
+        passed = [theta] + [state[k] for k in ("v", "r", "s")]
+        copies = [p.copy() for p in passed]
+        if rule == "sgd_step":
+            theta = fn(theta, grad(theta), **kwargs)
+        elif rule == "momentum_step":
+            theta, state["v"] = fn(theta, state["v"], grad(theta), **kwargs)
+        elif rule == "nesterov_step":
+            theta, state["v"] = fn(theta, state["v"], grad, **kwargs)
+        elif rule in ("adagrad_step", "rmsprop_step"):
+            theta, state["r"] = fn(theta, state["r"], grad(theta), **kwargs)
+        elif rule == "rmsprop_nesterov_step":
+            theta, state["v"], state["r"] = fn(theta, state["v"], state["r"], grad, **kwargs)
+        else:
+            theta, state["s"], state["r"], state["t"] = fn(theta, state["s"], state["r"], state["t"], grad(theta),
+                                                           **kwargs)
+        pure = pure and all(np.array_equal(p, c) for p, c in zip(passed, copies))
+        theta = np.array(theta, dtype=np.float64)
+        state = {k: (np.array(v, dtype=np.float64) if k != "t" else int(v)) for k, v in state.items()}
+        path.append(theta.copy())
+    return {"path": np.array(path), "pure": bool(pure), **{k: state[k] for k in RULE_STATE[rule]}}
+
+
+#: The state each rule returns besides theta.
+RULE_STATE = {"sgd_step": (), "momentum_step": ("v",), "nesterov_step": ("v",), "adagrad_step": ("r",),
+              "rmsprop_step": ("r",), "rmsprop_nesterov_step": ("v", "r"), "adam_step": ("s", "r", "t")}
+
+
+def rule_paths(sub, rules, theta0, a, b, wiggle, steps, kwargs):
+    """Every rule of ``rules`` run by :func:`run_rule`, each a part of its own
+    (``kwargs``: the keyword arguments of each rule)."""
+    grad = quadratic_gradient(a, b, wiggle)
+    return {rule: parts.attempt(lambda: run_rule(sub, rule, theta0, grad, steps, kwargs.get(rule, {})))
+            for rule in rules}
+
+
+# -- Part 2 ---------------------------------------------------------------------------------------
+
+def observe_slide_adam(sub, x, y, weights, hidden, hyper, batch_size, epochs):
+    """A Dense(hidden, tanh) → Dense(out) model with the given weights, trained by
+    ``model.fit`` (MSE, no shuffling) with the student's ``SlideAdam(**hyper)``:
+    every weight after every batch, the optimiser's iteration count, and the
+    hyperparameters of ``SlideAdam.from_config(get_config())``."""
+    import keras
+
+    class Record(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.path = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.path.append(np.concatenate([np.ravel(w) for w in self.model.get_weights()]))
+
+    def fit():
+        model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(int(hidden), activation="tanh"),
+                                  keras.layers.Dense(y.shape[1])])
+        model.set_weights([np.asarray(w, dtype=np.float32) for w in weights])
+        optimizer = sub.SlideAdam(**hyper)
+        model.compile(optimizer=optimizer, loss="mse", jit_compile=False)
+        record = Record()
+        model.fit(x.astype(np.float32), y.astype(np.float32), batch_size=int(batch_size), epochs=int(epochs),
+                  shuffle=False, verbose=0, callbacks=[record])
+        return {"path": np.array(record.path, dtype=np.float64), "iterations": int(optimizer.iterations),
+                "is_optimizer": isinstance(optimizer, keras.optimizers.Optimizer)}
+
+    def config():
+        optimizer = sub.SlideAdam(**hyper)
+        again = type(optimizer).from_config(optimizer.get_config()).get_config()
+        return [float(again[k]) for k in ("learning_rate", "rho1", "rho2", "delta")]
+
+    out = parts.together(("path", "iterations", "is_optimizer"), fit)
+    out["config"] = parts.attempt(config)
+    return out
+
+
+# -- Part 3 ---------------------------------------------------------------------------------------
+
+def make_schedule(sub, spec):
+    """A schedule from plain data: ``[class name, kwargs]``; a LinearWarmup's
+    ``after`` is itself such a spec, or ``["keras.ExponentialDecay", kwargs]``."""
+    import keras
+
+    name, kwargs = spec
+    kwargs = dict(kwargs)
+    if name == "keras.ExponentialDecay":
+        return keras.optimizers.schedules.ExponentialDecay(**kwargs)
+    if "after" in kwargs:
+        kwargs["after"] = make_schedule(sub, kwargs["after"])
+    return getattr(sub, name)(**kwargs)
+
+
+def schedule_values(sub, spec, steps, tensor=False):
+    """The schedule's learning rate at each step (Python ints, or int64 tensors as
+    Keras's ``iterations``)."""
+    import keras
+
+    schedule = make_schedule(sub, spec)
+    if tensor:
+        return np.array([float(schedule(keras.ops.convert_to_tensor(int(t), dtype="int64"))) for t in steps])
+    return np.array([float(schedule(int(t))) for t in steps])
+
+
+def schedule_round_trip(sub, spec, steps):
+    """``from_config(get_config())`` of the schedule, read at ``steps``; whether the config is JSON."""
+    import json
+
+    schedule = make_schedule(sub, spec)
+    config = schedule.get_config()
+    json.dumps(config)
+    again = type(schedule).from_config(config)
+    return np.array([float(again(int(t))) for t in steps])
+
+
+def schedule_in_sgd(sub, spec, n):
+    """Keras's SGD with the schedule as its learning rate, ``n`` updates of a variable
+    with gradient 1: the rate Keras used at each update."""
+    import keras
+
+    optimizer = keras.optimizers.SGD(learning_rate=make_schedule(sub, spec))
+    variable = keras.Variable(np.zeros(1, dtype=np.float32))
+    rates = []
+    for _ in range(int(n)):
+        before = float(variable.numpy()[0])
+        optimizer.apply_gradients([(keras.ops.ones((1,)), variable)])
+        rates.append(before - float(variable.numpy()[0]))
+    return np.array(rates)
+
+
+# -- Part 4 ---------------------------------------------------------------------------------------
+
+def draw(sub, spec, shape, seed, dtype):
+    """One draw of the student's initialiser ``[class name, kwargs]`` as float64,
+    and the dtype it came in."""
+    name, kwargs = spec
+    init = getattr(sub, name)(seed=int(seed), **kwargs)
+    value = init(tuple(int(d) for d in shape), dtype=dtype)
+    return np.asarray(value).astype(np.float64), str(np.asarray(value).dtype)
+
+
+def observe_initializer(sub, spec, shapes, seed):
+    """Draws of one initialiser on each shape (the first in float64, the others in
+    the default dtype), their dtypes, and whether the same seed gives the same
+    draw and another seed another one."""
+    def run():
+        out = {"draws": [], "dtypes": []}
+        for i, shape in enumerate(shapes):
+            value, dtype = draw(sub, spec, shape, seed + i, "float64" if i == 0 else None)
+            out["draws"].append(value)
+            out["dtypes"].append(dtype)
+        small = shapes[-1]
+        out["same_seed"] = bool(np.array_equal(draw(sub, spec, small, seed + 7, None)[0],
+                                               draw(sub, spec, small, seed + 7, None)[0]))
+        out["other_seed"] = bool(not np.array_equal(draw(sub, spec, small, seed + 7, None)[0],
+                                                    draw(sub, spec, small, seed + 8, None)[0]))
+        return out
+    return parts.attempt(run)
+
+
+#: The z of every statistical test of a draw: two-sided false alarm 5.7e-7 per test.
+Z = 5.0
+
+
+def keras_fans(shape):
+    """Keras's (fan_in, fan_out) of a kernel shape (the judge's own)."""
+    shape = tuple(int(d) for d in shape)
+    if len(shape) < 2:
+        n = shape[0] if shape else 1
+        return n, n
+    receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+def draw_problems(sample, variance, uniform, what):
+    """The statistical tests one draw must pass, each at |z| ≤ Z (a correct
+    initialiser fails one with probability 5.7e-7): mean 0, variance ``variance``
+    (sd of s²/σ² is √((κ − 1)/n), κ = 3 normal, 1.8 uniform), and the shape: a
+    uniform within ±r = √(3σ²) reaching past 0.998 r, a normal with 4.55 % of
+    its values beyond 2σ (binomial). Returns the failures in words."""
+    x = np.ravel(np.asarray(sample, dtype=np.float64))
+    n = x.size
+    sigma = math.sqrt(variance)
+    problems = []
+    if not np.all(np.isfinite(x)):
+        return [f"{what}: values that are not finite"]
+    mean_z = x.mean() / (sigma / math.sqrt(n))
+    if abs(mean_z) > Z:
+        problems.append(f"{what}: mean {x.mean():.3g} is {abs(mean_z):.0f} standard errors from 0")
+    kappa = 1.8 if uniform else 3.0
+    ratio = float(np.mean(x * x)) / variance
+    var_z = (ratio - 1.0) / math.sqrt((kappa - 1.0) / n)
+    if abs(var_z) > Z:
+        problems.append(f"{what}: E[w²] is {ratio:.3g}× the variance asked for ({abs(var_z):.0f} standard errors "
+                        "off): which fan, and is it the variance or the standard deviation?")
+    if uniform:
+        bound = math.sqrt(3.0 * variance)
+        top = float(np.max(np.abs(x)))
+        if top > bound * (1 + 1e-6) or top < 0.998 * bound:
+            problems.append(f"{what}: the largest |w| is {top / bound:.4g}·r, not just under r = √(3σ²)")
+    else:
+        p = math.erfc(2.0 / math.sqrt(2.0))
+        frac = float(np.mean(np.abs(x) > 2.0 * sigma))
+        if abs(frac - p) > Z * math.sqrt(p * (1 - p) / n):
+            problems.append(f"{what}: {100 * frac:.2f} % of the values lie beyond 2σ (a normal has 4.55 %): "
+                            "not an untruncated normal")
+    return problems
