@@ -16,8 +16,16 @@ from grader.checks.byhand import FRAMEWORKS, ByHand
 
 UPDATE_FUNCTIONS = ("sgd_step", "momentum_step", "nesterov_step", "adagrad_step", "rmsprop_step",
                     "rmsprop_nesterov_step", "adam_step")
-UPDATE_RULE = ByHand(functions=UPDATE_FUNCTIONS, forbid=FRAMEWORKS + ("torch", "optax", "scipy.optimize"),
-                     why="Part 1's update rules are the slides' formulas written in NumPy: no library optimiser")
+LIBRARY_OPTIMISERS = FRAMEWORKS + ("torch", "optax", "scipy.optimize")
+
+
+def update_rule(*functions):
+    """The rule of Part 1's checks: the update rules they run, in NumPy by hand."""
+    return ByHand(functions=functions, forbid=LIBRARY_OPTIMISERS,
+                  why="Part 1's update rules are the slides' formulas written in NumPy: no library optimiser")
+
+
+UPDATE_RULE = update_rule(*UPDATE_FUNCTIONS)
 
 #: Keras's ready-made optimisers: SlideAdam is an Optimizer of its own.
 KERAS_OPTIMIZERS = tuple(f"keras.optimizers.{name}" for name in (
@@ -38,11 +46,18 @@ SCHEDULE_RULE = ByHand(functions=SCHEDULE_CLASSES, forbid=KERAS_SCHEDULES,
 KERAS_INITIALIZERS = tuple(f"keras.initializers.{name}" for name in (
     "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform", "VarianceScaling",
     "RandomNormal", "RandomUniform", "TruncatedNormal", "Orthogonal", "get", "deserialize"))
-INITIALIZER_CLASSES = ("fan_in_and_out", "XavierNormal", "XavierUniform", "HeNormal", "PReLUNormal",
-                       "UniformFromVariance")
-INITIALIZER_RULE = ByHand(functions=INITIALIZER_CLASSES, forbid=KERAS_INITIALIZERS,
-                          why="Part 4's initialisers compute their variance or bound from the fans themselves: "
-                              "no Keras initialiser inside (keras.random draws are fine)")
+
+
+def initializer_rule(*functions):
+    """The rule of Part 4's checks: the initialisers (and fans) they draw from, without a Keras initialiser."""
+    return ByHand(functions=functions, forbid=KERAS_INITIALIZERS,
+                  why="Part 4's initialisers compute their variance or bound from the fans themselves: "
+                      "no Keras initialiser inside (keras.random draws are fine)")
+
+
+FANS_RULE = initializer_rule("fan_in_and_out")
+NORMAL_RULE = initializer_rule("XavierNormal", "HeNormal", "PReLUNormal")
+UNIFORM_RULE = initializer_rule("XavierUniform", "UniformFromVariance")
 
 
 # -- Part 1 ---------------------------------------------------------------------------------------

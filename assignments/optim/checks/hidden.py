@@ -6,9 +6,9 @@ import numpy as np
 
 from grader.checks import HIDDEN, Check, Inputs, judges, parts
 
-from .common import (INITIALIZER_RULE, OPTIMIZER_RULE, SCHEDULE_RULE, UPDATE_FUNCTIONS, UPDATE_RULE,
-                     observe_initializer, observe_slide_adam, rule_paths, schedule_in_sgd, schedule_round_trip,
-                     schedule_values)
+from .common import (FANS_RULE, NORMAL_RULE, OPTIMIZER_RULE, SCHEDULE_RULE, UNIFORM_RULE, UPDATE_FUNCTIONS,
+                     UPDATE_RULE, observe_initializer, observe_slide_adam, rule_paths, schedule_in_sgd,
+                     schedule_round_trip, schedule_values)
 from .public import judge_initializers, judge_rules, judge_slide_adam, judge_values, problem, slide_adam_inputs
 
 
@@ -111,7 +111,7 @@ class InitializersHidden(Check):
     kind = "property"
     uses_reference = False
     budget = 20
-    by_hand = (INITIALIZER_RULE,)
+    by_hand = (NORMAL_RULE, UNIFORM_RULE, FANS_RULE)
 
     def inputs(self, rng):
         fan_in = int(rng.integers(150, 400))

@@ -8,9 +8,9 @@ import numpy as np
 
 from grader.checks import Check, judges, parts
 
-from .common import (INITIALIZER_RULE, OPTIMIZER_RULE, RULE_STATE, SCHEDULE_RULE, UPDATE_RULE, draw_problems,
-                     keras_fans, observe_initializer, observe_slide_adam, rule_paths, schedule_in_sgd,
-                     schedule_round_trip, schedule_values)
+from .common import (FANS_RULE, NORMAL_RULE, OPTIMIZER_RULE, RULE_STATE, SCHEDULE_RULE, UNIFORM_RULE,
+                     draw_problems, keras_fans, observe_initializer, observe_slide_adam, rule_paths, schedule_in_sgd,
+                     schedule_round_trip, schedule_values, update_rule)
 
 #: Part 1 is float64 arithmetic: a correct rule agrees to about 1e-13 after 40 steps.
 TOL = 1e-9
@@ -57,7 +57,7 @@ class MomentumRules(Check):
 
     points = 0.5
     budget = 10
-    by_hand = (UPDATE_RULE,)
+    by_hand = (update_rule("sgd_step", "momentum_step"),)
 
     def inputs(self, rng):
         return {**problem(rng, 6), "steps": 40}
@@ -81,7 +81,7 @@ class AdaptiveRules(Check):
 
     points = 0.75
     budget = 10
-    by_hand = (UPDATE_RULE,)
+    by_hand = (update_rule("adagrad_step", "rmsprop_step"),)
 
     def inputs(self, rng):
         return {**problem(rng, 6), "steps": 40}
@@ -104,7 +104,7 @@ class AdamRule(Check):
 
     points = 0.75
     budget = 10
-    by_hand = (UPDATE_RULE,)
+    by_hand = (update_rule("adam_step"),)
 
     def inputs(self, rng):
         return {**problem(rng, 6), "steps": 40}
@@ -124,7 +124,7 @@ class LookAheadRules(Check):
 
     points = 0.75
     budget = 10
-    by_hand = (UPDATE_RULE,)
+    by_hand = (update_rule("nesterov_step", "rmsprop_nesterov_step"),)
 
     def inputs(self, rng):
         return {**problem(rng, 6), "steps": 40}
@@ -305,7 +305,7 @@ class NormalInitializers(Check):
     kind = "property"
     uses_reference = False
     budget = 15
-    by_hand = (INITIALIZER_RULE,)
+    by_hand = (NORMAL_RULE,)
     SPECS = {"xavier": ["XavierNormal", {}], "he": ["HeNormal", {}], "prelu": ["PReLUNormal", {"negative_slope": 0.5}],
              "prelu_default": ["PReLUNormal", {}]}
     SHAPES = [[300, 60], [3, 3, 48, 12]]
@@ -327,7 +327,7 @@ class UniformInitializers(Check):
     kind = "property"
     uses_reference = False
     budget = 15
-    by_hand = (INITIALIZER_RULE,)
+    by_hand = (UNIFORM_RULE,)
     SPECS = {"xavier": ["XavierUniform", {}], "uniform": ["UniformFromVariance", {"variance": 0.02}]}
     SHAPES = [[300, 60], [3, 3, 48, 12]]
 
@@ -347,7 +347,7 @@ class Fans(Check):
     points = 0.25
     kind = "shape"
     budget = 5
-    by_hand = (INITIALIZER_RULE,)
+    by_hand = (FANS_RULE,)
 
     def inputs(self, rng):
         return {"shapes": [[], [7], [5, 3], [4, 6, 9], [3, 3, 4, 8], [2, 3, 2, 5, 7]]}
