@@ -98,7 +98,7 @@ def rmsprop_nesterov_step(theta, v, r, grad_fn, lr, rho=0.9, momentum=0.9, delta
     # END SOLUTION
 
 
-def adam_step(theta, s, r, t, g, lr=0.001, rho1=0.9, rho2=0.999, delta=1e-8):
+def adam_step(theta, s, r, t, g, lr, rho1=0.9, rho2=0.999, delta=1e-8):
     """Adam: ``t ← t + 1``, ``s ← ρ1 s + (1 − ρ1) g``, ``r ← ρ2 r + (1 − ρ2) g ⊙ g``,
     ``ŝ = s / (1 − ρ1^t)``, ``r̂ = r / (1 − ρ2^t)``, ``θ ← θ − η ŝ / (δ + √r̂)``.
     ``t`` is the number of steps already taken (0 before the first).

@@ -146,9 +146,11 @@ def observe_slide_adam(sub, x, y, weights, hidden, hyper, batch_size, epochs):
                 "is_optimizer": isinstance(optimizer, keras.optimizers.Optimizer)}
 
     def config():
-        optimizer = sub.SlideAdam(**hyper)
-        again = type(optimizer).from_config(optimizer.get_config()).get_config()
-        return [float(again[k]) for k in ("learning_rate", "rho1", "rho2", "delta")]
+        values = []
+        for optimizer in (sub.SlideAdam(**hyper), sub.SlideAdam()):
+            again = type(optimizer).from_config(optimizer.get_config()).get_config()
+            values += [float(again[k]) for k in ("learning_rate", "rho1", "rho2", "delta")]
+        return values
 
     out = parts.together(("path", "iterations", "is_optimizer"), fit)
     out["config"] = parts.attempt(config)
@@ -222,7 +224,7 @@ def draw(sub, spec, shape, seed, dtype):
 def observe_initializer(sub, spec, shapes, seed):
     """Draws of one initialiser on each shape (the first in float64, the others in
     the default dtype), their dtypes, and whether the same seed gives the same
-    draw and another seed another one."""
+    draw, another seed another one, and no seed a new draw at each call."""
     def run():
         out = {"draws": [], "dtypes": []}
         for i, shape in enumerate(shapes):
@@ -234,6 +236,9 @@ def observe_initializer(sub, spec, shapes, seed):
                                                draw(sub, spec, small, seed + 7, None)[0]))
         out["other_seed"] = bool(not np.array_equal(draw(sub, spec, small, seed + 7, None)[0],
                                                     draw(sub, spec, small, seed + 8, None)[0]))
+        unseeded = getattr(sub, spec[0])(**spec[1])
+        first, second = np.asarray(unseeded(tuple(small))), np.asarray(unseeded(tuple(small)))
+        out["unseeded"] = bool(not np.array_equal(first, second))
         return out
     return parts.attempt(run)
 
@@ -244,12 +249,11 @@ Z = 5.0
 
 def keras_fans(shape):
     """Keras's (fan_in, fan_out) of a kernel shape (the judge's own)."""
-    shape = tuple(int(d) for d in shape)
-    if len(shape) < 2:
-        n = shape[0] if shape else 1
-        return n, n
-    receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
-    return shape[-2] * receptive, shape[-1] * receptive
+    dims = [int(d) for d in shape] or [1]
+    if len(dims) == 1:
+        return dims[0], dims[0]
+    field = math.prod(dims[:-2])
+    return field * dims[-2], field * dims[-1]
 
 
 def draw_problems(sample, variance, uniform, what):

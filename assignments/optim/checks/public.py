@@ -160,7 +160,7 @@ def judge_slide_adam(got, want):
          judges.equal(got["iterations"], want["iterations"], "optimizer.iterations after fit",
                       hint="one update per batch; Keras counts them")], weights=[6, 1, 1])
     config = judges.failed_part(got["config"], "SlideAdam.from_config(get_config())") or judges.close(
-        got["config"], want["config"], "learning_rate, rho1, rho2, delta after from_config(get_config())", tol=1e-6)
+        got["config"], want["config"], "learning_rate, rho1, rho2, delta after from_config(get_config()), given and default", tol=1e-6)
     return judges.gated([fit], [config], weights=[5, 1])
 
 
@@ -292,8 +292,9 @@ def judge_initializers(got, specs, shapes):
                                       f"{name}{tuple(shape)}")
         if g["dtypes"][0] != "float64" or any(d != "float32" for d in g["dtypes"][1:]):
             problems.append(f"{name}: dtypes {g['dtypes']} (the dtype asked for, float32 by default)")
-        if not g["same_seed"] or not g["other_seed"]:
-            problems.append(f"{name}: the same seed must give the same draw and another seed another one")
+        if not g["same_seed"] or not g["other_seed"] or not g["unseeded"]:
+            problems.append(f"{name}: the same seed must give the same draw, another seed another one, and "
+                            "seed=None a new draw at each call")
         verdicts.append(judges.property_holds(not problems, f"{name} draws", "; ".join(problems[:3])))
     return judges.all_of(verdicts)
 
