@@ -383,3 +383,147 @@ class UniformFromVariance(keras.initializers.Initializer):
 
     def get_config(self):
         return {"variance": self.variance, "seed": self.seed}
+
+
+# --------------------------------------------------------------------------
+# Part 5. The slides' experiment: activations through 10 layers of 500 units
+# --------------------------------------------------------------------------
+
+#: The four Gaussian initialisations of the slides' experiment.
+INIT_NAMES = ("small", "large", "xavier", "he")
+
+
+def init_std(name, fan_in):
+    """The standard deviation of the slides' Gaussian initialisation ``name`` for a
+    layer with ``fan_in`` inputs: small 0.01, large 1, Xavier √(1/fan_in), He √(2/fan_in)."""
+    # BEGIN SOLUTION: 0.01, 1.0, √(1/fan_in), √(2/fan_in) by name
+    stds = {"small": 0.01, "large": 1.0, "xavier": math.sqrt(1.0 / fan_in), "he": math.sqrt(2.0 / fan_in)}
+    return stds[name]
+    # END SOLUTION
+
+
+def activation_stats(init, activation, n_layers=10, width=500, n=1000, seed=0, sat_level=0.99):
+    """The slides' experiment: ``n`` inputs x ~ N(0, 1) of shape (n, width) through
+    ``n_layers`` layers ``a_l = f(a_{l−1} W_l)``, ``W_l`` (width, width) drawn from
+    N(0, init_std(init, width)²) with ``np.random.default_rng(seed)`` (x first, then
+    each W in turn), no bias, f = ``activation`` ("tanh" or "relu").
+
+    Returns a dict of three float64 arrays of shape (n_layers,), one entry per
+    layer's OUTPUT ``a_l`` (not the pre-activation): ``mean`` and ``std`` over its
+    n·width entries, and ``saturated``, the share of entries with |a_l| > ``sat_level``.
+    """
+    # BEGIN SOLUTION: draw x, then per layer W and a = f(a W); record mean, std, share of |a| > sat_level
+    rng = np.random.default_rng(seed)
+    f = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0)}[activation]
+    a = rng.standard_normal((n, width))
+    means, stds, shares = [], [], []
+    for _ in range(n_layers):
+        w = rng.standard_normal((width, width)) * init_std(init, width)
+        a = f(a @ w)
+        means.append(a.mean())
+        stds.append(a.std())
+        shares.append(np.mean(np.abs(a) > sat_level))
+    return {"mean": np.array(means), "std": np.array(stds), "saturated": np.array(shares)}
+    # END SOLUTION
+
+
+# --------------------------------------------------------------------------
+# Part 6. The symmetry problem (对称权重问题), and the output bias softmax(b) = c
+# --------------------------------------------------------------------------
+
+def symmetric_mlp(init, n_in, hidden, n_out, seed=0):
+    """A float64 Keras MLP ``Dense(hidden, tanh) → Dense(n_out)`` (logits) whose
+    kernels are all zeros (``init="zero"``), all 0.5 (``"constant"``) or drawn by
+    Part 4's ``XavierNormal(seed)`` (``"random"``); every bias 0."""
+    # BEGIN SOLUTION: the kernel initialiser by name, two float64 Dense layers, zero biases
+    kernel = {"zero": keras.initializers.Zeros(), "constant": keras.initializers.Constant(0.5),
+              "random": XavierNormal(seed=seed)}[init]
+    return keras.Sequential([keras.Input((n_in,), dtype="float64"),
+                             keras.layers.Dense(hidden, "tanh", kernel_initializer=kernel, dtype="float64"),
+                             keras.layers.Dense(n_out, kernel_initializer=kernel, dtype="float64")])
+    # END SOLUTION
+
+
+def train_steps(model, x, y, steps, lr):
+    """``steps`` full-batch gradient-descent steps ``w ← w − lr·g`` on the mean softmax
+    cross-entropy of the integer labels ``y`` and the model's logits. Returns the loss
+    before each step (a list of floats); the model's weights change in place."""
+    # BEGIN SOLUTION: GradientTape over the loss, then w.assign_sub(lr·g) for every trainable weight
+    import tensorflow as tf
+
+    x = tf.constant(np.asarray(x, dtype=np.float64))
+    y = tf.constant(np.asarray(y, dtype=np.int64))
+    losses = []
+    for _ in range(int(steps)):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, model(x)))
+        grads = tape.gradient(loss, model.trainable_weights)
+        for weight, grad in zip(model.trainable_weights, grads):
+            weight.assign_sub(lr * grad)
+        losses.append(float(loss))
+    return losses
+    # END SOLUTION
+
+
+def prior_bias(c):
+    """The output bias ``b`` (K,) with ``softmax(b) = c`` for class frequencies ``c``
+    (K,), c > 0, Σc = 1. Any ``b + const`` does as well (softmax ignores a shift);
+    this returns ``log c``."""
+    # BEGIN SOLUTION: softmax(log c) = c / Σc = c
+    return np.log(np.asarray(c, dtype=np.float64))
+    # END SOLUTION
+
+
+# --------------------------------------------------------------------------
+# Part 7. The optimiser race: an ill-conditioned bowl, Rosenbrock and a saddle
+# --------------------------------------------------------------------------
+
+RULES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+
+
+def run_rule(rule, grad_fn, theta0, steps, **hyper):
+    """``steps`` steps of the update rule ``rule`` (one of ``RULES``) from ``theta0``
+    on the gradient ``grad_fn(theta)``, each through Part 1's step function
+    (``sgd_step`` … ``adam_step``) with its state started at zero. ``hyper``: that
+    step function's keyword arguments (``lr``, ``momentum``, ``rho``, ``delta``, …).
+    Returns the path, float64 (steps + 1, d): ``theta0`` first, then θ after each step."""
+    # BEGIN SOLUTION: zero state; each step g = grad_fn(θ) (the Nesterov rules take grad_fn itself)
+    theta = np.array(theta0, dtype=np.float64)
+    v, r, s, t = np.zeros_like(theta), np.zeros_like(theta), np.zeros_like(theta), 0
+    path = [theta]
+    for _ in range(int(steps)):
+        if rule == "sgd":
+            theta = sgd_step(theta, grad_fn(theta), **hyper)
+        elif rule == "momentum":
+            theta, v = momentum_step(theta, v, grad_fn(theta), **hyper)
+        elif rule == "nesterov":
+            theta, v = nesterov_step(theta, v, grad_fn, **hyper)
+        elif rule == "adagrad":
+            theta, r = adagrad_step(theta, r, grad_fn(theta), **hyper)
+        elif rule == "rmsprop":
+            theta, r = rmsprop_step(theta, r, grad_fn(theta), **hyper)
+        elif rule == "adam":
+            theta, s, r, t = adam_step(theta, s, r, t, grad_fn(theta), **hyper)
+        else:
+            raise ValueError(f"unknown rule {rule!r}")
+        path.append(theta)
+    return np.array(path)
+    # END SOLUTION
+
+
+def steps_to_escape(path, radius=1.0):
+    """The first step at which |θ_1| (the saddle's way down, y) exceeds ``radius``,
+    or ``len(path)`` if it never does."""
+    # BEGIN SOLUTION: the first index where |y| > radius
+    hit = np.nonzero(np.abs(np.asarray(path)[:, 1]) > radius)[0]
+    return int(hit[0]) if hit.size else len(path)
+    # END SOLUTION
+
+
+def coordinate_progress(path):
+    """Each coordinate's progress along a path: ``log|θ_T,i| − log|θ_0,i|`` (float64,
+    (d,)): −10 means coordinate i shrank by e^10."""
+    # BEGIN SOLUTION: log|θ_T| − log|θ_0|, elementwise
+    path = np.asarray(path, dtype=np.float64)
+    return np.log(np.abs(path[-1])) - np.log(np.abs(path[0]))
+    # END SOLUTION

@@ -308,3 +308,91 @@ class UniformFromVariance(keras.initializers.Initializer):
 
     def get_config(self):
         return {"variance": self.variance, "seed": self.seed}
+
+
+# --------------------------------------------------------------------------
+# Part 5. The slides' experiment: activations through 10 layers of 500 units
+# --------------------------------------------------------------------------
+
+#: The four Gaussian initialisations of the slides' experiment.
+INIT_NAMES = ("small", "large", "xavier", "he")
+
+
+def init_std(name, fan_in):
+    """The standard deviation of the slides' Gaussian initialisation ``name`` for a
+    layer with ``fan_in`` inputs: small 0.01, large 1, Xavier √(1/fan_in), He √(2/fan_in)."""
+    # TODO: 0.01, 1.0, √(1/fan_in), √(2/fan_in) by name
+    raise NotImplementedError("init_std: 0.01, 1.0, √(1/fan_in), √(2/fan_in) by name")
+
+
+def activation_stats(init, activation, n_layers=10, width=500, n=1000, seed=0, sat_level=0.99):
+    """The slides' experiment: ``n`` inputs x ~ N(0, 1) of shape (n, width) through
+    ``n_layers`` layers ``a_l = f(a_{l−1} W_l)``, ``W_l`` (width, width) drawn from
+    N(0, init_std(init, width)²) with ``np.random.default_rng(seed)`` (x first, then
+    each W in turn), no bias, f = ``activation`` ("tanh" or "relu").
+
+    Returns a dict of three float64 arrays of shape (n_layers,), one entry per
+    layer's OUTPUT ``a_l`` (not the pre-activation): ``mean`` and ``std`` over its
+    n·width entries, and ``saturated``, the share of entries with |a_l| > ``sat_level``.
+    """
+    # TODO: draw x, then per layer W and a = f(a W); record mean, std, share of |a| > sat_level
+    raise NotImplementedError("activation_stats: draw x, then per layer W and a = f(a W); record mean, std, share of |a| > sat_level")
+
+
+# --------------------------------------------------------------------------
+# Part 6. The symmetry problem (对称权重问题), and the output bias softmax(b) = c
+# --------------------------------------------------------------------------
+
+def symmetric_mlp(init, n_in, hidden, n_out, seed=0):
+    """A float64 Keras MLP ``Dense(hidden, tanh) → Dense(n_out)`` (logits) whose
+    kernels are all zeros (``init="zero"``), all 0.5 (``"constant"``) or drawn by
+    Part 4's ``XavierNormal(seed)`` (``"random"``); every bias 0."""
+    # TODO: the kernel initialiser by name, two float64 Dense layers, zero biases
+    raise NotImplementedError("symmetric_mlp: the kernel initialiser by name, two float64 Dense layers, zero biases")
+
+
+def train_steps(model, x, y, steps, lr):
+    """``steps`` full-batch gradient-descent steps ``w ← w − lr·g`` on the mean softmax
+    cross-entropy of the integer labels ``y`` and the model's logits. Returns the loss
+    before each step (a list of floats); the model's weights change in place."""
+    # TODO: GradientTape over the loss, then w.assign_sub(lr·g) for every trainable weight
+    raise NotImplementedError("train_steps: GradientTape over the loss, then w.assign_sub(lr·g) for every trainable weight")
+
+
+def prior_bias(c):
+    """The output bias ``b`` (K,) with ``softmax(b) = c`` for class frequencies ``c``
+    (K,), c > 0, Σc = 1. Any ``b + const`` does as well (softmax ignores a shift);
+    this returns ``log c``."""
+    # TODO: softmax(log c) = c / Σc = c
+    raise NotImplementedError("prior_bias: softmax(log c) = c / Σc = c")
+
+
+# --------------------------------------------------------------------------
+# Part 7. The optimiser race: an ill-conditioned bowl, Rosenbrock and a saddle
+# --------------------------------------------------------------------------
+
+RULES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+
+
+def run_rule(rule, grad_fn, theta0, steps, **hyper):
+    """``steps`` steps of the update rule ``rule`` (one of ``RULES``) from ``theta0``
+    on the gradient ``grad_fn(theta)``, each through Part 1's step function
+    (``sgd_step`` … ``adam_step``) with its state started at zero. ``hyper``: that
+    step function's keyword arguments (``lr``, ``momentum``, ``rho``, ``delta``, …).
+    Returns the path, float64 (steps + 1, d): ``theta0`` first, then θ after each step."""
+    # TODO: zero state; each step g = grad_fn(θ) (the Nesterov rules take grad_fn itself)
+    raise NotImplementedError("run_rule: zero state; each step g = grad_fn(θ) (the Nesterov rules take grad_fn itself)")
+
+
+def steps_to_escape(path, radius=1.0):
+    """The first step at which |θ_1| (the saddle's way down, y) exceeds ``radius``,
+    or ``len(path)`` if it never does."""
+    # TODO: the first index where |y| > radius
+    raise NotImplementedError("steps_to_escape: the first index where |y| > radius")
+
+
+def coordinate_progress(path):
+    """Each coordinate's progress along a path: ``log|θ_T,i| − log|θ_0,i|`` (float64,
+    (d,)): −10 means coordinate i shrank by e^10."""
+    # TODO: log|θ_T| − log|θ_0|, elementwise
+    raise NotImplementedError("coordinate_progress: log|θ_T| − log|θ_0|, elementwise")

@@ -289,3 +289,121 @@ def draw_problems(sample, variance, uniform, what):
             problems.append(f"{what}: {100 * frac:.2f} % of the values lie beyond 2σ (a normal has 4.55 %): "
                             "not an untruncated normal")
     return problems
+
+
+# -- Part 5 ---------------------------------------------------------------------------------------
+
+INITS = ("small", "large", "xavier", "he")
+ACTIVATIONS = ("tanh", "relu")
+
+
+def observe_activation_stats(sub, width, n, n_layers, seed):
+    """The student's activation_stats for the 8 (initialisation, activation) pairs, each a part."""
+    def one(init, act):
+        stats = sub.activation_stats(init, act, n_layers=n_layers, width=width, n=n, seed=seed)
+        return {k: np.asarray(stats[k], dtype=np.float64) for k in ("mean", "std", "saturated")}
+    return {f"{init}/{act}": parts.attempt(lambda: one(init, act)) for init in INITS for act in ACTIVATIONS}
+
+
+# -- Part 6 ---------------------------------------------------------------------------------------
+
+def observe_symmetry(sub, x, y, hidden, steps, learning_rate, seed):
+    """For each initialisation: the weights of the student's symmetric_mlp before and
+    after its train_steps, the losses, and the weights' shapes."""
+    def one(init):
+        model = sub.symmetric_mlp(init, x.shape[1], int(hidden), int(y.max()) + 1, seed=int(seed))
+        before = [np.asarray(w, dtype=np.float64) for w in model.get_weights()]
+        losses = [float(v) for v in sub.train_steps(model, x, y, int(steps), float(learning_rate))]
+        after = [np.asarray(w, dtype=np.float64) for w in model.get_weights()]
+        return {"before": before, "after": after, "losses": losses, "shapes": [list(w.shape) for w in after]}
+    return {init: parts.together(("before", "after", "losses", "shapes"), lambda: one(init))
+            for init in ("zero", "constant", "random")}
+
+
+# -- Part 7 ---------------------------------------------------------------------------------------
+
+RUN_RULE_RULE = ByHand(functions=("run_rule",), forbid=LIBRARY_OPTIMISERS,
+                       why="the race runs YOUR Part 1 step functions in a loop of your own: no library optimiser")
+RACE_RULES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+#: The race's hyperparameters (the handout states them) and step budgets.
+RACE_HYPER = {
+    "bowl": {"sgd": {"lr": 0.015}, "momentum": {"lr": 0.01, "momentum": 0.8},
+             "nesterov": {"lr": 0.01, "momentum": 0.8}, "adagrad": {"lr": 0.5},
+             "rmsprop": {"lr": 0.01, "rho": 0.9}, "adam": {"lr": 0.05}},
+    "rosenbrock": {"sgd": {"lr": 1e-3}, "momentum": {"lr": 1e-3, "momentum": 0.9},
+                   "nesterov": {"lr": 1e-3, "momentum": 0.9}, "adagrad": {"lr": 1.0},
+                   "rmsprop": {"lr": 2e-3, "rho": 0.9}, "adam": {"lr": 0.02}},
+    "saddle": {"sgd": {"lr": 0.01}, "momentum": {"lr": 0.01, "momentum": 0.9},
+               "nesterov": {"lr": 0.01, "momentum": 0.9}, "adagrad": {"lr": 0.1},
+               "rmsprop": {"lr": 0.01, "rho": 0.9}, "adam": {"lr": 0.01}},
+}
+RACE_STEPS = {"bowl": 200, "rosenbrock": 3000, "saddle": 1500}
+
+
+def race_problem(name, kappa):
+    """The grader's loss and gradient of θ (2,): the bowl ½(x² + κy²), Rosenbrock, the saddle x² − y²."""
+    if name == "bowl":
+        return (lambda t: 0.5 * (t[0] ** 2 + kappa * t[1] ** 2)), (lambda t: np.array([t[0], kappa * t[1]]))
+    if name == "rosenbrock":
+        return ((lambda t: (1 - t[0]) ** 2 + 100 * (t[1] - t[0] ** 2) ** 2),
+                (lambda t: np.array([-2 * (1 - t[0]) - 400 * t[0] * (t[1] - t[0] ** 2), 200 * (t[1] - t[0] ** 2)])))
+    return (lambda t: t[0] ** 2 - t[1] ** 2), (lambda t: np.array([2 * t[0], -2 * t[1]]))
+
+
+def observe_race(sub, kappa, starts, head_steps):
+    """Every rule on the three problems through the student's run_rule: the first
+    ``head_steps`` + 1 points, the final loss, the path's length, whether run_rule
+    called the student's own ``<rule>_step`` once per step, the saddle's escape step
+    (the grader's count and the student's steps_to_escape) and the bowl's
+    per-coordinate progress (the grader's and the student's coordinate_progress)."""
+    out = {}
+    for problem, start in starts.items():
+        loss, grad = race_problem(problem, kappa)
+        for rule in RACE_RULES:
+            def one():
+                name = f"{rule}_step"
+                original, calls = getattr(sub, name), []
+
+                def counted(*args, **kwargs):
+                    calls.append(1)
+                    return original(*args, **kwargs)
+                setattr(sub, name, counted)
+                try:
+                    with np.errstate(all="ignore"):
+                        path = np.asarray(sub.run_rule(rule, grad, np.array(start, dtype=np.float64),
+                                                       RACE_STEPS[problem], **RACE_HYPER[problem][rule]),
+                                          dtype=np.float64)
+                finally:
+                    setattr(sub, name, original)
+                res = {"head": path[:head_steps + 1], "final_loss": float(loss(path[-1])), "length": int(len(path)),
+                       "own_step": len(calls) >= RACE_STEPS[problem]}
+                if problem == "saddle":
+                    hit = np.nonzero(np.abs(path[:, 1]) > 1.0)[0]
+                    res["escape"] = int(hit[0]) if hit.size else int(len(path))
+                    res["student_escape"] = parts.attempt(lambda: int(sub.steps_to_escape(path)))
+                if problem == "bowl":
+                    with np.errstate(all="ignore"):
+                        res["progress"] = np.log(np.abs(path[-1])) - np.log(np.abs(path[0]))
+                    res["student_progress"] = parts.attempt(
+                        lambda: np.asarray(sub.coordinate_progress(path), dtype=np.float64))
+                return res
+            out[f"{problem}/{rule}"] = parts.attempt(one)
+    return out
+
+
+# -- Part 8 ---------------------------------------------------------------------------------------
+
+def observe_digits(sub, x, y, x_test, setup, seed):
+    """The grader's network (Dense(hidden, relu) → Dense(10), He-normal kernels) trained
+    by ``model.fit`` with the student's SlideAdam: logits on ``x_test`` and the step count."""
+    import keras
+
+    keras.utils.set_random_seed(int(seed))
+    model = keras.Sequential([keras.Input((x.shape[1],)),
+                              keras.layers.Dense(int(setup["hidden"]), "relu", kernel_initializer="he_normal"),
+                              keras.layers.Dense(10)])
+    optimizer = sub.SlideAdam(learning_rate=setup["learning_rate"])
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, epochs=int(setup["epochs"]), batch_size=int(setup["batch_size"]), shuffle=True, verbose=0)
+    return {"is_optimizer": isinstance(optimizer, keras.optimizers.Optimizer),
+            "logits": np.asarray(model(x_test, training=False)), "iterations": int(optimizer.iterations.numpy())}

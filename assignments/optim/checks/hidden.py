@@ -6,17 +6,20 @@ import numpy as np
 
 from grader.checks import HIDDEN, Check, Inputs, judges, parts
 
-from .common import (FANS_RULE, NORMAL_RULE, OPTIMIZER_RULE, SCHEDULE_RULE, UNIFORM_RULE, UPDATE_FUNCTIONS,
-                     UPDATE_RULE, observe_initializer, observe_slide_adam, rule_paths, schedule_in_sgd,
+from .common import (FANS_RULE, NORMAL_RULE, OPTIMIZER_RULE, RUN_RULE_RULE, SCHEDULE_RULE, UNIFORM_RULE,
+                     UPDATE_FUNCTIONS, UPDATE_RULE, observe_activation_stats, observe_digits, observe_initializer,
+                     observe_race, observe_slide_adam, observe_symmetry, rule_paths, schedule_in_sgd,
                      schedule_round_trip, schedule_values)
-from .public import judge_initializers, judge_rules, judge_slide_adam, judge_values, problem, slide_adam_inputs
+from .public import (digits_inputs, judge_activation_stats, judge_digits, judge_initializers, judge_prior_bias,
+                     judge_race, judge_rules, judge_slide_adam, judge_symmetry, judge_values, problem,
+                     slide_adam_inputs)
 
 
 class UpdateRulesHidden(Check):
     """All seven update rules, 60 steps on a salted quadratic with a sinusoidal wiggle, other hyperparameters"""
 
     visibility = HIDDEN
-    points = 1.25
+    points = 0.75
     budget = 15
     by_hand = (UPDATE_RULE,)
 
@@ -46,7 +49,7 @@ class SlideAdamHidden(Check):
     """SlideAdam with salted rates and decays (δ = 1e-3) trains another model size by model.fit"""
 
     visibility = HIDDEN
-    points = 0.5
+    points = 0.25
     kind = "training"
     budget = 30
     by_hand = (OPTIMIZER_RULE,)
@@ -68,7 +71,7 @@ class SchedulesHidden(Check):
     """All five schedules with salted α0, β, T and T′, at steps up to 10⁴ given as int64 tensors; config round trip"""
 
     visibility = HIDDEN
-    points = 0.5
+    points = 0.25
     budget = 15
     by_hand = (SCHEDULE_RULE,)
 
@@ -107,7 +110,7 @@ class InitializersHidden(Check):
     """All five initialisers on salted Dense and conv shapes (fan_in ≠ fan_out), a salted PReLU slope and variance"""
 
     visibility = HIDDEN
-    points = 1.0
+    points = 0.5
     kind = "property"
     uses_reference = False
     budget = 20
@@ -128,3 +131,114 @@ class InitializersHidden(Check):
 
     def judge(self, got, want, secret):
         return judge_initializers(got, secret["specs"], secret["shapes"])
+
+
+class ActivationStatisticsHidden(Check):
+    """activation_stats on another width and batch size, another seed: the same regimes"""
+
+    visibility = HIDDEN
+    points = 0.25
+    kind = "property"
+    uses_reference = False
+    budget = 15
+
+    def inputs(self, rng):
+        cfg = self.config
+        return Inputs(public={"width": int(rng.choice(cfg["widths"])), "n": cfg["n"], "n_layers": cfg["n_layers"],
+                              "seed": int(rng.integers(2**31))}, secret={"n_layers": cfg["n_layers"]})
+
+    def observe(self, sub, width, n, n_layers, seed):
+        return observe_activation_stats(sub, width, n, n_layers, seed)
+
+    def judge(self, got, want, secret):
+        return judge_activation_stats(got, self.config, secret["n_layers"])
+
+
+class SymmetryProblemHidden(Check):
+    """The symmetry problem with another width, input size and class count"""
+
+    visibility = HIDDEN
+    points = 0.25
+    kind = "property"
+    uses_reference = False
+    budget = 20
+
+    def inputs(self, rng):
+        cfg = self.config
+        d, k, hidden = int(rng.integers(3, 7)), int(rng.integers(2, 5)), int(rng.integers(5, 10))
+        x = rng.normal(size=(cfg["n"], d))
+        y = (x @ rng.normal(size=(d, k))).argmax(1)
+        return Inputs(public={"x": x, "y": y, "hidden": hidden, "steps": cfg["steps"],
+                              "learning_rate": cfg["learning_rate"], "seed": int(rng.integers(2**31))},
+                      secret={"d": d, "k": int(y.max()) + 1, "hidden": hidden})
+
+    def observe(self, sub, x, y, hidden, steps, learning_rate, seed):
+        return observe_symmetry(sub, x, y, hidden, steps, learning_rate, seed)
+
+    def judge(self, got, want, secret):
+        return judge_symmetry(got, self.config, secret["d"], secret["hidden"], secret["k"])
+
+
+class PriorBiasHidden(Check):
+    """prior_bias on other class counts and rare classes (frequencies down to 1e-4)"""
+
+    visibility = HIDDEN
+    points = 0.125
+    uses_reference = False
+    budget = 5
+
+    def inputs(self, rng):
+        cs = []
+        for k in (int(rng.integers(4, 9)), 20):
+            c = np.maximum(rng.dirichlet(np.full(k, 0.3)), 1e-4)
+            cs.append(c / c.sum())
+        return Inputs(public={"cs": cs}, secret={"cs": cs})
+
+    def observe(self, sub, cs):
+        return {"b": [parts.attempt(lambda: np.asarray(sub.prior_bias(c), dtype=np.float64)) for c in cs]}
+
+    def judge(self, got, want, secret):
+        return judge_prior_bias(got, secret["cs"], self.config["tol"])
+
+
+class OptimizerRaceHidden(Check):
+    """The race from other starting points and another condition number"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "property"
+    budget = 15
+    by_hand = (RUN_RULE_RULE,)
+
+    def inputs(self, rng):
+        scale = rng.uniform(0.7, 1.5)
+        starts = {"bowl": list(scale * rng.choice([-1.0, 1.0], 2)),
+                  "rosenbrock": list(np.array([-1.2, 1.0]) + rng.uniform(-0.05, 0.05, 2)),
+                  "saddle": [float(rng.uniform(0.5, 1.5)), float(rng.choice([-1, 1]) * 10 ** rng.uniform(-9, -7))]}
+        return {"kappa": float(rng.choice([50.0, 100.0])), "starts": starts, "head_steps": self.config["head_steps"]}
+
+    def observe(self, sub, kappa, starts, head_steps):
+        return observe_race(sub, kappa, starts, head_steps)
+
+    def judge(self, got, want, secret):
+        return judge_race(got, want, self.config)
+
+
+class DigitsTrainingHidden(Check):
+    """SlideAdam on another split of the digits, another batch size and learning rate"""
+
+    visibility = HIDDEN
+    points = 0.25
+    kind = "training"
+    uses_reference = False
+    budget = 30
+    by_hand = (OPTIMIZER_RULE,)
+
+    def inputs(self, rng):
+        return digits_inputs(rng, self.config)
+
+    def observe(self, sub, x, y, x_test, setup, seed):
+        return observe_digits(sub, x, y, x_test, setup, seed)
+
+    def judge(self, got, want, secret):
+        return judge_digits(got, secret, self.config)

@@ -4,13 +4,16 @@ compares with the reference's result on the same inputs (float64 for Part 1,
 float32 where Keras trains), or tests a draw of your initialiser
 statistically."""
 
+import math
+
 import numpy as np
 
-from grader.checks import Check, judges, parts
+from grader.checks import Check, Inputs, judges, parts
 
-from .common import (FANS_RULE, NORMAL_RULE, OPTIMIZER_RULE, RULE_STATE, SCHEDULE_RULE, UNIFORM_RULE,
-                     draw_problems, keras_fans, observe_initializer, observe_slide_adam, rule_paths, schedule_in_sgd,
-                     schedule_round_trip, schedule_values, update_rule)
+from .common import (FANS_RULE, NORMAL_RULE, OPTIMIZER_RULE, RACE_RULES, RACE_STEPS, RULE_STATE, RUN_RULE_RULE,
+                     SCHEDULE_RULE, UNIFORM_RULE, draw_problems, keras_fans, observe_activation_stats, observe_digits,
+                     observe_initializer, observe_race, observe_slide_adam, observe_symmetry, rule_paths,
+                     schedule_in_sgd, schedule_round_trip, schedule_values, update_rule)
 
 #: Part 1 is float64 arithmetic: a correct rule agrees to about 1e-13 after 40 steps.
 TOL = 1e-9
@@ -55,7 +58,7 @@ def judge_rules(got, want, weights=None):
 class MomentumRules(Check):
     """sgd_step and momentum_step: 40 steps on an ill-conditioned quadratic (the default λ and λ = 0.5)"""
 
-    points = 0.5
+    points = 0.25
     budget = 10
     by_hand = (update_rule("sgd_step", "momentum_step"),)
 
@@ -79,7 +82,7 @@ class MomentumRules(Check):
 class AdaptiveRules(Check):
     """adagrad_step and rmsprop_step (default δ and ρ, then others): 40 steps on an ill-conditioned quadratic"""
 
-    points = 0.75
+    points = 0.5
     budget = 10
     by_hand = (update_rule("adagrad_step", "rmsprop_step"),)
 
@@ -102,7 +105,7 @@ class AdaptiveRules(Check):
 class AdamRule(Check):
     """adam_step with the slides' ρ1 = 0.9, ρ2 = 0.999 (default δ, then δ = 0.01, ρ1 = 0.8): 40 steps"""
 
-    points = 0.75
+    points = 0.5
     budget = 10
     by_hand = (update_rule("adam_step"),)
 
@@ -122,7 +125,7 @@ class AdamRule(Check):
 class LookAheadRules(Check):
     """nesterov_step and rmsprop_nesterov_step: the gradient at θ + αv, 40 steps on an ill-conditioned quadratic"""
 
-    points = 0.75
+    points = 0.5
     budget = 10
     by_hand = (update_rule("nesterov_step", "rmsprop_nesterov_step"),)
 
@@ -167,7 +170,7 @@ def judge_slide_adam(got, want):
 class SlideAdamFit(Check):
     """SlideAdam trains a small model by model.fit (12 batches): every weight after every batch, and its config"""
 
-    points = 1.0
+    points = 0.5
     kind = "training"
     budget = 30
     by_hand = (OPTIMIZER_RULE,)
@@ -192,7 +195,7 @@ def judge_values(got, want, what, hint=""):
 class DecaySchedules(Check):
     """The four decays (inverse-time, exponential, natural-exponential, cosine) at steps 0 … 40"""
 
-    points = 0.75
+    points = 0.5
     budget = 10
     by_hand = (SCHEDULE_RULE,)
     SPECS = {"inverse_time": ["InverseTimeSchedule", {"initial_learning_rate": 0.1, "decay_rate": 0.5}],
@@ -215,7 +218,7 @@ class DecaySchedules(Check):
 class WarmupSchedule(Check):
     """LinearWarmup (T′ = 5) before this lab's cosine decay and before Keras's ExponentialDecay; the rates Keras's SGD uses"""
 
-    points = 0.5
+    points = 0.25
     budget = 10
     by_hand = (SCHEDULE_RULE,)
 
@@ -302,7 +305,7 @@ def judge_initializers(got, specs, shapes):
 class NormalInitializers(Check):
     """XavierNormal, HeNormal and PReLUNormal(0.5): statistical tests of a Dense (300, 60) and a conv (3, 3, 48, 12) draw"""
 
-    points = 0.75
+    points = 0.5
     kind = "property"
     uses_reference = False
     budget = 15
@@ -324,7 +327,7 @@ class NormalInitializers(Check):
 class UniformInitializers(Check):
     """XavierUniform and UniformFromVariance(0.02): bounds ±√(3σ²), mean and variance of a Dense and a conv draw"""
 
-    points = 0.5
+    points = 0.25
     kind = "property"
     uses_reference = False
     budget = 15
@@ -361,3 +364,314 @@ class Fans(Check):
                               or judges.equal(g, w, f"fan_in_and_out({tuple(s)})",
                                               hint="receptive field (all but the last two dims) × channels")
                               for g, w, s in zip(got, want, [[], [7], [5, 3], [4, 6, 9], [3, 3, 4, 8], [2, 3, 2, 5, 7]])])
+
+
+# -- Part 5 ---------------------------------------------------------------------------------------
+
+def _within(value, bounds):
+    return bool(np.isfinite(value) and bounds[0] <= value <= bounds[1])
+
+
+def judge_activation_stats(got, cfg, n_layers):
+    """The slides' regimes as properties of the student's per-layer statistics."""
+    failures, stats = [], {}
+    for key, value in got.items():
+        what = f"activation_stats{tuple(key.split('/'))}"
+        failed = judges.failed_part(value, what)
+        if failed is not None:
+            failures.append(failed)
+            continue
+        try:
+            stats[key] = {k: judges.as_array(value[k], f"{what}['{k}']", shape=(n_layers,), finite=False)
+                          for k in ("mean", "std", "saturated")}
+        except (judges.BadObservation, KeyError, TypeError) as exc:
+            failures.append(judges.Verdict(0.0, str(exc)))
+    if failures:
+        return judges.all_of(failures)
+    s = stats
+
+    def decay(std):
+        return float(np.exp(np.mean(np.diff(np.log(np.maximum(std, 1e-300))))))
+    relu_means = all(float(np.min(s[f"{i}/relu"]["mean"] / np.maximum(s[f"{i}/relu"]["std"], 1e-300)))
+                     >= cfg["relu_mean_over_std"] for i in ("xavier", "he"))
+    props = [
+        (s["small/tanh"]["std"][-1] <= cfg["vanished_std"],
+         "0.01·randn + tanh: the activations vanish (「所有的激活输出都变成0」)", "is the small std 0.01?"),
+        (s["small/relu"]["std"][-1] <= cfg["vanished_std"], "0.01·randn + ReLU: the activations vanish", ""),
+        (_within(s["small/tanh"]["std"][0], cfg["small_tanh_first_std"]),
+         "0.01·randn + tanh: layer 1's std is about 0.01·√width", "the first entry is layer 1's output, not the input"),
+        (s["large/tanh"]["saturated"][-1] >= cfg["saturated_share"],
+         "1·randn + tanh: most units saturate at ±1 (「激活函数输出饱和」)", "saturated = share of |a| > sat_level"),
+        (s["large/relu"]["std"][-1] >= cfg["exploded_std"], "1·randn + ReLU: the activations explode", ""),
+        (_within(s["xavier/tanh"]["std"][-1], cfg["xavier_tanh_last_std"]),
+         "Xavier + tanh: layer 10 keeps a useful spread", "Xavier in the slides' fan-in form: randn/√fan_in"),
+        (s["xavier/tanh"]["saturated"][-1] <= cfg["unsaturated_share"], "Xavier + tanh: no saturation", ""),
+        (s["he/tanh"]["saturated"][-1] <= cfg["unsaturated_share"], "He + tanh: no saturation",
+         "He's std is √(2/fan_in); the slides' code randn/√(2/fan_in) is wrong"),
+        (_within(decay(s["xavier/relu"]["std"]), cfg["xavier_relu_decay"]),
+         "Xavier + ReLU: the std shrinks by about 1/√2 per layer (「当使用ReLU时，方差又接近0」)",
+         "Xavier's variance is 1/fan_in"),
+        (_within(decay(s["he/relu"]["std"]), cfg["he_relu_decay"])
+         and _within(s["he/relu"]["std"][-1] / s["he/relu"]["std"][0], cfg["he_relu_ratio"]),
+         "He + ReLU: the std is preserved through the layers",
+         "He's variance is 2/fan_in; the slides' randn/np.sqrt(2/fan_in) has variance fan_in/2"),
+        (relu_means, "ReLU outputs are non-negative: each layer's mean is well above 0",
+         "record each layer's OUTPUT f(a W), not the pre-activation a W"),
+    ]
+    return judges.all_of([judges.property_holds(bool(ok), what, why) for ok, what, why in props])
+
+
+class ActivationStatistics(Check):
+    """activation_stats: the slides' experiment, 10 layers of 500 units: vanishing, saturation and preserved regimes"""
+
+    points = 0.5
+    kind = "property"
+    uses_reference = False
+    budget = 15
+
+    def inputs(self, rng):
+        cfg = self.config
+        return {"width": cfg["width"], "n": cfg["n"], "n_layers": cfg["n_layers"], "seed": int(rng.integers(2**31))}
+
+    def observe(self, sub, width, n, n_layers, seed):
+        return observe_activation_stats(sub, width, n, n_layers, seed)
+
+    def judge(self, got, want, secret):
+        return judge_activation_stats(got, self.config, self.config["n_layers"])
+
+
+# -- Part 6 ---------------------------------------------------------------------------------------
+
+def unit_spread(weights):
+    """How far the hidden units are from identical: the largest difference between a
+    unit's incoming weights, bias and outgoing weights and unit 0's (0: symmetric)."""
+    w1, b1, w2 = (np.asarray(w, dtype=np.float64) for w in weights[:3])
+    return float(max(np.abs(w1 - w1[:, :1]).max(), np.abs(b1 - b1[0]).max(), np.abs(w2 - w2[:1]).max()))
+
+
+def judge_symmetry(got, cfg, d, hidden, k):
+    expected = [[d, hidden], [hidden], [hidden, k], [k]]
+    for init, g in got.items():
+        failed = judges.failed_part(g["after"], f"symmetric_mlp('{init}') then train_steps")
+        if failed is not None:
+            return failed
+        if [list(s) for s in g["shapes"]] != expected:
+            return judges.Verdict(0.0, f"symmetric_mlp('{init}'): weight shapes {g['shapes']}, expected {expected} "
+                                       "(Dense(hidden, tanh) → Dense(n_out))")
+    z, c, r = got["zero"], got["constant"], got["random"]
+    tol = cfg["identical_tol"]
+
+    def moved(g):
+        return max(float(np.abs(np.asarray(a) - np.asarray(b)).max()) for a, b in zip(g["after"][:3], g["before"][:3]))
+    substantive = [
+        judges.property_holds(unit_spread(z["after"]) <= tol and unit_spread(c["after"]) <= tol,
+                              "zero and constant initialisation: the hidden units are still identical after training "
+                              "(对称权重问题)", "every kernel of 'zero' is 0 and of 'constant' the same value; biases 0"),
+        judges.property_holds(unit_spread(r["after"]) >= cfg["broken_min_spread"],
+                              "random initialisation breaks the symmetry", "'random' draws every weight"),
+        judges.property_holds(moved(c) >= cfg["min_moved"],
+                              "constant initialisation: the hidden layer does learn (all units alike)",
+                              "train_steps applies w ← w − lr·g to every trainable weight"),
+        judges.property_holds(bool(np.isfinite(r["losses"][-1]) and r["losses"][-1] < r["losses"][0] - 0.1),
+                              "random initialisation: the loss falls over the steps", "return the loss of each step"),
+    ]
+    trivial = [judges.property_holds(moved(z) == 0.0, "zero initialisation: the hidden layer gets no gradient at all "
+                                                      "(tanh(0) = 0 and W2 = 0)")]
+    return judges.gated(substantive, trivial)
+
+
+class SymmetryProblem(Check):
+    """symmetric_mlp + train_steps: zero and constant initialisation keep the hidden units identical; random breaks it"""
+
+    points = 0.5
+    kind = "property"
+    uses_reference = False
+    budget = 20
+
+    def inputs(self, rng):
+        cfg = self.config
+        x = rng.normal(size=(cfg["n"], cfg["d"]))
+        y = (x @ rng.normal(size=(cfg["d"], cfg["k"]))).argmax(1)
+        return Inputs(public={"x": x, "y": y, "hidden": cfg["hidden"], "steps": cfg["steps"],
+                              "learning_rate": cfg["learning_rate"], "seed": int(rng.integers(2**31))},
+                      secret={"d": cfg["d"], "k": int(y.max()) + 1, "hidden": cfg["hidden"]})
+
+    def observe(self, sub, x, y, hidden, steps, learning_rate, seed):
+        return observe_symmetry(sub, x, y, hidden, steps, learning_rate, seed)
+
+    def judge(self, got, want, secret):
+        return judge_symmetry(got, self.config, secret["d"], secret["hidden"], secret["k"])
+
+
+def softmax(b):
+    b = np.asarray(b, dtype=np.float64)
+    e = np.exp(b - b.max())
+    return e / e.sum()
+
+
+def judge_prior_bias(got, cs, tol):
+    verdicts = []
+    for b, c in zip(got["b"], cs):
+        failed = judges.failed_part(b, "prior_bias")
+        if failed is not None:
+            verdicts.append(failed)
+            continue
+        try:
+            b = judges.as_array(b, f"prior_bias(c) for {len(c)} classes", shape=(len(c),))
+        except judges.BadObservation as exc:
+            verdicts.append(judges.Verdict(0.0, str(exc)))
+            continue
+        verdicts.append(judges.close(softmax(b), c, f"softmax(prior_bias(c)) for {len(c)} classes", tol=tol,
+                                     hint="softmax(b) = c: b = log c (plus any constant)"))
+    return judges.all_of(verdicts)
+
+
+class PriorBias(Check):
+    """prior_bias(c): softmax(b) = c for class frequencies c (2, 3 and 10 classes)"""
+
+    points = 0.125
+    uses_reference = False
+    budget = 5
+
+    def inputs(self, rng):
+        cs = []
+        for k in (2, 3, 10):
+            c = np.maximum(rng.dirichlet(np.full(k, 0.7)), 1e-3)
+            cs.append(c / c.sum())
+        return Inputs(public={"cs": cs}, secret={"cs": cs})
+
+    def observe(self, sub, cs):
+        return {"b": [parts.attempt(lambda: np.asarray(sub.prior_bias(c), dtype=np.float64)) for c in cs]}
+
+    def judge(self, got, want, secret):
+        return judge_prior_bias(got, secret["cs"], self.config["tol"])
+
+
+# -- Part 7 ---------------------------------------------------------------------------------------
+
+def judge_race(got, want, cfg):
+    verdicts = []
+    for key, w in want.items():
+        g = got[key]
+        failed = judges.failed_part(g, f"run_rule on {key}")
+        if failed is not None:
+            verdicts.append(failed)
+            continue
+        problem, rule = key.split("/")
+        if not g["own_step"]:
+            verdicts.append(judges.Verdict(0.0, f"run_rule('{rule}') on the {problem}: does not call your {rule}_step "
+                                                "once per step"))
+            continue
+        if g["length"] != w["length"]:
+            verdicts.append(judges.Verdict(0.0, f"run_rule on the {problem}: a path of {g['length']} points, expected "
+                                                f"steps + 1 = {w['length']} (θ0 first)"))
+            continue
+        head = judges.close(g["head"], w["head"], f"the first {cfg['head_steps']} steps of {rule} on the {problem}",
+                            tol=cfg["head_tol"], hint=f"the state starts at zero; the slides' {rule} formula")
+        if problem == "saddle":
+            reach = judges.property_holds(g["escape"] <= math.ceil(w["escape"] * cfg["escape_slack"]),
+                                          f"{rule} escapes the saddle (|y| > 1) within {RACE_STEPS[problem]} steps "
+                                          f"(step {g['escape']})")
+        else:
+            final = g["final_loss"]
+            lg = (-400.0 if final == 0 else math.log10(abs(final))) if np.isfinite(final) else math.inf
+            lw = math.log10(max(abs(w["final_loss"]), 1e-300))
+            reach = judges.property_holds(lg <= lw + cfg["loss_margin_decades"],
+                                          f"{rule} reaches the target loss on the {problem} in {RACE_STEPS[problem]} "
+                                          f"steps (log10 loss {lg:.2f}, target ≤ {lw + cfg['loss_margin_decades']:.2f})")
+        verdicts.append(judges.all_of([head, reach]))
+    props = []
+    try:
+        ada = np.asarray(got["bowl/adagrad"]["progress"], dtype=float)
+        gd = np.asarray(got["bowl/sgd"]["progress"], dtype=float)
+        props.append(judges.property_holds(abs(ada[0] / ada[1] - 1) <= cfg["adagrad_ratio_tol"],
+                                           "AdaGrad makes the same relative progress on both coordinates of the bowl "
+                                           "(「不同参数可以相同学习率」)", "AdaGrad divides by √(Σg²) per coordinate"))
+        props.append(judges.property_holds(gd[0] / gd[1] <= cfg["gd_max_ratio"],
+                                           "gradient descent's progress on the flat coordinate lags far behind"))
+        props.append(judges.property_holds(
+            got["saddle/momentum"]["escape"] <= cfg["momentum_escape_ratio"] * got["saddle/sgd"]["escape"],
+            "momentum escapes the saddle much faster than gradient descent"))
+        props.append(judges.equal([got[f"saddle/{r}"]["student_escape"] for r in RACE_RULES],
+                                  [got[f"saddle/{r}"]["escape"] for r in RACE_RULES],
+                                  "steps_to_escape on your paths"))
+        props.append(judges.all_of([judges.close(got[f"bowl/{r}"]["student_progress"], got[f"bowl/{r}"]["progress"],
+                                                 f"coordinate_progress ({r})", tol=1e-9) for r in ("sgd", "adagrad")]))
+    except (TypeError, KeyError, ZeroDivisionError, IndexError) as exc:
+        props.append(judges.Verdict(0.0, f"the race's properties could not be computed ({exc})"))
+    return judges.gated([judges.all_of(verdicts)], [judges.all_of(props)], weights=[3, 2])
+
+
+class OptimizerRace(Check):
+    """run_rule: every rule on the ill-conditioned bowl, Rosenbrock and the saddle; AdaGrad's per-coordinate progress and momentum's escape"""
+
+    points = 0.75
+    kind = "property"
+    budget = 15
+    by_hand = (RUN_RULE_RULE,)
+
+    def inputs(self, rng):
+        return {"kappa": 100.0, "starts": {"bowl": [1.0, 1.0], "rosenbrock": [-1.2, 1.0], "saddle": [1.0, 1e-8]},
+                "head_steps": self.config["head_steps"]}
+
+    def observe(self, sub, kappa, starts, head_steps):
+        return observe_race(sub, kappa, starts, head_steps)
+
+    def judge(self, got, want, secret):
+        return judge_race(got, want, self.config)
+
+
+# -- Part 8 ---------------------------------------------------------------------------------------
+
+def digits_split(rng, test_size):
+    """scikit-learn's digits (x/16 in [0, 1], float32, flattened to 64 features), split by the check's rng."""
+    from grader.data import digits
+
+    x, y = digits(seed=0)
+    x = np.asarray(x, dtype=np.float32).reshape(len(y), -1)
+    y = np.asarray(y, dtype=np.int64)
+    perm = rng.permutation(len(y))
+    return x[perm[test_size:]], y[perm[test_size:]], x[perm[:test_size]], y[perm[:test_size]]
+
+
+def judge_digits(got, secret, cfg):
+    failed = judges.failed_part(got.get("logits"), "training with SlideAdam")
+    if failed is not None:
+        return failed
+    is_optimizer = judges.property_holds(bool(got["is_optimizer"]), "SlideAdam is a keras.optimizers.Optimizer")
+    try:
+        accuracy = judges.accuracy(got["logits"], secret["y_test"], "the trained network's logits")
+    except judges.BadObservation as exc:
+        return judges.Verdict(0.0, str(exc))
+    fit = judges.at_least(accuracy, cfg["min_accuracy"], "held-out accuracy on the digits", baseline=0.1)
+    steps = judges.property_holds(got["iterations"] == secret["steps"],
+                                  f"SlideAdam counted {got['iterations']} steps ({secret['steps']} batches were fitted)",
+                                  "let the base class count iterations (apply_gradients does)")
+    return judges.gated([fit], [is_optimizer, steps], weights=[4, 1, 1])
+
+
+def digits_inputs(rng, cfg):
+    x, y, x_test, y_test = digits_split(rng, cfg["test_size"])
+    setup = {k: cfg[k] for k in ("epochs", "batch_size", "learning_rate", "hidden")}
+    steps = cfg["epochs"] * math.ceil(len(y) / cfg["batch_size"])
+    return Inputs(public={"x": x, "y": y, "x_test": x_test, "setup": setup, "seed": int(rng.integers(2**31))},
+                  secret={"y_test": y_test, "steps": steps})
+
+
+class DigitsTraining(Check):
+    """Your SlideAdam trains the grader's network on the digits through model.fit: held-out accuracy"""
+
+    points = 0.75
+    kind = "training"
+    uses_reference = False
+    budget = 30
+    by_hand = (OPTIMIZER_RULE,)
+
+    def inputs(self, rng):
+        return digits_inputs(rng, self.config)
+
+    def observe(self, sub, x, y, x_test, setup, seed):
+        return observe_digits(sub, x, y, x_test, setup, seed)
+
+    def judge(self, got, want, secret):
+        return judge_digits(got, secret, self.config)
