@@ -22,6 +22,13 @@ Conventions used throughout:
 * **Fans are Keras's**: a Dense kernel (fan_in, fan_out); a convolution kernel
   (..., c_in, c_out) has fan_in = receptive field × c_in and fan_out =
   receptive field × c_out.
+
+Parts 1 and 5 are NumPy, written by hand; Part 2 is a Keras optimiser, Part 3
+Keras learning-rate schedules and Part 4 Keras initialisers, all written with
+``keras.ops`` and ``keras.random``. Part 6 trains a small float64 Keras model
+with a ``GradientTape``; Part 7 runs Part 1's rules on the grader's functions;
+Part 8 has nothing new to write: the grader trains its own network with your
+``SlideAdam``.
 """
 
 import math
