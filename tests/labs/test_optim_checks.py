@@ -68,3 +68,38 @@ def test_prelu_without_the_square_is_caught_at_the_public_slope():
     for _ in range(10):
         x = rng.normal(0.0, math.sqrt(2 / (1.5 * 300)), size=(300, 60))
         assert common.draw_problems(x, 2 / (1.25 * 300), False, "w")
+
+
+# -- The "implement it yourself" rule on shortcuts with the right numbers -----------------------------
+
+from grader.core.grading import self_check  # noqa: E402
+
+LAB = Lab.load("optim")
+
+SHORTCUTS = {
+    "Keras's ExponentialDecay inside ExponentialSchedule": (
+        "decay_schedules", "        return self.initial_learning_rate * ops.power(self.decay_rate, t)",
+        "        return keras.optimizers.schedules.ExponentialDecay(self.initial_learning_rate, 1, self.decay_rate)(step)",
+        "ExponentialDecay"),
+    "Keras's VarianceScaling inside XavierUniform (the same draws)": (
+        "uniform_initializers",
+        "        bound = math.sqrt(3.0 / fan_in)\n"
+        "        return keras.random.uniform(shape, minval=-bound, maxval=bound, dtype=dtype, seed=self.seed)",
+        "        return keras.initializers.VarianceScaling(1.0, \"fan_in\", \"uniform\", seed=self.seed)(shape, dtype=dtype)",
+        "VarianceScaling"),
+    "keras.ops in adam_step": (
+        "adam_rule", "    s_hat = s_next / (1.0 - rho1 ** step)",
+        "    s_hat = np.asarray(keras.ops.divide(s_next, 1.0 - rho1 ** step))", "keras"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SHORTCUTS))
+def test_a_forbidden_shortcut_earns_nothing(case, tmp_path):
+    check, old, new, named = SHORTCUTS[case]
+    source = LAB.solution_file.read_text()
+    assert source.count(old) == 1, old
+    (tmp_path / LAB.filename).write_text(source.replace(old, new))
+    result = self_check(LAB, tmp_path / LAB.filename, visibility=None, names=[check],
+                        alias=f"_optim_shortcut_{check}").by_name()[check]
+    assert result.score == 0, (case, result.message)
+    assert named in result.message, result.message
