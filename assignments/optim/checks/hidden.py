@@ -26,14 +26,15 @@ class UpdateRulesHidden(Check):
     def inputs(self, rng):
         d = int(rng.integers(5, 10))
         lr = float(rng.uniform(0.004, 0.008))
-        momentum, rho = float(rng.uniform(0.5, 0.85)), float(rng.uniform(0.6, 0.95))
+        # Decay rates below ½ too: 1 − ρ and 1 mod ρ agree only above ½.
+        momentum, rho = float(rng.uniform(0.5, 0.85)), float(rng.uniform(0.3, 0.45))
         kwargs = {"sgd_step": {"lr": lr}, "momentum_step": {"lr": lr, "momentum": momentum},
                   "nesterov_step": {"lr": lr, "momentum": momentum},
                   "adagrad_step": {"lr": float(rng.uniform(0.1, 0.3)), "delta": float(rng.uniform(0.01, 0.1))},
                   "rmsprop_step": {"lr": 0.01, "rho": rho, "delta": float(rng.uniform(0.01, 0.1))},
                   "rmsprop_nesterov_step": {"lr": 0.003, "rho": rho, "momentum": momentum,
                                             "delta": float(rng.uniform(0.01, 0.1))},
-                  "adam_step": {"lr": 0.03, "rho1": float(rng.uniform(0.7, 0.9)), "rho2": float(rng.uniform(0.9, 0.99)),
+                  "adam_step": {"lr": 0.03, "rho1": float(rng.uniform(0.3, 0.45)), "rho2": float(rng.uniform(0.4, 0.49)),
                                 "delta": float(rng.uniform(0.01, 0.1))}}
         return {**problem(rng, d, condition=float(rng.uniform(20, 80))), "wiggle": float(rng.uniform(0.2, 0.5)),
                 "steps": 60, "kwargs": kwargs}
@@ -55,8 +56,9 @@ class SlideAdamHidden(Check):
     by_hand = (OPTIMIZER_RULE,)
 
     def inputs(self, rng):
-        hyper = {"learning_rate": float(rng.uniform(0.005, 0.03)), "rho1": float(rng.uniform(0.7, 0.9)),
-                 "rho2": float(rng.uniform(0.95, 0.995)), "delta": 1e-3}
+        # Short memories (ρ below ½): the decays and the bias corrections are then far from their defaults.
+        hyper = {"learning_rate": float(rng.uniform(0.005, 0.03)), "rho1": float(rng.uniform(0.3, 0.45)),
+                 "rho2": float(rng.uniform(0.4, 0.49)), "delta": 1e-3}
         return {**slide_adam_inputs(rng, 30, int(rng.integers(3, 6)), int(rng.integers(4, 9)), 3), "hyper": hyper,
                 "batch_size": 6, "epochs": 2}
 
