@@ -1,0 +1,238 @@
+"""Helpers the regularisation lab's checks share (public and hidden): the
+"implement it yourself" rules (:mod:`grader.checks.byhand`) and the observe
+side's calls into the student's module (the scalers on a training and a test
+set, the normalisation layers next to Keras's own, dropout with injected and
+with random masks, the smoothed labels next to Keras's cross-entropy).
+Whatever ``observe`` needs of the lab's settings arrives in its inputs."""
+
+import numpy as np
+
+from grader.checks import parts
+from grader.checks.byhand import AUTODIFF, FRAMEWORKS, ByHand
+
+SCALERS = ("fit_standardizer", "standardize", "fit_minmax", "minmax_scale", "preprocess")
+SCALING_RULE = ByHand(functions=SCALERS, forbid=FRAMEWORKS + ("sklearn",),
+                      why="Part 1's scalers are the slides' formulas written in NumPy: no Keras Normalization, "
+                          "no scikit-learn scaler")
+
+KERAS_NORMALIZATION = ("keras.layers.BatchNormalization", "keras.layers.LayerNormalization",
+                       "keras.layers.GroupNormalization", "keras.layers.UnitNormalization", "keras.ops.moments",
+                       "keras.ops.batch_normalization", "tensorflow.nn.batch_normalization",
+                       "tensorflow.nn.fused_batch_norm", "tensorflow.nn.moments")
+BATCH_NORM_RULE = ByHand(functions=("batch_norm_train", "batch_norm_backward", "BatchNorm"),
+                         forbid=AUTODIFF + KERAS_NORMALIZATION,
+                         why="Part 2's batch normalisation computes its statistics and its backward pass itself: "
+                             "no automatic differentiation and no library normalisation inside")
+GROUP_NORM_RULE = ByHand(functions=("GroupNorm",), forbid=KERAS_NORMALIZATION,
+                         why="Part 2's group normalisation computes its statistics itself: no library "
+                             "normalisation inside")
+
+KERAS_DROPOUT = ("keras.layers.Dropout", "keras.layers.SpatialDropout1D", "keras.layers.SpatialDropout2D",
+                 "keras.layers.SpatialDropout3D", "keras.layers.GaussianDropout", "keras.layers.AlphaDropout",
+                 "keras.random.dropout", "tensorflow.nn.dropout")
+DROPOUT_RULE = ByHand(functions=("dropout", "dropout_weight_scaling", "DropConnectDense"), forbid=KERAS_DROPOUT,
+                      why="Part 3's dropout draws and applies its own mask: no library dropout inside")
+
+SMOOTHING_RULE = ByHand(functions=("smooth_labels", "smoothed_cross_entropy"), forbid=FRAMEWORKS,
+                        why="Part 4's smoothing and cross-entropy are the slides' formulas written in NumPy")
+
+
+def as_numpy(value):
+    return np.asarray(value, dtype=np.float64)
+
+
+# -- Part 1 ---------------------------------------------------------------------------------------
+
+def observe_scalers(sub, x_train, x_test, mean, std, lo, hi):
+    """Each scaler on its own (the fits on ``x_train``; the transforms with the
+    given statistics), and ``keras.layers.Normalization`` adapted to ``x_train``
+    applied to ``x_test``, next to ``preprocess``'s test set."""
+    import keras
+
+    def keras_normalization():
+        layer = keras.layers.Normalization(axis=-1)
+        layer.adapt(x_train.astype(np.float32))
+        return as_numpy(layer(x_test.astype(np.float32)))
+
+    return {"standardizer": parts.attempt(lambda: [as_numpy(v) for v in sub.fit_standardizer(x_train)]),
+            "standardize": parts.attempt(lambda: as_numpy(sub.standardize(x_test, mean, std))),
+            "minmax": parts.attempt(lambda: [as_numpy(v) for v in sub.fit_minmax(x_train)]),
+            "minmax_scale": parts.attempt(lambda: as_numpy(sub.minmax_scale(x_test, lo, hi))),
+            "preprocess_test": parts.attempt(
+                lambda: as_numpy(sub.preprocess(x_train, x_test, "standardize")[1])),
+            "keras": keras_normalization()}
+
+
+def observe_leak(sub, x_train, x_tests, methods):
+    """``preprocess`` of the same training set with each test set of
+    ``x_tests`` (a shifted and rescaled one among them), by each method: a
+    statistic fitted on the test set shows as a training set that changes with
+    the test set, or a test set transformed with its own statistics."""
+    out = {}
+    for method in methods:
+        out[method] = parts.attempt(
+            lambda: [[as_numpy(v) for v in sub.preprocess(x_train, x_test, method)] for x_test in x_tests])
+    return out
+
+
+# -- Part 2 ---------------------------------------------------------------------------------------
+
+def observe_batch_norm(sub, batches, probe, gamma, beta, kwargs):
+    """The student's ``BatchNorm(**kwargs)`` and Keras's ``BatchNormalization``
+    with the same γ, β, momentum and ε: the output of each training batch, the
+    moving statistics after each, then the output on ``probe`` in inference
+    (and on its first sample alone)."""
+    import keras
+
+    def run(layer):
+        layer(batches[0][:1], training=False)
+        layer.set_weights([gamma, beta, np.zeros_like(gamma), np.ones_like(gamma)])
+        train, moving = [], []
+        for batch in batches:
+            train.append(as_numpy(layer(batch, training=True)))
+            moving.append([as_numpy(w) for w in layer.get_weights()[2:]])
+        return {"train": train, "moving": moving, "inference": as_numpy(layer(probe, training=False)),
+                "single": as_numpy(layer(probe[:1], training=False)),
+                "weights": [len(layer.trainable_weights), len(layer.non_trainable_weights)]}
+
+    keras_kwargs = {"momentum": kwargs.get("momentum", 0.99), "epsilon": kwargs.get("epsilon", 1e-3)}
+    return {"student": parts.attempt(lambda: run(sub.BatchNorm(**kwargs))),
+            "keras": run(keras.layers.BatchNormalization(**keras_kwargs))}
+
+
+def observe_batch_norm_gradient(sub, x, gamma, beta, epsilon, w, dy, x_hat, inv_std):
+    """``batch_norm_backward`` on given arrays (float64), and the gradients of
+    ``Σ w ⊙ batch_norm_train(x, γ, β, ε)`` with respect to x, γ and β taken by
+    the grader's tape through the student's custom gradient, counting the
+    calls into ``batch_norm_backward`` (the hand-written backward must be
+    the one used)."""
+    import tensorflow as tf
+
+    def backward():
+        args = [tf.constant(v, dtype=tf.float64) for v in (dy, x_hat, gamma, inv_std)]
+        return [as_numpy(v) for v in sub.batch_norm_backward(*args)]
+
+    def through_tape():
+        original = sub.batch_norm_backward
+        calls = []
+
+        def counted(*args, **kwargs):
+            calls.append(1)
+            return original(*args, **kwargs)
+
+        tensors = [tf.constant(v, dtype=tf.float64) for v in (x, gamma, beta)]
+        sub.batch_norm_backward = counted
+        try:
+            with tf.GradientTape() as tape:
+                tape.watch(tensors)
+                y = sub.batch_norm_train(*tensors, tf.constant(epsilon, dtype=tf.float64))
+                loss = tf.reduce_sum(y * tf.constant(w, dtype=tf.float64))
+            grads = tape.gradient(loss, tensors)
+        finally:
+            sub.batch_norm_backward = original
+        return {"y": as_numpy(y), "grads": [as_numpy(g) for g in grads], "calls": len(calls)}
+
+    return {"backward": parts.attempt(backward), "tape": parts.attempt(through_tape)}
+
+
+def observe_group_norm(sub, x, groups, gamma, beta, epsilon):
+    """``GroupNorm(g)`` (``epsilon`` given unless None) for each ``g`` of
+    ``groups`` with the given γ, β, in training and in inference, next to
+    Keras's ``GroupNormalization``."""
+    import keras
+
+    def run(make):
+        layer = make()
+        layer(x[:1])
+        layer.set_weights([gamma, beta])
+        return [as_numpy(layer(x, training=True)), as_numpy(layer(x, training=False))]
+
+    out = {}
+    for g in groups:
+        kwargs = {} if epsilon is None else {"epsilon": epsilon}
+        out[f"student_{g}"] = parts.attempt(lambda: run(lambda: sub.GroupNorm(g, **kwargs)))
+        out[f"keras_{g}"] = run(lambda: keras.layers.GroupNormalization(groups=g, epsilon=kwargs.get("epsilon", 1e-3)))
+    return out
+
+
+# -- Part 3 ---------------------------------------------------------------------------------------
+
+def observe_dropout_masks(sub, x, keep_mask, rate, xin, kernel, bias, kernel_mask):
+    """Both dropouts with an injected mask (training) and at test time, the
+    gradient of Σ dropout(x) (the grader's tape), and ``DropConnectDense`` with
+    the given kernel and an injected kernel mask, and at test time."""
+    import tensorflow as tf
+
+    def inverted():
+        return [as_numpy(sub.dropout(x, rate, True, keep_mask=keep_mask)), as_numpy(sub.dropout(x, rate, False))]
+
+    def scaling():
+        return [as_numpy(sub.dropout_weight_scaling(x, rate, True, keep_mask=keep_mask)),
+                as_numpy(sub.dropout_weight_scaling(x, rate, False))]
+
+    def gradient():
+        t = tf.constant(x, dtype=tf.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(t)
+            loss = tf.reduce_sum(sub.dropout(t, rate, True, keep_mask=keep_mask))
+        return as_numpy(tape.gradient(loss, t))
+
+    def drop_connect():
+        layer = sub.DropConnectDense(kernel.shape[1], rate)
+        layer(xin[:1])
+        layer.set_weights([kernel, bias])
+        return [as_numpy(layer(xin, training=True, kernel_mask=kernel_mask)),
+                as_numpy(layer(xin, training=False))]
+
+    return {"inverted": parts.attempt(inverted), "scaling": parts.attempt(scaling),
+            "gradient": parts.attempt(gradient), "drop_connect": parts.attempt(drop_connect)}
+
+
+def observe_dropout_draws(sub, n, rate, seed, d, units):
+    """Random masks: dropout and the weight-scaling form of ``ones(n)`` (the
+    number of zeros, the smallest and largest value kept), and two training
+    calls of ``DropConnectDense(units, rate)`` on the identity, whose output
+    is the masked kernel (the zeros of each, the largest change of a kept
+    weight, and how many weights the two masks treat differently)."""
+    def summary(values):
+        values = as_numpy(values).ravel()
+        kept = values[values != 0]
+        return [int(np.sum(values == 0)), float(kept.min(initial=np.inf)), float(kept.max(initial=-np.inf))]
+
+    def drop_connect():
+        layer = sub.DropConnectDense(units, rate)
+        eye = np.eye(d, dtype=np.float32)
+        layer(eye[:1])
+        kernel = layer.get_weights()[0]
+        layer.set_weights([kernel, np.zeros(units, dtype=np.float32)])
+        first, second = (as_numpy(layer(eye, training=True)) for _ in range(2))
+        kept = first != 0
+        changed = float(np.max(np.abs(first[kept] - kernel[kept]), initial=0.0))
+        return [int(np.sum(~kept)), int(np.sum(second == 0)), changed, int(np.sum(kept != (second != 0)))]
+
+    ones = np.ones(int(n), dtype=np.float32)
+    return {"inverted": parts.attempt(lambda: summary(sub.dropout(ones, rate, True, seed=seed))),
+            "scaling": parts.attempt(lambda: summary(sub.dropout_weight_scaling(ones, rate, True, seed=seed))),
+            "drop_connect": parts.attempt(drop_connect)}
+
+
+# -- Part 4 ---------------------------------------------------------------------------------------
+
+def observe_smoothing(sub, labels, logits, epsilon):
+    """The smoothed labels, the Keras ``label_smoothing`` for them, the
+    slides' smoothed cross-entropy, and Keras's cross-entropy with the
+    student's ``label_smoothing`` on the same logits."""
+    import keras
+
+    k = logits.shape[1]
+    y = np.eye(k)[labels]
+
+    def keras_loss():
+        s = float(sub.keras_label_smoothing(epsilon, k))
+        loss = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=s)
+        return float(loss(y.astype(np.float32), logits.astype(np.float32)))
+
+    return {"labels": parts.attempt(lambda: as_numpy(sub.smooth_labels(y, epsilon))),
+            "s": parts.attempt(lambda: float(sub.keras_label_smoothing(epsilon, k))),
+            "loss": parts.attempt(lambda: float(sub.smoothed_cross_entropy(logits, y, epsilon))),
+            "keras_loss": parts.attempt(keras_loss)}

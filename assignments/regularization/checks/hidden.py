@@ -1,0 +1,124 @@
+"""Hidden checks of the regularisation lab (graders only): other shapes, ranks,
+rates, momenta, groups and class counts than the public ones, drawn from the
+salted seed, so hard-coding public answers earns nothing."""
+
+from grader.checks import HIDDEN, Check, Inputs, judges
+
+from .common import (BATCH_NORM_RULE, DROPOUT_RULE, GROUP_NORM_RULE, SCALING_RULE, SMOOTHING_RULE, observe_batch_norm,
+                     observe_batch_norm_gradient, observe_dropout_draws, observe_dropout_masks, observe_group_norm,
+                     observe_leak, observe_scalers, observe_smoothing)
+from .public import (batch_norm_inputs, gradient_inputs, group_norm_inputs, judge_batch_norm, judge_draws,
+                     judge_gradient, judge_group_norm, judge_leak, judge_masks, judge_scalers, judge_smoothing,
+                     leak_inputs, mask_inputs, scaling_inputs, smoothing_inputs)
+
+
+class ScalingHidden(Check):
+    """Both scalers and preprocess (with a shifted test set) on salted sizes and scales"""
+
+    visibility = HIDDEN
+    points = 0.5
+    budget = 15
+    by_hand = (SCALING_RULE,)
+
+    def inputs(self, rng):
+        d = int(rng.integers(3, 9))
+        return {"scalers": scaling_inputs(rng, int(rng.integers(60, 300)), int(rng.integers(10, 60)), d),
+                "leak": leak_inputs(rng, int(rng.integers(60, 200)), int(rng.integers(10, 60)), d)}
+
+    def observe(self, sub, scalers, leak):
+        return {"scalers": observe_scalers(sub, **scalers), "leak": observe_leak(sub, **leak)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judge_scalers(got["scalers"], want["scalers"]), judge_leak(got["leak"], want["leak"])])
+
+
+class BatchNormHidden(Check):
+    """BatchNorm on a salted sequence batch (rank 3) with salted momentum and ε; the backward pass on rank 3"""
+
+    visibility = HIDDEN
+    points = 0.75
+    budget = 25
+    by_hand = (BATCH_NORM_RULE,)
+
+    def inputs(self, rng):
+        shape = (int(rng.integers(3, 7)), int(rng.integers(2, 6)), int(rng.integers(2, 6)))
+        kwargs = {"momentum": float(rng.uniform(0.3, 0.7)), "epsilon": float(rng.uniform(0.01, 0.1))}
+        return {"layer": {**batch_norm_inputs(rng, shape, 4), "kwargs": kwargs},
+                "gradient": gradient_inputs(rng, shape, kwargs["epsilon"])}
+
+    def observe(self, sub, layer, gradient):
+        return {"layer": observe_batch_norm(sub, **layer), "gradient": observe_batch_norm_gradient(sub, **gradient)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judge_batch_norm(got["layer"], want["layer"], "BatchNorm on a rank-3 batch"),
+                              judge_gradient(got["gradient"], want["gradient"], "rank 3")], weights=[3, 2])
+
+
+class GroupNormHidden(Check):
+    """GroupNorm with salted channels, groups and ε on rank-4 and rank-3 inputs"""
+
+    visibility = HIDDEN
+    points = 0.5
+    budget = 15
+    by_hand = (GROUP_NORM_RULE,)
+
+    def inputs(self, rng):
+        per_group = int(rng.integers(2, 4))
+        groups = int(rng.integers(2, 4))
+        c = per_group * groups
+        epsilon = float(rng.uniform(1e-4, 1e-2))
+        return {"conv": group_norm_inputs(rng, (3, int(rng.integers(3, 6)), int(rng.integers(3, 6)), c),
+                                          (1, groups, c), epsilon),
+                "sequence": group_norm_inputs(rng, (4, int(rng.integers(3, 7)), c), (groups,), epsilon)}
+
+    def observe(self, sub, conv, sequence):
+        return {"conv": observe_group_norm(sub, **conv), "sequence": observe_group_norm(sub, **sequence)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judge_group_norm(got["conv"], want["conv"], "rank 4"),
+                              judge_group_norm(got["sequence"], want["sequence"], "rank 3")], weights=[3, 1])
+
+
+class DropoutHidden(Check):
+    """Both dropouts and DropConnect with a salted rate: injected masks on salted shapes, then random masks tested at 5σ"""
+
+    visibility = HIDDEN
+    points = 0.5
+    budget = 25
+    by_hand = (DROPOUT_RULE,)
+
+    def inputs(self, rng):
+        rate = float(rng.uniform(0.1, 0.6))
+        n, d, units = 10**6, int(rng.integers(100, 200)), int(rng.integers(300, 500))
+        masks = mask_inputs(rng, (int(rng.integers(3, 8)), int(rng.integers(3, 8))), rate, int(rng.integers(3, 7)),
+                            int(rng.integers(2, 6)))
+        draws = {"n": n, "rate": rate, "seed": int(rng.integers(2**31)), "d": d, "units": units}
+        return Inputs(public={"masks": masks, "draws": draws}, secret=draws)
+
+    def observe(self, sub, masks, draws):
+        return {"masks": observe_dropout_masks(sub, **masks), "draws": observe_dropout_draws(sub, **draws)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judge_masks(got["masks"], want["masks"], secret["rate"]),
+                              judge_draws(got["draws"], secret["n"], secret["rate"], secret["d"], secret["units"])])
+
+
+class LabelSmoothingHidden(Check):
+    """Label smoothing with a salted number of classes (2 … 12) and ε"""
+
+    visibility = HIDDEN
+    points = 0.5
+    budget = 10
+    by_hand = (SMOOTHING_RULE,)
+
+    def inputs(self, rng):
+        return {"cases": [smoothing_inputs(rng, int(rng.integers(5, 20)), k, float(rng.uniform(0.02, 0.4)))
+                          for k in (2, int(rng.integers(3, 13)))]}
+
+    def observe(self, sub, cases):
+        return [observe_smoothing(sub, **case) for case in cases]
+
+    def judge(self, got, want, secret):
+        if not isinstance(got, list) or len(got) != len(want):
+            return judges.Verdict(0.0, "expected one result per case")
+        return judges.all_of([judge_smoothing(g, w) for g, w in zip(got, want)])

@@ -1,0 +1,473 @@
+"""Public checks of the regularisation lab: students run these with ``pytest``
+or ``grader check regularization``. Each ``observe`` calls your code; each
+``judge`` compares with the reference's result on the same inputs (float64
+for the NumPy parts, float32 where Keras computes), with Keras's own layer or
+loss where the handout says yours must match it, or tests a random draw
+statistically (a two-sided test at 5 standard deviations)."""
+
+import math
+
+import numpy as np
+
+from grader.checks import Check, Inputs, judges, parts
+
+from .common import (BATCH_NORM_RULE, DROPOUT_RULE, GROUP_NORM_RULE, SCALING_RULE, SMOOTHING_RULE, observe_batch_norm,
+                     observe_batch_norm_gradient, observe_dropout_draws, observe_dropout_masks, observe_group_norm,
+                     observe_leak, observe_scalers, observe_smoothing)
+
+#: NumPy parts compute in float64.
+FLOAT64 = 1e-9
+#: Keras layers compute in float32.
+FLOAT32 = 1e-4
+#: Every statistical test is two-sided at this many standard deviations (false alarm 5.7e-7).
+SIGMAS = 5.0
+
+
+def judge_listed(got, want, what, tol, names=None, hint=""):
+    """A list of arrays, each compared on its own."""
+    failed = judges.failed_part(got, what)
+    if failed is not None:
+        return failed
+    if not isinstance(got, list) or len(got) != len(want):
+        return judges.Verdict(0.0, f"{what}: expected {len(want)} values")
+    names = names or [f"{what} [{i}]" for i in range(len(want))]
+    return judges.all_of([judges.close(g, w, n, tol=tol, hint=hint) for g, w, n in zip(got, want, names)])
+
+
+# -- Part 1 ---------------------------------------------------------------------------------------
+
+def scaling_inputs(rng, n, m, d):
+    scale = rng.uniform(0.5, 50.0, size=d)
+    x_train = rng.normal(rng.uniform(-20, 20, size=d), scale, size=(n, d))
+    x_test = rng.normal(rng.uniform(-20, 20, size=d), scale, size=(m, d))
+    return {"x_train": x_train, "x_test": x_test, "mean": rng.normal(size=d), "std": rng.uniform(0.5, 3.0, size=d),
+            "lo": rng.uniform(-5, 0, size=d), "hi": rng.uniform(1, 5, size=d)}
+
+
+def judge_scalers(got, want):
+    verdicts = [judge_listed(got["standardizer"], want["standardizer"], "fit_standardizer", FLOAT64,
+                             ["the mean m_d", "the standard deviation σ_d"],
+                             hint="per feature (axis 0), the population variance (1/n, ddof=0)"),
+                judges.close(got["standardize"], want["standardize"], "standardize(x, m, σ)", tol=FLOAT64,
+                             hint="(x − m_d)/σ_d"),
+                judge_listed(got["minmax"], want["minmax"], "fit_minmax", FLOAT64, ["min_d", "max_d"],
+                             hint="per feature (axis 0)"),
+                judges.close(got["minmax_scale"], want["minmax_scale"], "minmax_scale(x, min, max)", tol=FLOAT64,
+                             hint="(x − min_d)/(max_d − min_d)"),
+                judges.close(got["preprocess_test"], got["keras"],
+                             "preprocess(..., 'standardize') against keras.layers.Normalization adapted to x_train",
+                             tol=FLOAT32, hint="the same statistics Keras adapts: the training set's, 1/n")]
+    return judges.all_of(verdicts, weights=[2, 1, 2, 1, 2])
+
+
+class ScalingStatistics(Check):
+    """Standardisation and min-max scaling (数据归一化): each function, and preprocess against keras.layers.Normalization"""
+
+    points = 0.75
+    budget = 15
+    by_hand = (SCALING_RULE,)
+
+    def inputs(self, rng):
+        return scaling_inputs(rng, 200, 50, 5)
+
+    def observe(self, sub, x_train, x_test, mean, std, lo, hi):
+        return observe_scalers(sub, x_train, x_test, mean, std, lo, hi)
+
+    def judge(self, got, want, secret):
+        return judge_scalers(got, want)
+
+
+def leak_inputs(rng, n, m, d):
+    x_train = rng.normal(rng.uniform(-5, 5, size=d), rng.uniform(1.0, 10.0, size=d), size=(n, d))
+    x_test = rng.normal(rng.uniform(-5, 5, size=d), rng.uniform(1.0, 10.0, size=d), size=(m, d))
+    # The same test set shifted and stretched: its own statistics change, the training set's do not.
+    shifted = 3.0 * x_test + rng.uniform(20.0, 40.0, size=d)
+    return {"x_train": x_train, "x_tests": [x_test, shifted], "methods": ["standardize", "minmax"]}
+
+
+def judge_leak(got, want):
+    verdicts = []
+    for method in want:
+        g, w = got[method], want[method]
+        failed = judges.failed_part(g, f"preprocess(..., {method!r})")
+        if failed is not None:
+            verdicts.append(failed)
+            continue
+        values = [judges.close(g[i][j], w[i][j], f"preprocess(..., {method!r}): the {part} set, test set {i + 1}",
+                               tol=FLOAT64, hint="fit on x_train only; transform both sets with its statistics")
+                  for i in range(len(w)) for j, part in enumerate(("training", "test"))]
+        try:
+            same = all(np.array_equal(judges.as_array(g[0][0], "train"), judges.as_array(g[i][0], "train"))
+                       for i in range(len(g)))
+        except (judges.BadObservation, IndexError, TypeError):
+            same = False
+        leak = judges.property_holds(same, f"preprocess(..., {method!r}): the training set does not depend on "
+                                           "the test set", "no statistic may come from x_test")
+        verdicts.append(judges.all_of(values + [leak]))
+    return judges.all_of(verdicts)
+
+
+class NoTestLeak(Check):
+    """preprocess fits on the training set only: the same training set with a test set, then with it shifted and rescaled"""
+
+    points = 0.75
+    budget = 10
+    by_hand = (SCALING_RULE,)
+
+    def inputs(self, rng):
+        return leak_inputs(rng, 120, 40, 4)
+
+    def observe(self, sub, x_train, x_tests, methods):
+        return observe_leak(sub, x_train, x_tests, methods)
+
+    def judge(self, got, want, secret):
+        return judge_leak(got, want)
+
+
+# -- Part 2 ---------------------------------------------------------------------------------------
+
+def batch_norm_inputs(rng, shape, n_batches):
+    c = shape[-1]
+    offset, scale = rng.uniform(-3, 3, size=c), rng.uniform(0.5, 4.0, size=c)
+    batches = [(rng.normal(size=shape) * scale + offset).astype(np.float32) for _ in range(n_batches)]
+    probe = (rng.normal(size=(3,) + tuple(shape[1:])) * scale + offset).astype(np.float32)
+    return {"batches": batches, "probe": probe, "gamma": rng.uniform(0.5, 2.0, size=c).astype(np.float32),
+            "beta": rng.normal(size=c).astype(np.float32)}
+
+
+def judge_batch_norm(got, want, what):
+    g, w, k = got["student"], want["student"], got["keras"]
+    failed = judges.failed_part(g, what)
+    if failed is not None:
+        return failed
+    try:
+        train = [judges.close(a, b, f"{what}: training output, batch {i + 1}", tol=FLOAT32,
+                              hint="the batch's mean and variance (1/K) over every axis but the last")
+                 for i, (a, b) in enumerate(zip(g["train"], w["train"]))]
+        moving = [judge_listed(a, b, f"{what}: moving statistics after batch {i + 1}", FLOAT32,
+                               [f"{what}: moving_mean after batch {i + 1}", f"{what}: moving_variance after batch {i + 1}"],
+                               hint="moving ← momentum·moving + (1 − momentum)·batch statistic")
+                  for i, (a, b) in enumerate(zip(g["moving"], w["moving"]))]
+        inference = judges.close(g["inference"], w["inference"], f"{what}: inference output", tol=FLOAT32,
+                                 hint="at test time the moving mean and variance, not the batch's")
+        keras_ = judges.all_of([judges.close(g["train"][-1], k["train"][-1], f"{what}: last training output against "
+                                             "keras.layers.BatchNormalization", tol=FLOAT32),
+                                judges.close(g["inference"], k["inference"], f"{what}: inference against "
+                                             "keras.layers.BatchNormalization", tol=FLOAT32)])
+        single = judges.close(g["single"], np.asarray(g["inference"])[:1], f"{what}: one sample alone at test time",
+                              tol=FLOAT32, hint="inference must not depend on the other samples of the batch")
+        weights = judges.equal(g["weights"], w["weights"], f"{what}: (trainable, non-trainable) weights",
+                               hint="γ, β trainable; the moving mean and variance not")
+    except (TypeError, KeyError, IndexError):
+        return judges.Verdict(0.0, f"{what}: the layer's results have the wrong form")
+    if len(g["train"]) != len(w["train"]):
+        return judges.Verdict(0.0, f"{what}: expected {len(w['train'])} training outputs")
+    return judges.gated([judges.all_of(train), judges.all_of(moving), inference, keras_], [single, weights],
+                        weights=[3, 2, 2, 1, 1, 1])
+
+
+class BatchNormLayer(Check):
+    """BatchNorm (default momentum 0.99 and ε 1e-3, then 0.8 and 0.01) on dense (16, 6) and convolutional (4, 5, 5, 3) batches: training, moving statistics, inference, against Keras"""
+
+    points = 1.0
+    budget = 20
+    by_hand = (BATCH_NORM_RULE,)
+
+    def inputs(self, rng):
+        return {"dense": batch_norm_inputs(rng, (16, 6), 5), "conv": batch_norm_inputs(rng, (4, 5, 5, 3), 5)}
+
+    def observe(self, sub, dense, conv):
+        return {"dense": observe_batch_norm(sub, **dense, kwargs={}),
+                "conv": observe_batch_norm(sub, **conv, kwargs={"momentum": 0.8, "epsilon": 0.01})}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judge_batch_norm(got["dense"], want["dense"], "BatchNorm() on (16, 6)"),
+                              judge_batch_norm(got["conv"], want["conv"],
+                                               "BatchNorm(momentum=0.8, epsilon=0.01) on (4, 5, 5, 3)")])
+
+
+def gradient_inputs(rng, shape, epsilon):
+    c = shape[-1]
+    x = rng.normal(size=shape) * rng.uniform(0.5, 3.0, size=c) + rng.uniform(-2, 2, size=c)
+    axes = tuple(range(len(shape) - 1))
+    mean, var = x.mean(axis=axes), x.var(axis=axes)
+    inv_std = 1.0 / np.sqrt(var + epsilon)
+    return {"x": x, "gamma": rng.uniform(0.5, 2.0, size=c), "beta": rng.normal(size=c), "epsilon": epsilon,
+            "w": rng.normal(size=shape), "dy": rng.normal(size=shape), "x_hat": (x - mean) * inv_std,
+            "inv_std": inv_std}
+
+
+def judge_gradient(got, want, what):
+    backward = judge_listed(got["backward"], want["backward"], f"{what}: batch_norm_backward", 1e-8,
+                            [f"{what}: dx", f"{what}: dgamma", f"{what}: dbeta"],
+                            hint="dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)), the means over the batch axes")
+    tape = got["tape"]
+    failed = judges.failed_part(tape, f"{what}: the gradient of batch_norm_train")
+    if failed is not None:
+        return judges.all_of([backward, failed])
+    try:
+        forward = judges.close(tape["y"], want["tape"]["y"], f"{what}: batch_norm_train's output", tol=1e-8)
+        grads = judge_listed(tape["grads"], want["tape"]["grads"], f"{what}: the gradient through the tape", 1e-8,
+                             [f"{what}: ∂L/∂x", f"{what}: ∂L/∂γ", f"{what}: ∂L/∂β"])
+        used = judges.property_holds(int(tape["calls"]) > 0, f"{what}: the tape's gradient comes from "
+                                     "batch_norm_backward", "decorate batch_norm_train with tf.custom_gradient and "
+                                     "return a grad function that calls batch_norm_backward")
+    except (TypeError, KeyError, ValueError):
+        return judges.Verdict(0.0, f"{what}: the gradient's results have the wrong form")
+    return judges.all_of([backward, judges.gated([forward, grads], [used])], weights=[1, 2])
+
+
+class BatchNormBackward(Check):
+    """batch_norm_backward (float64) on dense and convolutional shapes, and the tape's gradient through batch_norm_train's custom gradient"""
+
+    points = 1.0
+    kind = "gradient"
+    budget = 15
+    by_hand = (BATCH_NORM_RULE,)
+
+    def inputs(self, rng):
+        return {"dense": gradient_inputs(rng, (12, 5), 1e-3), "conv": gradient_inputs(rng, (3, 4, 4, 2), 1e-2)}
+
+    def observe(self, sub, dense, conv):
+        return {"dense": observe_batch_norm_gradient(sub, **dense), "conv": observe_batch_norm_gradient(sub, **conv)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judge_gradient(got["dense"], want["dense"], "(12, 5)"),
+                              judge_gradient(got["conv"], want["conv"], "(3, 4, 4, 2)")])
+
+
+def group_norm_inputs(rng, shape, groups, epsilon=None):
+    c = shape[-1]
+    x = (rng.normal(size=shape) * rng.uniform(0.5, 3.0, size=c) + rng.uniform(-2, 2, size=c)).astype(np.float32)
+    return {"x": x, "groups": list(groups), "gamma": rng.uniform(0.5, 2.0, size=c).astype(np.float32),
+            "beta": rng.normal(size=c).astype(np.float32), "epsilon": epsilon}
+
+
+def judge_group_norm(got, want, what):
+    verdicts = []
+    for key in want:
+        if not key.startswith("student_"):
+            continue
+        g, w, k = got[key], want[key], got["keras_" + key.split("_")[1]]
+        label = f"{what}: GroupNorm({key.split('_')[1]})"
+        failed = judges.failed_part(g, label)
+        if failed is not None:
+            verdicts.append(failed)
+            continue
+        try:
+            same = judges.close(g[1], g[0], f"{label}: inference against training", tol=1e-6,
+                                hint="layer, instance and group normalisation are the same in training and "
+                                     "inference (训练和测试时操作一致)")
+            verdicts.append(judges.gated(
+                [judges.close(g[0], w[0], label, tol=FLOAT32,
+                              hint="per sample and group: the mean and variance over the positions and the group's "
+                                   "channels; γ, β per channel"),
+                 judges.close(g[0], k[0], f"{label} against keras.layers.GroupNormalization", tol=FLOAT32)],
+                [same]))
+        except (TypeError, IndexError):
+            verdicts.append(judges.Verdict(0.0, f"{label}: expected two outputs"))
+    return judges.all_of(verdicts)
+
+
+class GroupNormLayer(Check):
+    """GroupNorm on (4, 5, 5, 6): layer (1 group), 3 groups, instance (6 groups); on (8, 4) as layer normalisation"""
+
+    points = 0.75
+    budget = 15
+    by_hand = (GROUP_NORM_RULE,)
+
+    def inputs(self, rng):
+        return {"conv": group_norm_inputs(rng, (4, 5, 5, 6), (1, 3, 6)), "dense": group_norm_inputs(rng, (8, 4), (1,))}
+
+    def observe(self, sub, conv, dense):
+        return {"conv": observe_group_norm(sub, **conv), "dense": observe_group_norm(sub, **dense)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judge_group_norm(got["conv"], want["conv"], "(4, 5, 5, 6)"),
+                              judge_group_norm(got["dense"], want["dense"], "(8, 4)")], weights=[3, 1])
+
+
+# -- Part 3 ---------------------------------------------------------------------------------------
+
+def mask_inputs(rng, shape, rate, d, units):
+    return {"x": rng.normal(size=shape), "keep_mask": (rng.uniform(size=shape) >= rate).astype(np.float32),
+            "rate": rate, "xin": rng.normal(size=(5, d)).astype(np.float32),
+            "kernel": rng.normal(size=(d, units)).astype(np.float32),
+            "bias": rng.normal(size=units).astype(np.float32),
+            "kernel_mask": (rng.uniform(size=(d, units)) >= rate).astype(np.float32)}
+
+
+def judge_masks(got, want, rate):
+    names = {"inverted": ("dropout(x, rate, True, keep_mask)", "dropout(x, rate, False)"),
+             "scaling": ("dropout_weight_scaling(x, rate, True, keep_mask)", "dropout_weight_scaling(x, rate, False)"),
+             "drop_connect": ("DropConnectDense(training=True, kernel_mask)", "DropConnectDense(training=False)")}
+    hints = {"inverted": "kept units scaled by 1/(1 − rate); the identity at test time",
+             "scaling": "kept units not scaled; every unit × (1 − rate) at test time (权重比例推断规则)",
+             "drop_connect": "mask the kernel's weights, not the inputs; (1 − rate)·W at test time; the bias kept"}
+    verdicts = [judge_listed(got[k], want[k], names[k][0], FLOAT32, list(names[k]), hint=hints[k]) for k in names]
+    verdicts.append(judges.close(got["gradient"], want["gradient"], "the gradient of Σ dropout(x) with respect to x",
+                                 tol=FLOAT32, hint="keep_mask/(1 − rate)"))
+    return judges.all_of(verdicts, weights=[2, 2, 2, 1])
+
+
+class DropoutMasks(Check):
+    """dropout, dropout_weight_scaling and DropConnectDense with injected masks (rate 0.3), at test time, and dropout's gradient"""
+
+    points = 1.0
+    budget = 15
+    by_hand = (DROPOUT_RULE,)
+
+    def inputs(self, rng):
+        return mask_inputs(rng, (6, 7), 0.3, 5, 4)
+
+    def observe(self, sub, x, keep_mask, rate, xin, kernel, bias, kernel_mask):
+        return observe_dropout_masks(sub, x, keep_mask, rate, xin, kernel, bias, kernel_mask)
+
+    def judge(self, got, want, secret):
+        return judge_masks(got, want, 0.3)
+
+
+def z_score(count, n, p):
+    return (count - n * p) / math.sqrt(n * p * (1 - p))
+
+
+def judge_draws(got, n, rate, d, units):
+    """Every zero count within 5σ of rate·n (a two-sided binomial test);
+    kept values exactly 1/(1 − rate) (inverted) or 1 (the slides' form); the
+    kept weights of DropConnect unchanged; a fresh mask at each call."""
+    verdicts = []
+    for key, name, kept in (("inverted", "dropout", 1.0 / (1.0 - rate)), ("scaling", "dropout_weight_scaling", 1.0)):
+        g = got[key]
+        failed = judges.failed_part(g, name)
+        if failed is not None:
+            verdicts.append(failed)
+            continue
+        try:
+            zeros, low, high = int(g[0]), float(g[1]), float(g[2])
+        except (TypeError, ValueError, IndexError):
+            verdicts.append(judges.Verdict(0.0, f"{name}: the draw's summary has the wrong form"))
+            continue
+        z = z_score(zeros, n, rate)
+        verdicts.append(judges.all_of([
+            judges.property_holds(abs(z) <= SIGMAS, f"{name}(ones({n}), {rate}, True): {zeros} zeros (z = {z:.1f})",
+                                  f"expected about {rate * n:.0f}: rate is the probability of DROPPING a unit"),
+            judges.property_holds(abs(low - kept) <= 1e-5 * kept and abs(high - kept) <= 1e-5 * kept,
+                                  f"{name}: every kept unit of ones equals {kept:.6g} (got {low:.6g} … {high:.6g})",
+                                  "inverted dropout scales the kept units by 1/(1 − rate); the slides' form does not")]))
+    g = got["drop_connect"]
+    failed = judges.failed_part(g, "DropConnectDense")
+    if failed is not None:
+        verdicts.append(failed)
+    else:
+        try:
+            first, second, changed, differ = int(g[0]), int(g[1]), float(g[2]), int(g[3])
+        except (TypeError, ValueError, IndexError):
+            return judges.all_of(verdicts + [judges.Verdict(0.0, "DropConnectDense: the summary has the wrong form")])
+        weights = d * units
+        z1, z2 = z_score(first, weights, rate), z_score(second, weights, rate)
+        # Two independent masks disagree on each weight with probability 2·rate·(1 − rate).
+        zd = z_score(differ, weights, 2 * rate * (1 - rate))
+        verdicts.append(judges.all_of([
+            judges.property_holds(abs(z1) <= SIGMAS and abs(z2) <= SIGMAS,
+                                  f"DropConnectDense({units}, {rate}): {first} and {second} of {weights} weights "
+                                  f"dropped (z = {z1:.1f}, {z2:.1f})", "each weight dropped with probability rate"),
+            judges.property_holds(changed <= 1e-5, "DropConnectDense: the kept weights are the kernel's",
+                                  "the slides' DropConnect does not rescale the kept weights when training"),
+            judges.property_holds(abs(zd) <= SIGMAS, f"DropConnectDense: two calls' masks differ on {differ} weights "
+                                  f"(z = {zd:.1f})", "draw a fresh mask at every call (keras.random.SeedGenerator)")]))
+    return judges.all_of(verdicts)
+
+
+class DropoutStatistics(Check):
+    """Random masks at rate 0.3: 10⁶ units of each dropout and 10⁵ weights of DropConnect (zeros within 5σ, kept values, fresh masks)"""
+
+    points = 0.75
+    kind = "property"
+    uses_reference = False
+    budget = 20
+    by_hand = (DROPOUT_RULE,)
+
+    def inputs(self, rng):
+        return {"n": self.config["n"], "rate": 0.3, "seed": int(rng.integers(2**31)), "d": 200, "units": 500}
+
+    def observe(self, sub, n, rate, seed, d, units):
+        return observe_dropout_draws(sub, n, rate, seed, d, units)
+
+    def judge(self, got, want, secret):
+        return judge_draws(got, self.config["n"], 0.3, 200, 500)
+
+
+def two_input_cases(rng, count, rates):
+    cases = [[float(v) for v in rng.normal(size=4)] + [float(r)] for r in rates for _ in range(count)]
+    return Inputs(public={"cases": cases}, secret={"cases": cases})
+
+
+def judge_two_inputs(got, want, cases):
+    failed = judges.failed_part(got, "expected_output_two_inputs")
+    if failed is not None:
+        return failed
+    closed = [(1.0 - r) * (w1 * x + w2 * y) for w1, w2, x, y, r in cases]
+    return judges.all_of([
+        judges.close(got, want, "expected_output_two_inputs against the enumeration of the four masks", tol=FLOAT64,
+                     hint="Σ over the masks (m1, m2) ∈ {0,1}² of P(m1)P(m2)·(m1·w1·x + m2·w2·y), P(m = 0) = rate"),
+        judges.close(got, closed, "expected_output_two_inputs against (1 − rate)(w1·x + w2·y)", tol=FLOAT64)])
+
+
+class TwoInputExpectation(Check):
+    """The slides' example a = w1·x + w2·y: the expectation over the four dropout masks, at the slides' rate 0.5 and at 0.2, 0.7"""
+
+    points = 0.5
+    budget = 5
+
+    def inputs(self, rng):
+        return two_input_cases(rng, 3, (0.5, 0.2, 0.7))
+
+    def observe(self, sub, cases):
+        def run():
+            out = []
+            for w1, w2, x, y, rate in cases:
+                if rate == 0.5:
+                    out.append(float(sub.expected_output_two_inputs(w1, w2, x, y)))
+                else:
+                    out.append(float(sub.expected_output_two_inputs(w1, w2, x, y, rate=rate)))
+            return out
+        return parts.attempt(run)
+
+    def judge(self, got, want, secret):
+        return judge_two_inputs(got, want, secret["cases"])
+
+
+# -- Part 4 ---------------------------------------------------------------------------------------
+
+def smoothing_inputs(rng, n, k, epsilon):
+    return {"labels": rng.integers(0, k, size=n), "logits": rng.normal(size=(n, k)) * 2.0, "epsilon": epsilon}
+
+
+def judge_smoothing(got, want):
+    labels = judges.close(got["labels"], want["labels"], "smooth_labels", tol=FLOAT64,
+                          hint="1 − ε on the true class and ε/(k − 1) on each other class (the slides' form)")
+    s = judges.close(got["s"], want["s"], "keras_label_smoothing(ε, k)", tol=FLOAT64,
+                     hint="Keras smooths to y(1 − s) + s/k: choose s so that s/k = ε/(k − 1)")
+    loss = judges.close(got["loss"], want["loss"], "smoothed_cross_entropy", tol=FLOAT64,
+                        hint="the batch's mean of −Σ ỹ·log softmax(z)")
+    same = judges.failed_part(got["keras_loss"], "Keras's cross-entropy with your label_smoothing") or \
+        judges.close(got["keras_loss"], got["loss"], "CategoricalCrossentropy(from_logits=True, label_smoothing=s) "
+                     "against smoothed_cross_entropy", tol=FLOAT32)
+    return judges.all_of([labels, s, loss, same], weights=[2, 1, 2, 1])
+
+
+class LabelSmoothing(Check):
+    """smooth_labels, keras_label_smoothing and smoothed_cross_entropy for k = 5, ε = 0.1, and Keras's loss with your s"""
+
+    points = 0.75
+    budget = 10
+    by_hand = (SMOOTHING_RULE,)
+
+    def inputs(self, rng):
+        return smoothing_inputs(rng, 12, 5, 0.1)
+
+    def observe(self, sub, labels, logits, epsilon):
+        return observe_smoothing(sub, labels, logits, epsilon)
+
+    def judge(self, got, want, secret):
+        return judge_smoothing(got, want)

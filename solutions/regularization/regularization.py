@@ -1,0 +1,305 @@
+"""Lab — Regularisation (网络优化与正则化: 归一化, Dropout, 标签平滑), chapter 5 of the slides.
+
+Conventions used throughout:
+
+* **Part 1 is NumPy, float64.** Statistics are per feature (over axis 0) and are
+  fitted on the training set only; the test set is transformed with the
+  training set's statistics. The variance is the population one, ``1/n``
+  (``ddof=0``), as on the slides and in ``keras.layers.Normalization``.
+* **Parts 2 and 3 are Keras layers and functions written with ``keras.ops``**
+  (TensorFlow backend). Normalisation is over the last axis (features or
+  channels): batch normalisation reduces over every other axis, whatever the
+  rank of the input.
+* **The slides' BN formula has no ε.** The lab adds one inside the square
+  root, ``σ = √(σ_B² + ε)``, as Keras does (``epsilon=1e-3``), so a batch
+  with a constant feature stays finite.
+* **``rate`` is the probability of dropping a unit** (Keras's ``rate``). The
+  slides use ``p`` for the drop probability in the text and for the *keep*
+  probability (保留概率) on the implementation slide: here a unit is kept with
+  probability ``1 − rate``. ``keep_mask`` is 1 where a unit is kept, 0 where
+  it is dropped.
+* **Label smoothing follows the slides**: 1 − ε on the true class and
+  ε/(k − 1) on each of the other k − 1 classes.
+"""
+
+import numpy as np
+import keras
+import tensorflow as tf
+from keras import ops
+
+
+# --------------------------------------------------------------------------
+# Part 1. Data normalisation fitted on the training set (数据归一化)
+# --------------------------------------------------------------------------
+
+def fit_standardizer(x_train):
+    """The per-feature mean ``m_d`` and standard deviation ``σ_d`` (population, 1/n) of ``x_train`` (n, d)."""
+    # BEGIN SOLUTION: mean and population standard deviation over the samples (axis 0)
+    x_train = np.asarray(x_train, dtype=np.float64)
+    return x_train.mean(axis=0), x_train.std(axis=0)
+    # END SOLUTION
+
+
+def standardize(x, mean, std):
+    """``(x − m_d) / σ_d`` for every feature d."""
+    # BEGIN SOLUTION: subtract the mean, divide by the standard deviation
+    return (np.asarray(x, dtype=np.float64) - mean) / std
+    # END SOLUTION
+
+
+def fit_minmax(x_train):
+    """The per-feature minimum and maximum of ``x_train`` (n, d)."""
+    # BEGIN SOLUTION: the smallest and largest value of each feature
+    x_train = np.asarray(x_train, dtype=np.float64)
+    return x_train.min(axis=0), x_train.max(axis=0)
+    # END SOLUTION
+
+
+def minmax_scale(x, lo, hi):
+    """``(x − min_d) / (max_d − min_d)``: the training set lands in [0, 1]."""
+    # BEGIN SOLUTION: shift by the minimum, divide by the range
+    return (np.asarray(x, dtype=np.float64) - lo) / (hi - lo)
+    # END SOLUTION
+
+
+def preprocess(x_train, x_test, method):
+    """Fit ``method`` (``"standardize"`` or ``"minmax"``) on ``x_train`` only and
+    transform both sets with it. Returns ``(train, test)``."""
+    # BEGIN SOLUTION: the statistics come from x_train alone; both sets use them
+    if method == "standardize":
+        stats = fit_standardizer(x_train)
+        transform = standardize
+    elif method == "minmax":
+        stats = fit_minmax(x_train)
+        transform = minmax_scale
+    else:
+        raise ValueError(f"unknown method {method!r}")
+    return transform(x_train, *stats), transform(x_test, *stats)
+    # END SOLUTION
+
+
+# --------------------------------------------------------------------------
+# Part 2. Batch, layer, instance and group normalisation (逐层归一化)
+# --------------------------------------------------------------------------
+
+def batch_norm_backward(dy, x_hat, gamma, inv_std):
+    """The backward pass of batch normalisation over every axis but the last.
+
+    ``dy`` is the upstream gradient, ``x_hat = (x − μ_B)/σ_B`` the normalised
+    input, ``inv_std = 1/σ_B`` (one per feature). Returns ``(dx, dgamma, dbeta)``:
+    ``dx = γ/σ_B · (dy − mean(dy) − x̂ · mean(dy · x̂))``, the means over the batch
+    axes; ``dgamma = Σ dy · x̂``, ``dbeta = Σ dy``.
+    """
+    # BEGIN SOLUTION: reduce over every axis but the last; the closed form of dx
+    axes = tuple(range(len(dy.shape) - 1))
+    dbeta = ops.sum(dy, axis=axes)
+    dgamma = ops.sum(dy * x_hat, axis=axes)
+    mean_dy = ops.mean(dy, axis=axes)
+    mean_dy_xhat = ops.mean(dy * x_hat, axis=axes)
+    dx = gamma * inv_std * (dy - mean_dy - x_hat * mean_dy_xhat)
+    return dx, dgamma, dbeta
+    # END SOLUTION
+
+
+@tf.custom_gradient
+def batch_norm_train(x, gamma, beta, epsilon):
+    """Batch normalisation in training mode, ``γ ⊙ (x − μ_B)/√(σ_B² + ε) + β``
+    with the batch's statistics over every axis but the last, and its
+    hand-written gradient (:func:`batch_norm_backward`) through
+    ``tf.custom_gradient``: no automatic differentiation inside."""
+    # BEGIN SOLUTION: forward with the batch's statistics; the backward calls batch_norm_backward
+    axes = tuple(range(len(x.shape) - 1))
+    mean = ops.mean(x, axis=axes)
+    variance = ops.mean(ops.square(x - mean), axis=axes)
+    inv_std = 1.0 / ops.sqrt(variance + epsilon)
+    x_hat = (x - mean) * inv_std
+
+    def grad(dy):
+        dx, dgamma, dbeta = batch_norm_backward(dy, x_hat, gamma, inv_std)
+        return dx, dgamma, dbeta, ops.zeros_like(epsilon)
+
+    return gamma * x_hat + beta, grad
+    # END SOLUTION
+
+
+class BatchNorm(keras.layers.Layer):
+    """Batch normalisation over the last axis for inputs of any rank.
+
+    Training: the batch's mean and variance (:func:`batch_norm_train`), and
+    the moving statistics updated as ``moving ← momentum·moving + (1 − momentum)·batch``.
+    Inference: the moving statistics, so a single sample can be evaluated
+    (可以对单一样本评估). Weights as Keras's: ``gamma`` (ones), ``beta``
+    (zeros), ``moving_mean`` (zeros), ``moving_variance`` (ones).
+    """
+
+    def __init__(self, momentum=0.99, epsilon=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = momentum
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        features = (input_shape[-1],)
+        # BEGIN SOLUTION: γ and β trainable; the moving mean and variance not
+        self.gamma = self.add_weight(shape=features, initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=features, initializer="zeros", name="beta")
+        self.moving_mean = self.add_weight(shape=features, initializer="zeros", trainable=False,
+                                           name="moving_mean")
+        self.moving_variance = self.add_weight(shape=features, initializer="ones", trainable=False,
+                                               name="moving_variance")
+        # END SOLUTION
+
+    def call(self, x, training=False):
+        # BEGIN SOLUTION: the batch's statistics and a moving-average update when training
+        gamma = tf.convert_to_tensor(self.gamma)  # a tensor read from the variable, not the variable itself
+        beta = tf.convert_to_tensor(self.beta)
+        if training:
+            axes = tuple(range(len(x.shape) - 1))
+            mean = ops.mean(x, axis=axes)
+            variance = ops.mean(ops.square(x - mean), axis=axes)
+            self.moving_mean.assign(self.momentum * self.moving_mean + (1.0 - self.momentum) * mean)
+            self.moving_variance.assign(self.momentum * self.moving_variance
+                                        + (1.0 - self.momentum) * variance)
+            epsilon = ops.convert_to_tensor(self.epsilon, dtype=x.dtype)
+            return batch_norm_train(x, gamma, beta, epsilon)
+        scale = gamma / ops.sqrt(self.moving_variance + self.epsilon)
+        return (x - self.moving_mean) * scale + beta
+        # END SOLUTION
+
+
+class GroupNorm(keras.layers.Layer):
+    """Group normalisation of (batch, ..., channels): the channels split into
+    ``groups`` groups, each sample normalised over its spatial positions and
+    the channels of one group, then ``γ`` and ``β`` per channel. ``groups=1``
+    is layer normalisation, ``groups=channels`` instance normalisation. The
+    same in training and in inference (训练和测试时操作一致)."""
+
+    def __init__(self, groups, epsilon=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.groups = groups
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        channels = (input_shape[-1],)
+        self.gamma = self.add_weight(shape=channels, initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=channels, initializer="zeros", name="beta")
+
+    def call(self, x):
+        # BEGIN SOLUTION: split the channels into groups; statistics per sample and group
+        shape = ops.shape(x)
+        channels = x.shape[-1]
+        grouped = ops.reshape(x, tuple(shape[:-1]) + (self.groups, channels // self.groups))
+        axes = tuple(range(1, len(x.shape) - 1)) + (len(x.shape),)
+        mean = ops.mean(grouped, axis=axes, keepdims=True)
+        variance = ops.mean(ops.square(grouped - mean), axis=axes, keepdims=True)
+        normalised = (grouped - mean) / ops.sqrt(variance + self.epsilon)
+        return ops.reshape(normalised, shape) * self.gamma + self.beta
+        # END SOLUTION
+
+
+# --------------------------------------------------------------------------
+# Part 3. Dropout and DropConnect
+# --------------------------------------------------------------------------
+
+def dropout(x, rate, training, keep_mask=None, seed=None):
+    """Inverted dropout: when training, every unit is kept with probability
+    ``1 − rate`` and the kept ones are scaled by ``1/(1 − rate)``, so nothing
+    changes at test time (the identity). ``keep_mask`` (1 keep, 0 drop), when
+    given, replaces the random draw; ``seed`` seeds the draw."""
+    # BEGIN SOLUTION: identity at test time; mask / (1 − rate) when training
+    x = ops.convert_to_tensor(x)
+    if not training:
+        return x
+    if keep_mask is None:
+        keep_mask = keras.random.uniform(ops.shape(x), seed=seed, dtype=x.dtype) >= rate
+    return x * ops.cast(keep_mask, x.dtype) / (1.0 - rate)
+    # END SOLUTION
+
+
+def dropout_weight_scaling(x, rate, training, keep_mask=None, seed=None):
+    """The slides' dropout: units dropped with probability ``rate`` and not
+    scaled when training; at test time every unit multiplied by ``1 − rate``
+    (权重比例推断规则)."""
+    # BEGIN SOLUTION: the mask alone when training; (1 − rate)·x at test time
+    x = ops.convert_to_tensor(x)
+    if not training:
+        return x * (1.0 - rate)
+    if keep_mask is None:
+        keep_mask = keras.random.uniform(ops.shape(x), seed=seed, dtype=x.dtype) >= rate
+    return x * ops.cast(keep_mask, x.dtype)
+    # END SOLUTION
+
+
+class DropConnectDense(keras.layers.Layer):
+    """A Dense layer whose every weight of the kernel is dropped with
+    probability ``rate`` when training (a fresh mask at each call); at test
+    time the kernel's expectation ``(1 − rate)·W``. The bias is never
+    dropped. ``kernel_mask`` (1 keep, 0 drop, the kernel's shape), when given,
+    replaces the draw."""
+
+    def __init__(self, units, rate, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.rate = rate
+        self.seed_generator = keras.random.SeedGenerator(0)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="glorot_uniform",
+                                      name="kernel")
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def call(self, x, training=False, kernel_mask=None):
+        # BEGIN SOLUTION: mask the kernel (not the inputs) when training; (1 − rate)·W otherwise
+        if not training:
+            return ops.matmul(x, self.kernel * (1.0 - self.rate)) + self.bias
+        if kernel_mask is None:
+            draw = keras.random.uniform(ops.shape(self.kernel), seed=self.seed_generator, dtype=x.dtype)
+            kernel_mask = draw >= self.rate
+        return ops.matmul(x, self.kernel * ops.cast(kernel_mask, x.dtype)) + self.bias
+        # END SOLUTION
+
+
+def expected_output_two_inputs(w1, w2, x, y, rate=0.5):
+    """The slides' example ``a = w1·x + w2·y`` with each input dropped with
+    probability ``rate`` (no scaling): the expectation of ``a`` over the four
+    masks, enumerated. (It equals ``(1 − rate)(w1·x + w2·y)``: ½(w1·x + w2·y)
+    at the slides' 0.5.)"""
+    # BEGIN SOLUTION: Σ over the 4 masks of P(mask) · (m1·w1·x + m2·w2·y)
+    total = 0.0
+    for m1 in (0, 1):
+        for m2 in (0, 1):
+            probability = (1 - rate if m1 else rate) * (1 - rate if m2 else rate)
+            total += probability * (m1 * w1 * x + m2 * w2 * y)
+    return total
+    # END SOLUTION
+
+
+# --------------------------------------------------------------------------
+# Part 4. Label smoothing (标签平滑)
+# --------------------------------------------------------------------------
+
+def smooth_labels(y_onehot, epsilon):
+    """The slides' smoothed labels: 1 − ε on the true class, ε/(k − 1) on each other class."""
+    # BEGIN SOLUTION: 1 − ε where the one-hot is 1, ε/(k − 1) elsewhere
+    y = np.asarray(y_onehot, dtype=np.float64)
+    k = y.shape[-1]
+    return y * (1.0 - epsilon) + (1.0 - y) * epsilon / (k - 1)
+    # END SOLUTION
+
+
+def keras_label_smoothing(epsilon, k):
+    """The ``label_smoothing`` of Keras's cross-entropy (``y(1 − s) + s/k``)
+    that gives the slides' smoothed labels for ε and k classes."""
+    # BEGIN SOLUTION: s/k = ε/(k − 1)
+    return epsilon * k / (k - 1)
+    # END SOLUTION
+
+
+def smoothed_cross_entropy(logits, y_onehot, epsilon):
+    """The mean over the batch of the cross-entropy between the slides'
+    smoothed labels and ``softmax(logits)``."""
+    # BEGIN SOLUTION: −Σ ỹ · log softmax(z), a stable log-softmax
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return float(np.mean(-(smooth_labels(y_onehot, epsilon) * log_p).sum(axis=-1)))
+    # END SOLUTION
