@@ -20,6 +20,12 @@ Conventions used throughout:
   it is dropped.
 * **Label smoothing follows the slides**: 1 − ε on the true class and
   ε/(k − 1) on each of the other k − 1 classes.
+* **Penalties on kernels only.** The L2 penalty is ``½λ‖W‖²`` and the L1
+  penalty ``λ‖W‖₁`` summed over every layer's ``kernel``; biases (and
+  normalisation layers' γ, β) are not penalised (「一般不考虑bias」). The slides
+  write ``½λ‖θ‖₁`` but differentiate it as ``λ sign(θ)``: the lab follows the
+  gradient, ``λ‖θ‖₁``. Keras's ``regularizers.L2(l2)`` adds ``l2·Σw²`` without
+  the ½: it is the slides' L2 with ``l2 = λ/2``.
 """
 
 import numpy as np
@@ -302,4 +308,144 @@ def smoothed_cross_entropy(logits, y_onehot, epsilon):
     z = z - z.max(axis=-1, keepdims=True)
     log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
     return float(np.mean(-(smooth_labels(y_onehot, epsilon) * log_p).sum(axis=-1)))
+    # END SOLUTION
+
+
+# --------------------------------------------------------------------------
+# Part 5. L1 and L2 penalties, weight decay (正则化)
+# --------------------------------------------------------------------------
+
+def kernels(model):
+    """Every layer's ``kernel`` in ``model`` (Dense, convolutions), in order: the weights the penalties cover."""
+    return [layer.kernel for layer in model.layers if getattr(layer, "kernel", None) is not None]
+
+
+def l2_penalty(model, lam):
+    """``½λ Σ‖W‖²`` over the model's kernels (biases excluded)."""
+    # BEGIN SOLUTION: half of λ times the sum of squares of every kernel
+    return 0.5 * lam * sum(ops.sum(ops.square(w)) for w in kernels(model))
+    # END SOLUTION
+
+
+def l1_penalty(model, lam):
+    """``λ Σ‖W‖₁`` over the model's kernels (biases excluded)."""
+    # BEGIN SOLUTION: λ times the sum of absolute values of every kernel
+    return lam * sum(ops.sum(ops.abs(w)) for w in kernels(model))
+    # END SOLUTION
+
+
+def sgd_weight_decay_step(theta, g, lr, lam):
+    """The slides' weight decay (权重衰减): ``θ ← (1 − ηλ)θ − η g``, ``g`` the gradient of the loss alone."""
+    # BEGIN SOLUTION: shrink θ by 1 − ηλ, then the gradient step
+    return (1.0 - lr * lam) * np.asarray(theta, dtype=np.float64) - lr * np.asarray(g, dtype=np.float64)
+    # END SOLUTION
+
+
+def sgd_l1_step(theta, g, lr, lam):
+    """The slides' L1 step: ``θ ← θ − ηλ sign(θ) − η g``."""
+    # BEGIN SOLUTION: a constant step ηλ towards 0, then the gradient step
+    theta = np.asarray(theta, dtype=np.float64)
+    return theta - lr * lam * np.sign(theta) - lr * np.asarray(g, dtype=np.float64)
+    # END SOLUTION
+
+
+def adam_l2_step(theta, s, r, t, g, lr, lam, rho1=0.9, rho2=0.999, delta=1e-8):
+    """Adam on the L2-penalised loss: the penalty's gradient ``λθ`` is added to
+    ``g`` before the moments, so Adam's scaling divides it too. Returns
+    ``(theta, s, r, t)``; δ outside the square root, as in the slides' Adam."""
+    # BEGIN SOLUTION: g + λθ through the whole Adam step
+    theta = np.asarray(theta, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64) + lam * theta
+    t = t + 1
+    s = rho1 * np.asarray(s, dtype=np.float64) + (1.0 - rho1) * g
+    r = rho2 * np.asarray(r, dtype=np.float64) + (1.0 - rho2) * g * g
+    s_hat, r_hat = s / (1.0 - rho1 ** t), r / (1.0 - rho2 ** t)
+    return theta - lr * s_hat / (delta + np.sqrt(r_hat)), s, r, t
+    # END SOLUTION
+
+
+def adamw_step(theta, s, r, t, g, lr, lam, rho1=0.9, rho2=0.999, delta=1e-8):
+    """Decoupled weight decay (AdamW, Loshchilov and Hutter): Adam's step on the
+    loss's gradient alone, and the decay ``ηλθ`` subtracted beside it, not
+    scaled by Adam. Returns ``(theta, s, r, t)``."""
+    # BEGIN SOLUTION: the moments of g alone; θ − η(ŝ/(δ + √r̂) + λθ)
+    theta = np.asarray(theta, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    t = t + 1
+    s = rho1 * np.asarray(s, dtype=np.float64) + (1.0 - rho1) * g
+    r = rho2 * np.asarray(r, dtype=np.float64) + (1.0 - rho2) * g * g
+    s_hat, r_hat = s / (1.0 - rho1 ** t), r / (1.0 - rho2 ** t)
+    return theta - lr * (s_hat / (delta + np.sqrt(r_hat)) + lam * theta), s, r, t
+    # END SOLUTION
+
+
+# --------------------------------------------------------------------------
+# Part 6. Early stopping (Early stop)
+# --------------------------------------------------------------------------
+
+class BestWeightsEarlyStopping(keras.callbacks.Callback):
+    """Stop when ``monitor`` (lower is better) has not improved on its best by
+    more than ``min_delta`` for ``patience`` epochs, and give the model back the
+    weights of its best epoch (训练很长时间，保存在验证集上最优的模型).
+    ``best_epoch`` and ``stopped_epoch`` (None if training ran to its end) say
+    what happened; the best weights are restored at the end of training in
+    either case."""
+
+    def __init__(self, patience, monitor="val_loss", min_delta=0.0):
+        super().__init__()
+        self.patience = patience
+        self.monitor = monitor
+        self.min_delta = min_delta
+
+    def on_train_begin(self, logs=None):
+        # BEGIN SOLUTION: nothing seen yet
+        self.best = np.inf
+        self.best_epoch = None
+        self.best_weights = None
+        self.wait = 0
+        self.stopped_epoch = None
+        # END SOLUTION
+
+    def on_epoch_end(self, epoch, logs=None):
+        # BEGIN SOLUTION: keep the best weights; count epochs without improvement; stop after patience of them
+        value = float(logs[self.monitor])
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+        # END SOLUTION
+
+    def on_train_end(self, logs=None):
+        # BEGIN SOLUTION: give the model its best weights back
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+        # END SOLUTION
+
+
+def gd_path_solution(h, w_star, eps, tau):
+    """``τ`` steps of gradient descent with rate ε from ``w = 0`` on the quadratic
+    ``½(w − w*)ᵀH(w − w*)``: ``w(τ) = (I − (I − εH)^τ) w*``."""
+    # BEGIN SOLUTION: the matrix power of I − εH
+    h = np.asarray(h, dtype=np.float64)
+    eye = np.eye(h.shape[0])
+    return (eye - np.linalg.matrix_power(eye - eps * h, int(tau))) @ np.asarray(w_star, dtype=np.float64)
+    # END SOLUTION
+
+
+def l2_solution(h, w_star, alpha):
+    """The minimum of the quadratic plus ``½α‖w‖²``: ``w̃ = (H + αI)⁻¹ H w*``."""
+    # BEGIN SOLUTION: solve (H + αI) w = H w*
+    h = np.asarray(h, dtype=np.float64)
+    return np.linalg.solve(h + alpha * np.eye(h.shape[0]), h @ np.asarray(w_star, dtype=np.float64))
+    # END SOLUTION
+
+
+def equivalent_alpha(eps, tau):
+    """The slides' result: τ steps of rate ε act as L2 with ``α ≈ 1/(τε)`` (训练迭代次数起着与L2参数成反比的作用)."""
+    # BEGIN SOLUTION: the inverse of τ·ε
+    return 1.0 / (tau * eps)
     # END SOLUTION

@@ -21,6 +21,12 @@ Conventions used throughout:
   it is dropped.
 * **Label smoothing follows the slides**: 1 − ε on the true class and
   ε/(k − 1) on each of the other k − 1 classes.
+* **Penalties on kernels only.** The L2 penalty is ``½λ‖W‖²`` and the L1
+  penalty ``λ‖W‖₁`` summed over every layer's ``kernel``; biases (and
+  normalisation layers' γ, β) are not penalised (「一般不考虑bias」). The slides
+  write ``½λ‖θ‖₁`` but differentiate it as ``λ sign(θ)``: the lab follows the
+  gradient, ``λ‖θ‖₁``. Keras's ``regularizers.L2(l2)`` adds ``l2·Σw²`` without
+  the ½: it is the slides' L2 with ``l2 = λ/2``.
 """
 
 import numpy as np
@@ -212,3 +218,102 @@ def smoothed_cross_entropy(logits, y_onehot, epsilon):
     smoothed labels and ``softmax(logits)``."""
     # TODO: −Σ ỹ · log softmax(z), a stable log-softmax
     raise NotImplementedError("smoothed_cross_entropy: −Σ ỹ · log softmax(z), a stable log-softmax")
+
+
+# --------------------------------------------------------------------------
+# Part 5. L1 and L2 penalties, weight decay (正则化)
+# --------------------------------------------------------------------------
+
+def kernels(model):
+    """Every layer's ``kernel`` in ``model`` (Dense, convolutions), in order: the weights the penalties cover."""
+    return [layer.kernel for layer in model.layers if getattr(layer, "kernel", None) is not None]
+
+
+def l2_penalty(model, lam):
+    """``½λ Σ‖W‖²`` over the model's kernels (biases excluded)."""
+    # TODO: half of λ times the sum of squares of every kernel
+    raise NotImplementedError("l2_penalty: half of λ times the sum of squares of every kernel")
+
+
+def l1_penalty(model, lam):
+    """``λ Σ‖W‖₁`` over the model's kernels (biases excluded)."""
+    # TODO: λ times the sum of absolute values of every kernel
+    raise NotImplementedError("l1_penalty: λ times the sum of absolute values of every kernel")
+
+
+def sgd_weight_decay_step(theta, g, lr, lam):
+    """The slides' weight decay (权重衰减): ``θ ← (1 − ηλ)θ − η g``, ``g`` the gradient of the loss alone."""
+    # TODO: shrink θ by 1 − ηλ, then the gradient step
+    raise NotImplementedError("sgd_weight_decay_step: shrink θ by 1 − ηλ, then the gradient step")
+
+
+def sgd_l1_step(theta, g, lr, lam):
+    """The slides' L1 step: ``θ ← θ − ηλ sign(θ) − η g``."""
+    # TODO: a constant step ηλ towards 0, then the gradient step
+    raise NotImplementedError("sgd_l1_step: a constant step ηλ towards 0, then the gradient step")
+
+
+def adam_l2_step(theta, s, r, t, g, lr, lam, rho1=0.9, rho2=0.999, delta=1e-8):
+    """Adam on the L2-penalised loss: the penalty's gradient ``λθ`` is added to
+    ``g`` before the moments, so Adam's scaling divides it too. Returns
+    ``(theta, s, r, t)``; δ outside the square root, as in the slides' Adam."""
+    # TODO: g + λθ through the whole Adam step
+    raise NotImplementedError("adam_l2_step: g + λθ through the whole Adam step")
+
+
+def adamw_step(theta, s, r, t, g, lr, lam, rho1=0.9, rho2=0.999, delta=1e-8):
+    """Decoupled weight decay (AdamW, Loshchilov and Hutter): Adam's step on the
+    loss's gradient alone, and the decay ``ηλθ`` subtracted beside it, not
+    scaled by Adam. Returns ``(theta, s, r, t)``."""
+    # TODO: the moments of g alone; θ − η(ŝ/(δ + √r̂) + λθ)
+    raise NotImplementedError("adamw_step: the moments of g alone; θ − η(ŝ/(δ + √r̂) + λθ)")
+
+
+# --------------------------------------------------------------------------
+# Part 6. Early stopping (Early stop)
+# --------------------------------------------------------------------------
+
+class BestWeightsEarlyStopping(keras.callbacks.Callback):
+    """Stop when ``monitor`` (lower is better) has not improved on its best by
+    more than ``min_delta`` for ``patience`` epochs, and give the model back the
+    weights of its best epoch (训练很长时间，保存在验证集上最优的模型).
+    ``best_epoch`` and ``stopped_epoch`` (None if training ran to its end) say
+    what happened; the best weights are restored at the end of training in
+    either case."""
+
+    def __init__(self, patience, monitor="val_loss", min_delta=0.0):
+        super().__init__()
+        self.patience = patience
+        self.monitor = monitor
+        self.min_delta = min_delta
+
+    def on_train_begin(self, logs=None):
+        # TODO: nothing seen yet
+        raise NotImplementedError("on_train_begin: nothing seen yet")
+
+    def on_epoch_end(self, epoch, logs=None):
+        # TODO: keep the best weights; count epochs without improvement; stop after patience of them
+        raise NotImplementedError("on_epoch_end: keep the best weights; count epochs without improvement; stop after patience of them")
+
+    def on_train_end(self, logs=None):
+        # TODO: give the model its best weights back
+        raise NotImplementedError("on_train_end: give the model its best weights back")
+
+
+def gd_path_solution(h, w_star, eps, tau):
+    """``τ`` steps of gradient descent with rate ε from ``w = 0`` on the quadratic
+    ``½(w − w*)ᵀH(w − w*)``: ``w(τ) = (I − (I − εH)^τ) w*``."""
+    # TODO: the matrix power of I − εH
+    raise NotImplementedError("gd_path_solution: the matrix power of I − εH")
+
+
+def l2_solution(h, w_star, alpha):
+    """The minimum of the quadratic plus ``½α‖w‖²``: ``w̃ = (H + αI)⁻¹ H w*``."""
+    # TODO: solve (H + αI) w = H w*
+    raise NotImplementedError("l2_solution: solve (H + αI) w = H w*")
+
+
+def equivalent_alpha(eps, tau):
+    """The slides' result: τ steps of rate ε act as L2 with ``α ≈ 1/(τε)`` (训练迭代次数起着与L2参数成反比的作用)."""
+    # TODO: the inverse of τ·ε
+    raise NotImplementedError("equivalent_alpha: the inverse of τ·ε")

@@ -236,3 +236,148 @@ def observe_smoothing(sub, labels, logits, epsilon):
             "s": parts.attempt(lambda: float(sub.keras_label_smoothing(epsilon, k))),
             "loss": parts.attempt(lambda: float(sub.smoothed_cross_entropy(logits, y, epsilon))),
             "keras_loss": parts.attempt(keras_loss)}
+
+
+# -- Part 5 ---------------------------------------------------------------------------------------
+
+PENALTY_RULE = ByHand(functions=("l2_penalty", "l1_penalty"),
+                      forbid=("keras.regularizers", "keras.losses"),
+                      why="Part 5's penalties sum the kernels' squares and absolute values themselves: no Keras "
+                          "regularizer inside")
+STEP_RULE = ByHand(functions=("sgd_weight_decay_step", "sgd_l1_step", "adam_l2_step", "adamw_step"),
+                   forbid=FRAMEWORKS + ("torch", "optax"),
+                   why="Part 5's steps are the slides' formulas written in NumPy: no library optimiser")
+EARLY_RULE = ByHand(functions=("BestWeightsEarlyStopping", "gd_path_solution", "l2_solution", "equivalent_alpha"),
+                    forbid=("keras.callbacks.EarlyStopping",),
+                    why="Part 6's callback keeps and restores the best weights itself: it may not wrap or inherit "
+                        "from Keras's EarlyStopping")
+
+
+def build_model(spec):
+    """A small Keras model from plain data: ``["dense", d_in, [units...]]``
+    (a BatchNormalization after the first Dense) or ``["conv", [h, w, c], filters, units]``."""
+    import keras
+
+    if spec[0] == "dense":
+        _, d_in, units = spec
+        layers = [keras.Input((d_in,)), keras.layers.Dense(units[0]), keras.layers.BatchNormalization()]
+        layers += [keras.layers.Dense(u) for u in units[1:]]
+    else:
+        _, shape, filters, units = spec
+        layers = [keras.Input(tuple(shape)), keras.layers.Conv2D(filters, 3), keras.layers.Flatten(),
+                  keras.layers.Dense(units)]
+    return keras.Sequential(layers)
+
+
+def observe_penalties(sub, spec, weights, lams):
+    """Both penalties of the model built from ``spec`` with ``weights``, for each λ."""
+    model = build_model(spec)
+    model.set_weights([np.asarray(w, dtype=np.float32) for w in weights])
+    return {"l2": parts.attempt(lambda: [float(sub.l2_penalty(model, lam)) for lam in lams]),
+            "l1": parts.attempt(lambda: [float(sub.l1_penalty(model, lam)) for lam in lams])}
+
+
+def quadratic(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return lambda theta: a @ theta - b
+
+
+def run_steps(step, theta0, grad, steps, state, kwargs):
+    """``steps`` updates of ``step`` from ``theta0``: θ after every step."""
+    theta, path = np.array(theta0, dtype=np.float64), []
+    state = list(state)
+    for _ in range(int(steps)):
+        if state:
+            theta, *state = step(theta, *state, grad(theta), **kwargs)
+        else:
+            theta = step(theta, grad(theta), **kwargs)
+        theta = np.array(theta, dtype=np.float64)
+        path.append(theta.copy())
+    return np.array(path)
+
+
+def observe_sgd_decay(sub, a, b, theta0, steps, lr, lam):
+    """Weight decay and the L1 step for ``steps`` steps on ½θᵀAθ − bᵀθ, and one
+    weight-decay step next to a plain SGD step on the L2-penalised loss whose
+    gradient the grader's tape takes (float64)."""
+    import tensorflow as tf
+
+    grad = quadratic(a, b)
+    kwargs = {"lr": lr, "lam": lam}
+
+    def tape_step():
+        theta = tf.Variable(np.asarray(theta0, dtype=np.float64))
+        with tf.GradientTape() as tape:
+            t = theta
+            loss = 0.5 * tf.tensordot(t, tf.linalg.matvec(tf.constant(a), t), 1) - tf.tensordot(tf.constant(b), t, 1)
+            loss += 0.5 * lam * tf.reduce_sum(t * t)
+        return np.asarray(theta0, dtype=np.float64) - lr * tape.gradient(loss, theta).numpy()
+
+    return {"decay": parts.attempt(lambda: run_steps(sub.sgd_weight_decay_step, theta0, grad, steps, (), kwargs)),
+            "l1": parts.attempt(lambda: run_steps(sub.sgd_l1_step, theta0, grad, steps, (), kwargs)),
+            "one_step": parts.attempt(lambda: np.asarray(sub.sgd_weight_decay_step(
+                np.asarray(theta0, dtype=np.float64), grad(np.asarray(theta0, dtype=np.float64)), lr, lam),
+                dtype=np.float64)),
+            "tape_step": tape_step()}
+
+
+def observe_adam_decay(sub, a, b, theta0, steps, settings):
+    """``adamw_step`` and ``adam_l2_step`` for ``steps`` steps with each
+    keyword set of ``settings``, and one step of each with λ and with λ = 0
+    from the same point and state."""
+    grad = quadratic(a, b)
+    zero = np.zeros_like(np.asarray(theta0, dtype=np.float64))
+    out = {}
+    for i, kwargs in enumerate(settings):
+        for name in ("adamw_step", "adam_l2_step"):
+            step = getattr(sub, name)
+            out[f"{name}_{i}"] = parts.attempt(lambda: run_steps(step, theta0, grad, steps, (zero, zero, 0), kwargs))
+            off = {**kwargs, "lam": 0.0}
+            out[f"{name}_{i}_delta"] = parts.attempt(lambda: np.asarray(
+                step(theta0, zero, zero, 0, grad(theta0), **kwargs)[0], dtype=np.float64) - np.asarray(
+                step(theta0, zero, zero, 0, grad(theta0), **off)[0], dtype=np.float64))
+    return out
+
+
+# -- Part 6 ---------------------------------------------------------------------------------------
+
+def observe_early_stopping(sub, curves):
+    """The student's callback driven epoch by epoch over each scripted curve
+    (``[values, kwargs]``) on a one-unit Dense model whose weights at epoch e
+    are (e, −e): the epochs run, ``best_epoch``, ``stopped_epoch`` and the
+    kernel's value after ``on_train_end`` (the epoch whose weights came back)."""
+    import keras
+
+    def run(values, kwargs):
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        model.stop_training = False  # as model.fit sets it
+        callback = sub.BestWeightsEarlyStopping(**kwargs)
+        callback.set_model(model)
+        monitor = kwargs.get("monitor", "val_loss")
+        callback.on_train_begin()
+        ran = 0
+        for epoch, value in enumerate(values):
+            model.set_weights([np.full((1, 1), float(epoch), dtype=np.float32), np.full(1, -float(epoch), np.float32)])
+            callback.on_epoch_end(epoch, {"loss": 0.0, monitor: float(value)})
+            ran += 1
+            if model.stop_training:
+                break
+        callback.on_train_end()
+        stopped = callback.stopped_epoch
+        return {"ran": ran, "best_epoch": int(callback.best_epoch),
+                "stopped_epoch": -1 if stopped is None else int(stopped),
+                "restored": [float(w.ravel()[0]) for w in model.get_weights()]}
+
+    return [parts.attempt(lambda: run(values, kwargs)) for values, kwargs in curves]
+
+
+def observe_equivalence(sub, h, w_star, eps, taus):
+    """The gradient-descent path and the L2 solution with the student's α for each τ."""
+    def run():
+        out = []
+        for tau in taus:
+            alpha = float(sub.equivalent_alpha(eps, tau))
+            out.append({"alpha": alpha, "gd": np.asarray(sub.gd_path_solution(h, w_star, eps, tau), dtype=np.float64),
+                        "l2": np.asarray(sub.l2_solution(h, w_star, alpha), dtype=np.float64)})
+        return out
+    return parts.attempt(run)

@@ -2,21 +2,27 @@
 rates, momenta, groups and class counts than the public ones, drawn from the
 salted seed, so hard-coding public answers earns nothing."""
 
+import numpy as np
+
 from grader.checks import HIDDEN, Check, Inputs, judges
 
-from .common import (BATCH_NORM_RULE, DROPOUT_RULE, GROUP_NORM_RULE, SCALING_RULE, SMOOTHING_RULE, observe_batch_norm,
-                     observe_batch_norm_gradient, observe_dropout_draws, observe_dropout_masks, observe_group_norm,
-                     observe_leak, observe_scalers, observe_smoothing)
-from .public import (batch_norm_inputs, gradient_inputs, group_norm_inputs, judge_batch_norm, judge_draws,
-                     judge_gradient, judge_group_norm, judge_leak, judge_masks, judge_scalers, judge_smoothing,
-                     leak_inputs, mask_inputs, scaling_inputs, smoothing_inputs)
+from .common import (BATCH_NORM_RULE, DROPOUT_RULE, EARLY_RULE, GROUP_NORM_RULE, PENALTY_RULE, SCALING_RULE,
+                     SMOOTHING_RULE, STEP_RULE, observe_adam_decay, observe_batch_norm, observe_batch_norm_gradient,
+                     observe_dropout_draws, observe_dropout_masks, observe_early_stopping, observe_equivalence,
+                     observe_group_norm, observe_leak, observe_penalties, observe_scalers, observe_sgd_decay,
+                     observe_smoothing)
+from .public import (MAX_GAP, batch_norm_inputs, decay_inputs, gradient_inputs, group_norm_inputs, judge_adam_decay,
+                     judge_batch_norm, judge_draws, judge_early_stopping, judge_equivalence, judge_gradient,
+                     judge_group_norm, judge_leak, judge_masks, judge_penalties, judge_scalers, judge_sgd_decay,
+                     judge_smoothing, leak_inputs, mask_inputs, penalty_inputs, problem, scaling_inputs,
+                     smoothing_inputs, spectrum_inputs)
 
 
 class ScalingHidden(Check):
     """Both scalers and preprocess (with a shifted test set) on salted sizes and scales"""
 
     visibility = HIDDEN
-    points = 0.5
+    points = 0.25
     budget = 15
     by_hand = (SCALING_RULE,)
 
@@ -36,7 +42,7 @@ class BatchNormHidden(Check):
     """BatchNorm on a salted sequence batch (rank 3) with salted momentum and ε; the backward pass on rank 3"""
 
     visibility = HIDDEN
-    points = 0.75
+    points = 0.5
     budget = 25
     by_hand = (BATCH_NORM_RULE,)
 
@@ -58,7 +64,7 @@ class GroupNormHidden(Check):
     """GroupNorm with salted channels, groups and ε on rank-4 and rank-3 inputs"""
 
     visibility = HIDDEN
-    points = 0.5
+    points = 0.25
     budget = 15
     by_hand = (GROUP_NORM_RULE,)
 
@@ -107,7 +113,7 @@ class LabelSmoothingHidden(Check):
     """Label smoothing with a salted number of classes (2 … 12) and ε"""
 
     visibility = HIDDEN
-    points = 0.5
+    points = 0.25
     budget = 10
     by_hand = (SMOOTHING_RULE,)
 
@@ -122,3 +128,62 @@ class LabelSmoothingHidden(Check):
         if not isinstance(got, list) or len(got) != len(want):
             return judges.Verdict(0.0, "expected one result per case")
         return judges.all_of([judge_smoothing(g, w) for g, w in zip(got, want)])
+
+
+class DecayHidden(Check):
+    """Penalties of a salted deeper model; weight decay, the L1 step, AdamW and Adam + L2 with salted η, λ, ρ and δ"""
+
+    visibility = HIDDEN
+    points = 0.5
+    budget = 15
+    by_hand = (PENALTY_RULE, STEP_RULE)
+
+    def inputs(self, rng):
+        d = int(rng.integers(4, 9))
+        spec = ["dense", int(rng.integers(2, 6)), [int(rng.integers(2, 6)) for _ in range(int(rng.integers(2, 4)))]]
+        settings = [{"lr": float(rng.uniform(0.01, 0.05)), "lam": float(rng.uniform(0.05, 0.5)),
+                     "rho1": float(rng.uniform(0.3, 0.45)), "rho2": float(rng.uniform(0.4, 0.49)),
+                     "delta": float(rng.uniform(0.01, 0.1))}]
+        quad = problem(rng, d)
+        return Inputs(public={"penalties": {**penalty_inputs(rng, spec), "lams": [float(rng.uniform(0.01, 1.0))]},
+                              "sgd": decay_inputs(rng, d, 25, float(rng.uniform(0.01, 0.05)),
+                                                  float(rng.uniform(0.1, 1.0))),
+                              "adam": {**quad, "steps": 25, "settings": settings}},
+                      secret={"settings": settings, "theta0": quad["theta0"]})
+
+    def observe(self, sub, penalties, sgd, adam):
+        return {"penalties": observe_penalties(sub, **penalties), "sgd": observe_sgd_decay(sub, **sgd),
+                "adam": observe_adam_decay(sub, **adam)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judge_penalties(got["penalties"], want["penalties"], "a salted model"),
+                              judge_sgd_decay(got["sgd"], want["sgd"]),
+                              judge_adam_decay(got["adam"], want["adam"], secret["settings"], secret["theta0"])])
+
+
+class EarlyStoppingHidden(Check):
+    """BestWeightsEarlyStopping over salted noisy validation curves, patience and min_delta; early stopping ≈ L2 at salted τ"""
+
+    visibility = HIDDEN
+    points = 0.25
+    budget = 10
+    by_hand = (EARLY_RULE,)
+
+    def inputs(self, rng):
+        curves = []
+        for _ in range(4):
+            n = int(rng.integers(12, 25))
+            bottom = int(rng.integers(3, n - 3))
+            values = (np.abs(np.arange(n) - bottom) * 0.05 + 0.5 + rng.normal(0.0, 0.03, size=n)).round(3)
+            curves.append([[float(v) for v in values], {"patience": int(rng.integers(1, 5)),
+                                                        "min_delta": float(rng.choice([0.0, 0.01, 0.04]))}])
+        return {"curves": curves, "spectrum": spectrum_inputs(rng, int(rng.integers(4, 8)), float(rng.uniform(0.2, 0.5)),
+                                                               (int(rng.integers(5, 21)),))}
+
+    def observe(self, sub, curves, spectrum):
+        return {"curves": observe_early_stopping(sub, curves), "spectrum": observe_equivalence(sub, **spectrum)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judge_early_stopping(got["curves"], want["curves"]),
+                              judge_equivalence(got["spectrum"], want["spectrum"], MAX_GAP)],
+                             weights=[2, 1])

@@ -11,9 +11,11 @@ import numpy as np
 
 from grader.checks import Check, Inputs, judges, parts
 
-from .common import (BATCH_NORM_RULE, DROPOUT_RULE, GROUP_NORM_RULE, SCALING_RULE, SMOOTHING_RULE, observe_batch_norm,
-                     observe_batch_norm_gradient, observe_dropout_draws, observe_dropout_masks, observe_group_norm,
-                     observe_leak, observe_scalers, observe_smoothing)
+from .common import (BATCH_NORM_RULE, DROPOUT_RULE, EARLY_RULE, GROUP_NORM_RULE, PENALTY_RULE, SCALING_RULE,
+                     SMOOTHING_RULE, STEP_RULE, build_model, observe_adam_decay, observe_batch_norm,
+                     observe_batch_norm_gradient, observe_dropout_draws, observe_dropout_masks, observe_early_stopping,
+                     observe_equivalence, observe_group_norm, observe_leak, observe_penalties, observe_scalers,
+                     observe_sgd_decay, observe_smoothing)
 
 #: NumPy parts compute in float64.
 FLOAT64 = 1e-9
@@ -21,6 +23,9 @@ FLOAT64 = 1e-9
 FLOAT32 = 1e-4
 #: Every statistical test is two-sided at this many standard deviations (false alarm 5.7e-7).
 SIGMAS = 5.0
+#: Part 6: the largest relative gap between the early-stopped path and the L2 solution with α = 1/(τε)
+#: on a spectrum with ελ ≤ 0.01 (see lab.toml for the calibration).
+MAX_GAP = 0.1
 
 
 def judge_listed(got, want, what, tol, names=None, hint=""):
@@ -63,7 +68,7 @@ def judge_scalers(got, want):
 class ScalingStatistics(Check):
     """Standardisation and min-max scaling (数据归一化): each function, and preprocess against keras.layers.Normalization"""
 
-    points = 0.75
+    points = 0.5
     budget = 15
     by_hand = (SCALING_RULE,)
 
@@ -110,7 +115,7 @@ def judge_leak(got, want):
 class NoTestLeak(Check):
     """preprocess fits on the training set only: the same training set with a test set, then with it shifted and rescaled"""
 
-    points = 0.75
+    points = 0.5
     budget = 10
     by_hand = (SCALING_RULE,)
 
@@ -169,7 +174,7 @@ def judge_batch_norm(got, want, what):
 class BatchNormLayer(Check):
     """BatchNorm (default momentum 0.99 and ε 1e-3, then 0.8 and 0.01) on dense (16, 6) and convolutional (4, 5, 5, 3) batches: training, moving statistics, inference, against Keras"""
 
-    points = 1.0
+    points = 0.75
     budget = 20
     by_hand = (BATCH_NORM_RULE,)
 
@@ -220,7 +225,7 @@ def judge_gradient(got, want, what):
 class BatchNormBackward(Check):
     """batch_norm_backward (float64) on dense and convolutional shapes, and the tape's gradient through batch_norm_train's custom gradient"""
 
-    points = 1.0
+    points = 0.75
     kind = "gradient"
     budget = 15
     by_hand = (BATCH_NORM_RULE,)
@@ -272,7 +277,7 @@ def judge_group_norm(got, want, what):
 class GroupNormLayer(Check):
     """GroupNorm on (4, 5, 5, 6): layer (1 group), 3 groups, instance (6 groups); on (8, 4) as layer normalisation"""
 
-    points = 0.75
+    points = 0.5
     budget = 15
     by_hand = (GROUP_NORM_RULE,)
 
@@ -313,7 +318,7 @@ def judge_masks(got, want, rate):
 class DropoutMasks(Check):
     """dropout, dropout_weight_scaling and DropConnectDense with injected masks (rate 0.3), at test time, and dropout's gradient"""
 
-    points = 1.0
+    points = 0.75
     budget = 15
     by_hand = (DROPOUT_RULE,)
 
@@ -381,7 +386,7 @@ def judge_draws(got, n, rate, d, units):
 class DropoutStatistics(Check):
     """Random masks at rate 0.3: 10⁶ units of each dropout and 10⁵ weights of DropConnect (zeros within 5σ, kept values, fresh masks)"""
 
-    points = 0.75
+    points = 0.5
     kind = "property"
     uses_reference = False
     budget = 20
@@ -416,7 +421,7 @@ def judge_two_inputs(got, want, cases):
 class TwoInputExpectation(Check):
     """The slides' example a = w1·x + w2·y: the expectation over the four dropout masks, at the slides' rate 0.5 and at 0.2, 0.7"""
 
-    points = 0.5
+    points = 0.25
     budget = 5
 
     def inputs(self, rng):
@@ -459,7 +464,7 @@ def judge_smoothing(got, want):
 class LabelSmoothing(Check):
     """smooth_labels, keras_label_smoothing and smoothed_cross_entropy for k = 5, ε = 0.1, and Keras's loss with your s"""
 
-    points = 0.75
+    points = 0.5
     budget = 10
     by_hand = (SMOOTHING_RULE,)
 
@@ -471,3 +476,199 @@ class LabelSmoothing(Check):
 
     def judge(self, got, want, secret):
         return judge_smoothing(got, want)
+
+
+# -- Part 5 ---------------------------------------------------------------------------------------
+
+def penalty_inputs(rng, spec):
+    model = build_model(spec)
+    weights = [rng.normal(size=tuple(w.shape)) for w in model.get_weights()]
+    return {"spec": spec, "weights": weights}
+
+
+def judge_penalties(got, want, what):
+    return judges.all_of([
+        judges.close(got["l2"], want["l2"], f"{what}: l2_penalty for each λ", tol=FLOAT32,
+                     hint="½λ·Σ‖W‖² over every layer's kernel; no bias, no BatchNormalization γ or β"),
+        judges.close(got["l1"], want["l1"], f"{what}: l1_penalty for each λ", tol=FLOAT32,
+                     hint="λ·Σ|w| over every layer's kernel (the slides' gradient λ·sign θ: no ½)")])
+
+
+class Penalties(Check):
+    """l2_penalty and l1_penalty of a Dense → BatchNormalization → Dense model and of a small convolutional one, kernels only"""
+
+    points = 0.5
+    budget = 10
+    by_hand = (PENALTY_RULE,)
+
+    def inputs(self, rng):
+        return {"dense": penalty_inputs(rng, ["dense", 4, [5, 3]]), "conv": penalty_inputs(rng, ["conv", [5, 5, 2], 3, 2]),
+                "lams": [0.1, 0.01]}
+
+    def observe(self, sub, dense, conv, lams):
+        return {"dense": observe_penalties(sub, **dense, lams=lams), "conv": observe_penalties(sub, **conv, lams=lams)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judge_penalties(got["dense"], want["dense"], "Dense model"),
+                              judge_penalties(got["conv"], want["conv"], "convolutional model")])
+
+
+def decay_inputs(rng, d, steps, lr, lam):
+    return {**problem(rng, d), "steps": steps, "lr": lr, "lam": lam}
+
+
+def problem(rng, d, condition=20.0):
+    """A quadratic ½θᵀAθ − bᵀθ with A = Qᵀ diag(1 … condition) Q, and θ0."""
+    q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    return {"a": q.T @ np.diag(np.geomspace(1.0, condition, d)) @ q, "b": rng.normal(size=d),
+            "theta0": rng.normal(size=d) * 3.0}
+
+
+def judge_sgd_decay(got, want):
+    return judges.all_of([
+        judges.close(got["decay"], want["decay"], "sgd_weight_decay_step: θ after each step", tol=FLOAT64,
+                     hint="(1 − ηλ)θ − ηg"),
+        judges.close(got["l1"], want["l1"], "sgd_l1_step: θ after each step", tol=FLOAT64,
+                     hint="θ − ηλ·sign(θ) − ηg"),
+        judges.close(got["one_step"], got["tape_step"], "sgd_weight_decay_step against plain SGD on L + ½λ‖θ‖² "
+                     "(the grader's tape)", tol=FLOAT64, hint="weight decay is L2 for SGD: the same step")],
+        weights=[2, 2, 1])
+
+
+class WeightDecayStep(Check):
+    """sgd_weight_decay_step and sgd_l1_step for 30 steps on a quadratic; weight decay against SGD on the L2-penalised loss"""
+
+    points = 0.5
+    budget = 10
+    by_hand = (STEP_RULE,)
+
+    def inputs(self, rng):
+        return decay_inputs(rng, 5, 30, 0.05, 0.5)
+
+    def observe(self, sub, a, b, theta0, steps, lr, lam):
+        return observe_sgd_decay(sub, a, b, theta0, steps, lr, lam)
+
+    def judge(self, got, want, secret):
+        return judge_sgd_decay(got, want)
+
+
+def judge_adam_decay(got, want, settings, theta0):
+    verdicts = []
+    for i, kwargs in enumerate(settings):
+        label = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+        for name, hint in (("adamw_step", "Adam's step on g alone, then − ηλθ beside it"),
+                           ("adam_l2_step", "g + λθ before the moments")):
+            verdicts.append(judges.close(got[f"{name}_{i}"], want[f"{name}_{i}"], f"{name}: θ after each step ({label})",
+                                         tol=FLOAT64, hint=hint))
+        decay = -kwargs["lr"] * kwargs["lam"] * np.asarray(theta0, dtype=np.float64)
+        verdicts.append(judges.close(got[f"adamw_step_{i}_delta"], decay, f"adamw_step ({label}): one step with λ "
+                                     "minus one with λ = 0, against −ηλθ", tol=FLOAT64,
+                                     hint="decoupled: the decay is not divided by Adam's √r̂"))
+    return judges.all_of(verdicts)
+
+
+class DecoupledDecay(Check):
+    """adamw_step (decoupled weight decay) and adam_l2_step (Adam on L + ½λ‖θ‖²), 30 steps with the defaults and with other ρ, δ"""
+
+    points = 0.5
+    budget = 10
+    by_hand = (STEP_RULE,)
+
+    def inputs(self, rng):
+        settings = [{"lr": 0.05, "lam": 0.1}, {"lr": 0.05, "lam": 0.3, "rho1": 0.8, "rho2": 0.99, "delta": 0.01}]
+        quad = problem(rng, 5)
+        return Inputs(public={**quad, "steps": 30, "settings": settings},
+                      secret={"settings": settings, "theta0": quad["theta0"]})
+
+    def observe(self, sub, a, b, theta0, steps, settings):
+        return observe_adam_decay(sub, a, b, theta0, steps, settings)
+
+    def judge(self, got, want, secret):
+        return judge_adam_decay(got, want, secret["settings"], secret["theta0"])
+
+
+# -- Part 6 ---------------------------------------------------------------------------------------
+
+def judge_early_stopping(got, want):
+    if not isinstance(got, list) or len(got) != len(want):
+        return judges.Verdict(0.0, "expected one result per curve")
+    verdicts = []
+    for i, (g, w) in enumerate(zip(got, want)):
+        what = f"curve {i + 1}"
+        failed = judges.failed_part(g, what)
+        if failed is not None:
+            verdicts.append(failed)
+            continue
+        try:
+            verdicts.append(judges.all_of([
+                judges.equal(g["ran"], w["ran"], f"{what}: epochs run before stopping",
+                             hint="stop once `patience` epochs in a row fail to beat the best by more than min_delta"),
+                judges.equal(g["best_epoch"], w["best_epoch"], f"{what}: best_epoch"),
+                judges.equal(g["stopped_epoch"], w["stopped_epoch"], f"{what}: stopped_epoch (None: ran to the end)"),
+                judges.close(g["restored"], w["restored"], f"{what}: the weights after on_train_end", tol=FLOAT64,
+                             hint="the weights of the best epoch, restored whether training stopped early or not")]))
+        except (TypeError, KeyError):
+            verdicts.append(judges.Verdict(0.0, f"{what}: the callback's results have the wrong form"))
+    return judges.all_of(verdicts)
+
+
+class EarlyStoppingCallback(Check):
+    """BestWeightsEarlyStopping driven epoch by epoch over scripted validation curves (patience 2 and 3, min_delta 0 and 0.05)"""
+
+    points = 0.5
+    budget = 10
+    by_hand = (EARLY_RULE,)
+
+    def inputs(self, rng):
+        down_up = [1.0, 0.8, 0.7, 0.72, 0.69, 0.71, 0.73, 0.75, 0.8, 0.9]
+        return {"curves": [[down_up, {"patience": 2}], [down_up, {"patience": 3}],
+                           [down_up, {"patience": 2, "min_delta": 0.05}],
+                           [[0.9, 0.8, 0.7, 0.6, 0.65], {"patience": 2, "monitor": "val_mse"}]]}
+
+    def observe(self, sub, curves):
+        return observe_early_stopping(sub, curves)
+
+    def judge(self, got, want, secret):
+        return judge_early_stopping(got, want)
+
+
+def spectrum_inputs(rng, d, eps, taus):
+    q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    h = q @ np.diag(np.geomspace(1e-3, 1e-2, d)) @ q.T
+    return {"h": h, "w_star": rng.normal(size=d), "eps": eps, "taus": list(taus)}
+
+
+def judge_equivalence(got, want, tol):
+    failed = judges.failed_part(got, "gd_path_solution, l2_solution, equivalent_alpha")
+    if failed is not None:
+        return failed
+    verdicts = []
+    try:
+        for g, w in zip(got, want):
+            verdicts.append(judges.close(g["alpha"], w["alpha"], "equivalent_alpha", tol=FLOAT64, hint="α = 1/(τε)"))
+            verdicts.append(judges.close(g["gd"], w["gd"], "gd_path_solution", tol=1e-8, hint="(I − (I − εH)^τ) w*"))
+            verdicts.append(judges.close(g["l2"], w["l2"], "l2_solution", tol=1e-8, hint="(H + αI)⁻¹ H w*"))
+            gap = float(np.linalg.norm(np.asarray(g["gd"]) - np.asarray(g["l2"])) / np.linalg.norm(np.asarray(g["l2"])))
+            verdicts.append(judges.property_holds(gap <= tol, f"early stopping ≈ L2: relative gap {gap:.3f} (≤ {tol})"))
+    except (TypeError, KeyError, ValueError):
+        return judges.Verdict(0.0, "the results have the wrong form")
+    if len(got) != len(want):
+        return judges.Verdict(0.0, f"expected {len(want)} results")
+    return judges.all_of(verdicts)
+
+
+class EarlyStoppingIsL2(Check):
+    """The slides' early stopping ≈ L2: the path after τ steps against the L2 solution with α = 1/(τε), small eigenvalues"""
+
+    points = 0.5
+    budget = 5
+    by_hand = (EARLY_RULE,)
+
+    def inputs(self, rng):
+        return spectrum_inputs(rng, 6, 0.5, (5, 20))
+
+    def observe(self, sub, h, w_star, eps, taus):
+        return observe_equivalence(sub, h, w_star, eps, taus)
+
+    def judge(self, got, want, secret):
+        return judge_equivalence(got, want, MAX_GAP)
