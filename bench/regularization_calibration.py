@@ -1,6 +1,6 @@
 """Calibrate the regularisation lab's statistical tests (Part 3, ``assignments/regularization/lab.toml``).
 
-    python bench/regularization_calibration.py [--seeds 20]
+    python bench/regularization_calibration.py [masks|equivalence|all] [--seeds 20]
 
 For the reference over ``--seeds`` seeds and for each classic mistake, the z of every test
 the checks make on a random mask (as ``judge_draws`` computes them): the zeros of
@@ -8,6 +8,8 @@ the checks make on a random mask (as ``judge_draws`` computes them): the zeros o
 ``DropConnectDense`` calls and how many weights their masks treat differently. The
 reference's largest |z| must stay under 5; a mistake is caught where its smallest |z|
 is above 5. Rates: the public 0.3 and the ends of the hidden draw, 0.1 and 0.6.
+``equivalence``: Part 6's relative gap between τ steps of gradient descent and the L2
+solution with α = 1/(τε) on the checks' spectra, and with the mistake α = τε.
 """
 
 import argparse
@@ -50,10 +52,38 @@ def drop_connect(rate, fixed_seed=False):
     return int(np.sum(first == 0)), int(np.sum(second == 0)), int(np.sum((first != 0) != (second != 0)))
 
 
+def equivalence(seeds):
+    """Part 6: the relative gap between the early-stopped path and the L2 solution with α = 1/(τε),
+    over spectra drawn as the checks draw them (public ε 0.5, τ 5 and 20; hidden ε up to 0.5, τ up to 20)."""
+    sys.path.insert(0, str(LAB.assignment_dir))
+    from checks.public import spectrum_inputs
+
+    gaps = {}
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        for d in (4, 6, 7):
+            for eps, tau in ((0.5, 5), (0.5, 20), (0.2, 5), (0.2, 20)):
+                inp = spectrum_inputs(rng, d, eps, (tau,))
+                gd = REF.gd_path_solution(inp["h"], inp["w_star"], eps, tau)
+                l2 = REF.l2_solution(inp["h"], inp["w_star"], REF.equivalent_alpha(eps, tau))
+                gaps.setdefault((eps, tau), []).append(np.linalg.norm(gd - l2) / np.linalg.norm(l2))
+                wrong = REF.l2_solution(inp["h"], inp["w_star"], tau * eps)
+                gaps.setdefault(("α = τε", tau), []).append(np.linalg.norm(gd - wrong) / np.linalg.norm(wrong))
+    for key, values in gaps.items():
+        print(f"  gap {key}: {min(values):.4f} … {max(values):.4f}")
+
+
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("what", nargs="?", default="all", choices=("masks", "equivalence", "all"))
     parser.add_argument("--seeds", type=int, default=20)
-    seeds = parser.parse_args().seeds
+    args = parser.parse_args()
+    seeds = args.seeds
+    if args.what in ("equivalence", "all"):
+        print(f"early stopping ≈ L2, {seeds} seeds:")
+        equivalence(seeds)
+    if args.what == "equivalence":
+        return
     for rate in (0.3, 0.1, 0.6):
         rows = {"dropout: reference": [], "dropout_weight_scaling: reference": [], "dropout: rate as keep": [],
                 "dropout: rate + 0.01": []}

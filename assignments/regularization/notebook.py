@@ -144,3 +144,54 @@ with part("Part 4"):
 
 # %%
 check("label_smoothing")
+
+# %% [markdown]
+# ## Part 5. L1 and L2 penalties, weight decay (正则化)
+#
+# For SGD the weight-decay step is the SGD step on the L2-penalised loss; for Adam, decoupled
+# decay shrinks every weight by the same ηλθ while Adam + L2 divides the decay by √r̂.
+
+# %%
+with part("Part 5"):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(2)])
+    print("½λ‖W‖² =", float(regularization.l2_penalty(model, 0.1)), " λ‖W‖₁ =", float(regularization.l1_penalty(model, 0.1)))
+    theta, g = np.array([1.0, -2.0, 0.5]), np.array([0.1, 0.1, 100.0])
+    zero = np.zeros(3)
+    for name in ("adamw_step", "adam_l2_step"):
+        step = getattr(regularization, name)
+        decay = step(theta, zero, zero, 0, g, 0.1, 0.5)[0] - step(theta, zero, zero, 0, g, 0.1, 0.0)[0]
+        print(f"{name}: the decay's share of one step {decay.round(4)} (−ηλθ = {(-0.05 * theta).round(4)})")
+
+# %%
+check("penalties")
+
+# %%
+check("weight_decay_step")
+
+# %%
+check("decoupled_decay")
+
+# %% [markdown]
+# ## Part 6. Early stopping (提前终止也是一种正则化)
+
+# %%
+with part("Part 6"):
+    x = rng.normal(size=(40, 30)).astype("float32")
+    y = (x[:, :1] + 0.5 * rng.normal(size=(40, 1))).astype("float32")
+    model = keras.Sequential([keras.Input((30,)), keras.layers.Dense(64, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    stop = regularization.BestWeightsEarlyStopping(patience=5)
+    history = model.fit(x[:20], y[:20], validation_data=(x[20:], y[20:]), epochs=200, verbose=0, callbacks=[stop])
+    print(f"ran {len(history.history['loss'])} epochs; best epoch {stop.best_epoch}, stopped at {stop.stopped_epoch}")
+    h = np.diag([1e-3, 5e-3, 1e-2])
+    w_star = np.ones(3)
+    for tau in (5, 20, 80):
+        alpha = regularization.equivalent_alpha(0.5, tau)
+        print(tau, regularization.gd_path_solution(h, w_star, 0.5, tau).round(4),
+              regularization.l2_solution(h, w_star, alpha).round(4))
+
+# %%
+check("early_stopping_callback")
+
+# %%
+check("early_stopping_is_l2")

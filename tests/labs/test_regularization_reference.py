@@ -99,3 +99,54 @@ def test_the_two_input_example_and_the_expectation_of_both_dropouts():
     assert float(np.mean(ref.dropout(x, 0.4, True, seed=3))) == pytest.approx(2.0, rel=0.01)
     assert float(np.mean(ref.dropout_weight_scaling(x, 0.4, True, seed=3))) == pytest.approx(
         float(np.mean(ref.dropout_weight_scaling(x, 0.4, False))), rel=0.01)
+
+
+def test_l2_penalty_is_kerass_l2_with_half_lambda_on_kernels_only():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, kernel_regularizer=keras.regularizers.L2(0.05)),
+                              keras.layers.BatchNormalization(),
+                              keras.layers.Dense(2, kernel_regularizer=keras.regularizers.L2(0.05))])
+    model.set_weights([RNG.normal(size=w.shape) for w in model.get_weights()])
+    model(np.zeros((1, 3), dtype="float32"))
+    assert float(ref.l2_penalty(model, 0.1)) == pytest.approx(float(sum(model.losses)), rel=1e-5)
+
+
+def test_weight_decay_is_sgd_on_the_l2_penalised_loss_and_adamw_is_not_adam_plus_l2():
+    theta, g = RNG.normal(size=4), RNG.normal(size=4)
+    assert np.allclose(ref.sgd_weight_decay_step(theta, g, 0.1, 0.3), theta - 0.1 * (g + 0.3 * theta))
+    zero = np.zeros(4)
+    decoupled = ref.adamw_step(theta, zero, zero, 0, g, 0.1, 0.3)[0] - ref.adamw_step(theta, zero, zero, 0, g, 0.1, 0.0)[0]
+    coupled = ref.adam_l2_step(theta, zero, zero, 0, g, 0.1, 0.3)[0] - ref.adam_l2_step(theta, zero, zero, 0, g, 0.1, 0.0)[0]
+    assert np.allclose(decoupled, -0.1 * 0.3 * theta) and not np.allclose(coupled, -0.1 * 0.3 * theta, atol=1e-3)
+
+
+@pytest.mark.parametrize("patience", [1, 2, 3])
+def test_early_stopping_matches_kerass_where_it_stops_early(patience):
+    curve = [1.0, 0.8, 0.7, 0.72, 0.69, 0.71, 0.73, 0.75, 0.8, 0.9, 1.0]
+
+    def drive(callback):
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        model.stop_training = False
+        callback.set_model(model)
+        callback.on_train_begin()
+        for epoch, value in enumerate(curve):
+            model.set_weights([np.full((1, 1), float(epoch), "float32"), np.zeros(1, "float32")])
+            callback.on_epoch_end(epoch, {"val_loss": value})
+            if model.stop_training:
+                break
+        callback.on_train_end()
+        return epoch, float(model.get_weights()[0][0, 0])
+
+    assert drive(ref.BestWeightsEarlyStopping(patience)) == \
+        drive(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
+
+
+def test_early_stopping_approximates_l2_for_small_eigenvalues_only():
+    h = np.diag([1e-3, 3e-3, 1e-2])
+    w_star = np.array([1.0, -2.0, 0.5])
+    for tau in (5, 20):
+        gd = ref.gd_path_solution(h, w_star, 0.5, tau)
+        l2 = ref.l2_solution(h, w_star, ref.equivalent_alpha(0.5, tau))
+        assert np.linalg.norm(gd - l2) / np.linalg.norm(l2) < 0.05
+    big = np.diag([0.5, 1.0, 1.5])
+    gap = ref.gd_path_solution(big, w_star, 0.5, 20) - ref.l2_solution(big, w_star, ref.equivalent_alpha(0.5, 20))
+    assert np.linalg.norm(gap) > 0.1
