@@ -86,7 +86,8 @@ with part("Part 2"):
     for _ in range(30):
         y = bn(batch, training=True)
     print("training output: mean", np.asarray(y).mean(axis=0).round(4), "std", np.asarray(y).std(axis=0).round(4))
-    print("moving mean", np.asarray(bn.moving_mean).round(3), "moving variance", np.asarray(bn.moving_variance).round(3))
+    moving_mean, moving_variance = bn.get_weights()[2:]
+    print("moving mean", moving_mean.round(3), "moving variance", moving_variance.round(3))
     print("sample 0 alone vs in its batch:", np.abs(np.asarray(bn(batch[:1])) - np.asarray(bn(batch))[:1]).max())
 
 # %%
@@ -195,3 +196,25 @@ check("early_stopping_callback")
 
 # %%
 check("early_stopping_is_l2")
+
+# %% [markdown]
+# ## Part 7. Data augmentation (数据增强)
+
+# %%
+with part("Part 7"):
+    image = rng.uniform(size=(10, 14, 3))
+    crops = regularization.ten_crop(image, 8)
+    print("ten crops:", crops.shape, "; the 6th is the flip of the 1st's mirror corner:",
+          bool(np.array_equal(crops[5], regularization.flip_lr(image)[:8, :8])))
+    crop, length, top, left = regularization.random_resized_crop(image, (12, 18), 8, rng)
+    print("random resized crop: L =", length, "corner", (top, left), "shape", crop.shape)
+    jittered, factor = regularization.color_jitter(image, rng)
+    print(f"brightness × {factor:.3f}; noise std {regularization.add_gaussian_noise(np.zeros(10_000), 0.1, rng).std():.4f}")
+    classifier = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+    print("test-time augmentation:", regularization.tta_predict(classifier, image, 8).round(3))
+
+# %%
+check("augmentation_exact")
+
+# %%
+check("augmentation_draws")

@@ -449,3 +449,99 @@ def equivalent_alpha(eps, tau):
     # BEGIN SOLUTION: the inverse of τ·ε
     return 1.0 / (tau * eps)
     # END SOLUTION
+
+
+# --------------------------------------------------------------------------
+# Part 7. Data augmentation (数据增强)
+# --------------------------------------------------------------------------
+
+def flip_lr(images):
+    """The horizontal flip (水平翻转) of an image (H, W, C) or of a batch (N, H, W, C): the width axis reversed."""
+    # BEGIN SOLUTION: reverse axis −2 (the width), whatever the rank
+    return np.asarray(images)[..., ::-1, :]
+    # END SOLUTION
+
+
+def random_flip_lr(images, rng):
+    """Each image of the batch (N, H, W, C) flipped with probability ½, drawn
+    with ``rng.random(N) < 0.5`` (``rng`` a ``numpy.random.Generator``)."""
+    # BEGIN SOLUTION: one draw per image; flip those below ½
+    images = np.asarray(images)
+    flip = rng.random(len(images)) < 0.5
+    return np.where(flip[:, None, None, None], flip_lr(images), images)
+    # END SOLUTION
+
+
+def resize_short_side(image, length):
+    """Nearest-neighbour scaling of an image (H, W, C) so that its short side is
+    ``length``; the long side becomes ``round(long · length / short)``. Output
+    pixel (i, j) takes input pixel ``(floor((i + ½)·H/H′), floor((j + ½)·W/W′))``."""
+    # BEGIN SOLUTION: the output size from the short side, then the centre of each output pixel mapped back
+    image = np.asarray(image)
+    h, w = image.shape[:2]
+    short = min(h, w)
+    new_h, new_w = (length, int(round(w * length / short))) if h <= w else (int(round(h * length / short)), length)
+    rows = np.floor((np.arange(new_h) + 0.5) * h / new_h).astype(int)
+    cols = np.floor((np.arange(new_w) + 0.5) * w / new_w).astype(int)
+    return image[rows][:, cols]
+    # END SOLUTION
+
+
+def random_resized_crop(image, length_range, size, rng):
+    """The slides' training augmentation: ``L`` drawn uniformly from the
+    integers of ``length_range`` (both ends included), the short side scaled
+    to ``L``, then a ``size × size`` crop at a uniformly drawn position. Returns
+    ``(crop, L, top, left)``."""
+    # BEGIN SOLUTION: L, then the resized image, then the crop's corner
+    length = int(rng.integers(length_range[0], length_range[1] + 1))
+    resized = resize_short_side(image, length)
+    top = int(rng.integers(0, resized.shape[0] - size + 1))
+    left = int(rng.integers(0, resized.shape[1] - size + 1))
+    return resized[top:top + size, left:left + size], length, top, left
+    # END SOLUTION
+
+
+def ten_crop(image, size):
+    """The slides' test-time crops: the four corners (top-left, top-right,
+    bottom-left, bottom-right) and the centre of the image, then the same five
+    of its horizontal flip (2 × (4 角 + 1 中心)). Returns (10, size, size, C).
+    The centre's corner is ``((H − size)//2, (W − size)//2)``."""
+    # BEGIN SOLUTION: five corners of the image, then the same of its flip
+    def five(img):
+        h, w = img.shape[:2]
+        corners = [(0, 0), (0, w - size), (h - size, 0), (h - size, w - size), ((h - size) // 2, (w - size) // 2)]
+        return [img[t:t + size, l:l + size] for t, l in corners]
+    image = np.asarray(image)
+    return np.stack(five(image) + five(flip_lr(image)))
+    # END SOLUTION
+
+
+def adjust_brightness(image, factor):
+    """Brightness (亮度) scaled by ``factor``, clipped to [0, 1]."""
+    # BEGIN SOLUTION: multiply, then clip
+    return np.clip(np.asarray(image, dtype=np.float64) * factor, 0.0, 1.0)
+    # END SOLUTION
+
+
+def color_jitter(image, rng, brightness=(0.5, 1.5)):
+    """Brightness scaled by a factor drawn uniformly from ``brightness`` (the slides' [0.5, 1.5]). Returns ``(image, factor)``."""
+    # BEGIN SOLUTION: one uniform factor, then adjust_brightness
+    factor = float(rng.uniform(brightness[0], brightness[1]))
+    return adjust_brightness(image, factor), factor
+    # END SOLUTION
+
+
+def add_gaussian_noise(x, std, rng):
+    """The slides' input noise: ``x + 𝒩(0, std²)`` independently at every element."""
+    # BEGIN SOLUTION: a normal draw of x's shape, scaled by std
+    x = np.asarray(x, dtype=np.float64)
+    return x + rng.normal(0.0, std, size=x.shape)
+    # END SOLUTION
+
+
+def tta_predict(model, image, size):
+    """Test-time augmentation: the mean of ``model``'s outputs over :func:`ten_crop`'s ten crops."""
+    # BEGIN SOLUTION: one batch of the ten crops; the mean over them
+    crops = ten_crop(image, size).astype(np.float32)
+    return np.asarray(model(crops), dtype=np.float64).mean(axis=0)
+    # END SOLUTION

@@ -317,3 +317,70 @@ def equivalent_alpha(eps, tau):
     """The slides' result: τ steps of rate ε act as L2 with ``α ≈ 1/(τε)`` (训练迭代次数起着与L2参数成反比的作用)."""
     # TODO: the inverse of τ·ε
     raise NotImplementedError("equivalent_alpha: the inverse of τ·ε")
+
+
+# --------------------------------------------------------------------------
+# Part 7. Data augmentation (数据增强)
+# --------------------------------------------------------------------------
+
+def flip_lr(images):
+    """The horizontal flip (水平翻转) of an image (H, W, C) or of a batch (N, H, W, C): the width axis reversed."""
+    # TODO: reverse axis −2 (the width), whatever the rank
+    raise NotImplementedError("flip_lr: reverse axis −2 (the width), whatever the rank")
+
+
+def random_flip_lr(images, rng):
+    """Each image of the batch (N, H, W, C) flipped with probability ½, drawn
+    with ``rng.random(N) < 0.5`` (``rng`` a ``numpy.random.Generator``)."""
+    # TODO: one draw per image; flip those below ½
+    raise NotImplementedError("random_flip_lr: one draw per image; flip those below ½")
+
+
+def resize_short_side(image, length):
+    """Nearest-neighbour scaling of an image (H, W, C) so that its short side is
+    ``length``; the long side becomes ``round(long · length / short)``. Output
+    pixel (i, j) takes input pixel ``(floor((i + ½)·H/H′), floor((j + ½)·W/W′))``."""
+    # TODO: the output size from the short side, then the centre of each output pixel mapped back
+    raise NotImplementedError("resize_short_side: the output size from the short side, then the centre of each output pixel mapped back")
+
+
+def random_resized_crop(image, length_range, size, rng):
+    """The slides' training augmentation: ``L`` drawn uniformly from the
+    integers of ``length_range`` (both ends included), the short side scaled
+    to ``L``, then a ``size × size`` crop at a uniformly drawn position. Returns
+    ``(crop, L, top, left)``."""
+    # TODO: L, then the resized image, then the crop's corner
+    raise NotImplementedError("random_resized_crop: L, then the resized image, then the crop's corner")
+
+
+def ten_crop(image, size):
+    """The slides' test-time crops: the four corners (top-left, top-right,
+    bottom-left, bottom-right) and the centre of the image, then the same five
+    of its horizontal flip (2 × (4 角 + 1 中心)). Returns (10, size, size, C).
+    The centre's corner is ``((H − size)//2, (W − size)//2)``."""
+    # TODO: five corners of the image, then the same of its flip
+    raise NotImplementedError("ten_crop: five corners of the image, then the same of its flip")
+
+
+def adjust_brightness(image, factor):
+    """Brightness (亮度) scaled by ``factor``, clipped to [0, 1]."""
+    # TODO: multiply, then clip
+    raise NotImplementedError("adjust_brightness: multiply, then clip")
+
+
+def color_jitter(image, rng, brightness=(0.5, 1.5)):
+    """Brightness scaled by a factor drawn uniformly from ``brightness`` (the slides' [0.5, 1.5]). Returns ``(image, factor)``."""
+    # TODO: one uniform factor, then adjust_brightness
+    raise NotImplementedError("color_jitter: one uniform factor, then adjust_brightness")
+
+
+def add_gaussian_noise(x, std, rng):
+    """The slides' input noise: ``x + 𝒩(0, std²)`` independently at every element."""
+    # TODO: a normal draw of x's shape, scaled by std
+    raise NotImplementedError("add_gaussian_noise: a normal draw of x's shape, scaled by std")
+
+
+def tta_predict(model, image, size):
+    """Test-time augmentation: the mean of ``model``'s outputs over :func:`ten_crop`'s ten crops."""
+    # TODO: one batch of the ten crops; the mean over them
+    raise NotImplementedError("tta_predict: one batch of the ten crops; the mean over them")

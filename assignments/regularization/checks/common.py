@@ -381,3 +381,77 @@ def observe_equivalence(sub, h, w_star, eps, taus):
                         "l2": np.asarray(sub.l2_solution(h, w_star, alpha), dtype=np.float64)})
         return out
     return parts.attempt(run)
+
+
+# -- Part 7 ---------------------------------------------------------------------------------------
+
+AUGMENT_FUNCTIONS = ("flip_lr", "random_flip_lr", "resize_short_side", "random_resized_crop", "ten_crop",
+                     "adjust_brightness", "color_jitter", "add_gaussian_noise", "tta_predict")
+AUGMENT_RULE = ByHand(functions=AUGMENT_FUNCTIONS[:-1], forbid=FRAMEWORKS + ("PIL", "cv2", "scipy.ndimage", "skimage"),
+                      why="Part 7's augmentations index and draw with NumPy themselves: no image library")
+
+
+def observe_augment_exact(sub, image, batch, length, size, factor, weights):
+    """The deterministic augmentations on the given image (and batch), and
+    ``tta_predict`` with a softmax classifier of the given weights."""
+    import keras
+
+    def tta():
+        model = keras.Sequential([keras.Input((size, size, image.shape[-1])), keras.layers.Flatten(),
+                                  keras.layers.Dense(weights[1].shape[0], activation="softmax")])
+        model.set_weights([np.asarray(w, dtype=np.float32) for w in weights])
+        return as_numpy(sub.tta_predict(model, image, size))
+
+    portrait = np.ascontiguousarray(np.swapaxes(image, 0, 1))
+    return {"flip": parts.attempt(lambda: [as_numpy(sub.flip_lr(image)), as_numpy(sub.flip_lr(batch))]),
+            "resize": parts.attempt(lambda: [as_numpy(sub.resize_short_side(image, length)),
+                                             as_numpy(sub.resize_short_side(portrait, length))]),
+            "ten_crop": parts.attempt(lambda: as_numpy(sub.ten_crop(image, size))),
+            "brightness": parts.attempt(lambda: as_numpy(sub.adjust_brightness(image, factor))),
+            "tta": parts.attempt(tta)}
+
+
+def observe_augment_draws(sub, seed, n_flip, n_crop, n_jitter, n_noise, image, length_range, size, brightness, std):
+    """The random augmentations drawn many times from one generator: how many
+    images ``random_flip_lr`` flipped (and whether each output is its image or
+    the flip), the crops' ``L``, corners and whether each is that crop of your
+    resized image, the jitter's factors (and whether each output is the
+    image scaled by its factor), and the mean and standard deviation of the
+    noise added to zeros."""
+    rng = np.random.default_rng(seed)
+
+    def flips():
+        batch = np.broadcast_to(np.arange(3.0)[None, None, :, None] + 10.0 * np.arange(n_flip)[:, None, None, None],
+                                (n_flip, 2, 3, 1)).copy()
+        out = as_numpy(sub.random_flip_lr(batch, rng))
+        flipped = out[:, 0, 0, 0] != batch[:, 0, 0, 0]
+        valid = all(np.array_equal(o, b[:, ::-1] if f else b) for o, b, f in zip(out, batch, flipped))
+        return [int(flipped.sum()), bool(valid)]
+
+    def crops():
+        lengths, corners, valid = [], [], True
+        for _ in range(int(n_crop)):
+            crop, length, top, left = sub.random_resized_crop(image, length_range, size, rng)
+            lengths.append(int(length))
+            corners.append([int(top), int(left)])
+            resized = as_numpy(sub.resize_short_side(image, int(length)))
+            expected = resized[int(top):int(top) + size, int(left):int(left) + size]
+            valid = valid and np.asarray(crop).shape == (size, size, image.shape[-1]) and np.array_equal(as_numpy(crop), expected) \
+                and 0 <= top <= resized.shape[0] - size and 0 <= left <= resized.shape[1] - size
+        return {"lengths": lengths, "valid": bool(valid)}
+
+    def jitter():
+        grey = np.full((2, 2, 3), 0.3)
+        factors, valid = [], True
+        for _ in range(int(n_jitter)):
+            out, factor = sub.color_jitter(grey, rng, brightness=tuple(brightness))
+            factors.append(float(factor))
+            valid = valid and np.allclose(as_numpy(out), np.clip(grey * factor, 0.0, 1.0), atol=1e-12)
+        return {"factors": factors, "valid": bool(valid)}
+
+    def noise():
+        out = as_numpy(sub.add_gaussian_noise(np.zeros(int(n_noise)), std, rng))
+        return [float(out.mean()), float(out.std())]
+
+    return {"flips": parts.attempt(flips), "crops": parts.attempt(crops), "jitter": parts.attempt(jitter),
+            "noise": parts.attempt(noise)}

@@ -1,21 +1,22 @@
 """Hidden checks of the regularisation lab (graders only): other shapes, ranks,
-rates, momenta, groups and class counts than the public ones, drawn from the
+rates, momenta, groups, class counts, validation curves and image sizes than
+the public ones, drawn from the
 salted seed, so hard-coding public answers earns nothing."""
 
 import numpy as np
 
 from grader.checks import HIDDEN, Check, Inputs, judges
 
-from .common import (BATCH_NORM_RULE, DROPOUT_RULE, EARLY_RULE, GROUP_NORM_RULE, PENALTY_RULE, SCALING_RULE,
-                     SMOOTHING_RULE, STEP_RULE, observe_adam_decay, observe_batch_norm, observe_batch_norm_gradient,
-                     observe_dropout_draws, observe_dropout_masks, observe_early_stopping, observe_equivalence,
-                     observe_group_norm, observe_leak, observe_penalties, observe_scalers, observe_sgd_decay,
-                     observe_smoothing)
-from .public import (MAX_GAP, batch_norm_inputs, decay_inputs, gradient_inputs, group_norm_inputs, judge_adam_decay,
-                     judge_batch_norm, judge_draws, judge_early_stopping, judge_equivalence, judge_gradient,
-                     judge_group_norm, judge_leak, judge_masks, judge_penalties, judge_scalers, judge_sgd_decay,
-                     judge_smoothing, leak_inputs, mask_inputs, penalty_inputs, problem, scaling_inputs,
-                     smoothing_inputs, spectrum_inputs)
+from .common import (AUGMENT_RULE, BATCH_NORM_RULE, DROPOUT_RULE, EARLY_RULE, GROUP_NORM_RULE, PENALTY_RULE,
+                     SCALING_RULE, SMOOTHING_RULE, STEP_RULE, observe_adam_decay, observe_augment_draws,
+                     observe_augment_exact, observe_batch_norm, observe_batch_norm_gradient, observe_dropout_draws,
+                     observe_dropout_masks, observe_early_stopping, observe_equivalence, observe_group_norm,
+                     observe_leak, observe_penalties, observe_scalers, observe_sgd_decay, observe_smoothing)
+from .public import (MAX_GAP, augment_inputs, batch_norm_inputs, decay_inputs, gradient_inputs, group_norm_inputs,
+                     judge_adam_decay, judge_augment_draws, judge_augment_exact, judge_batch_norm, judge_draws,
+                     judge_early_stopping, judge_equivalence, judge_gradient, judge_group_norm, judge_leak, judge_masks,
+                     judge_penalties, judge_scalers, judge_sgd_decay, judge_smoothing, leak_inputs, mask_inputs,
+                     penalty_inputs, problem, scaling_inputs, smoothing_inputs, spectrum_inputs)
 
 
 class ScalingHidden(Check):
@@ -186,4 +187,33 @@ class EarlyStoppingHidden(Check):
     def judge(self, got, want, secret):
         return judges.all_of([judge_early_stopping(got["curves"], want["curves"]),
                               judge_equivalence(got["spectrum"], want["spectrum"], MAX_GAP)],
+                             weights=[2, 1])
+
+
+class AugmentationHidden(Check):
+    """The augmentations on a salted image size, crop size and L range, brightness range and noise level"""
+
+    visibility = HIDDEN
+    points = 0.25
+    budget = 15
+    by_hand = (AUGMENT_RULE,)
+
+    def inputs(self, rng):
+        h, w = int(rng.integers(6, 12)), int(rng.integers(12, 20))
+        size = int(rng.integers(3, h))
+        lo = int(rng.integers(size, size + 4))
+        settings = {"n_flip": 4000, "n_crop": 300, "n_jitter": 2000, "n_noise": 100_000,
+                    "length_range": [lo, lo + int(rng.integers(3, 7))], "size": size,
+                    "brightness": [float(rng.uniform(0.2, 0.8)), float(rng.uniform(1.2, 2.0))],
+                    "std": float(rng.uniform(0.05, 0.5))}
+        exact = augment_inputs(rng, h, w, int(rng.integers(1, 4)), int(rng.integers(h + 1, 2 * h)), size,
+                               int(rng.integers(2, 6)))
+        draws = {**settings, "seed": int(rng.integers(2**31)), "image": rng.uniform(size=(h, w, 3))}
+        return Inputs(public={"exact": exact, "draws": draws}, secret=settings)
+
+    def observe(self, sub, exact, draws):
+        return {"exact": observe_augment_exact(sub, **exact), "draws": observe_augment_draws(sub, **draws)}
+
+    def judge(self, got, want, secret):
+        return judges.all_of([judge_augment_exact(got["exact"], want["exact"]), judge_augment_draws(got["draws"], secret)],
                              weights=[2, 1])

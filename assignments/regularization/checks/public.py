@@ -11,8 +11,8 @@ import numpy as np
 
 from grader.checks import Check, Inputs, judges, parts
 
-from .common import (BATCH_NORM_RULE, DROPOUT_RULE, EARLY_RULE, GROUP_NORM_RULE, PENALTY_RULE, SCALING_RULE,
-                     SMOOTHING_RULE, STEP_RULE, build_model, observe_adam_decay, observe_batch_norm,
+from .common import (AUGMENT_RULE, BATCH_NORM_RULE, DROPOUT_RULE, EARLY_RULE, GROUP_NORM_RULE, PENALTY_RULE, SCALING_RULE,
+                     SMOOTHING_RULE, STEP_RULE, observe_adam_decay, observe_augment_draws, observe_augment_exact, observe_batch_norm,
                      observe_batch_norm_gradient, observe_dropout_draws, observe_dropout_masks, observe_early_stopping,
                      observe_equivalence, observe_group_norm, observe_leak, observe_penalties, observe_scalers,
                      observe_sgd_decay, observe_smoothing)
@@ -174,7 +174,7 @@ def judge_batch_norm(got, want, what):
 class BatchNormLayer(Check):
     """BatchNorm (default momentum 0.99 and ε 1e-3, then 0.8 and 0.01) on dense (16, 6) and convolutional (4, 5, 5, 3) batches: training, moving statistics, inference, against Keras"""
 
-    points = 0.75
+    points = 0.5
     budget = 20
     by_hand = (BATCH_NORM_RULE,)
 
@@ -318,7 +318,7 @@ def judge_masks(got, want, rate):
 class DropoutMasks(Check):
     """dropout, dropout_weight_scaling and DropConnectDense with injected masks (rate 0.3), at test time, and dropout's gradient"""
 
-    points = 0.75
+    points = 0.5
     budget = 15
     by_hand = (DROPOUT_RULE,)
 
@@ -464,7 +464,7 @@ def judge_smoothing(got, want):
 class LabelSmoothing(Check):
     """smooth_labels, keras_label_smoothing and smoothed_cross_entropy for k = 5, ε = 0.1, and Keras's loss with your s"""
 
-    points = 0.5
+    points = 0.25
     budget = 10
     by_hand = (SMOOTHING_RULE,)
 
@@ -480,10 +480,20 @@ class LabelSmoothing(Check):
 
 # -- Part 5 ---------------------------------------------------------------------------------------
 
+def weight_shapes(spec):
+    """The shapes of ``build_model(spec).get_weights()``, without Keras."""
+    if spec[0] == "dense":
+        _, d_in, units = spec
+        shapes = [(d_in, units[0]), (units[0],)] + [(units[0],)] * 4
+        for a, b in zip(units, units[1:]):
+            shapes += [(a, b), (b,)]
+        return shapes
+    _, (h, w, c), filters, units = spec
+    return [(3, 3, c, filters), (filters,), ((h - 2) * (w - 2) * filters, units), (units,)]
+
+
 def penalty_inputs(rng, spec):
-    model = build_model(spec)
-    weights = [rng.normal(size=tuple(w.shape)) for w in model.get_weights()]
-    return {"spec": spec, "weights": weights}
+    return {"spec": spec, "weights": [rng.normal(size=shape) for shape in weight_shapes(spec)]}
 
 
 def judge_penalties(got, want, what):
@@ -538,7 +548,7 @@ def judge_sgd_decay(got, want):
 class WeightDecayStep(Check):
     """sgd_weight_decay_step and sgd_l1_step for 30 steps on a quadratic; weight decay against SGD on the L2-penalised loss"""
 
-    points = 0.5
+    points = 0.25
     budget = 10
     by_hand = (STEP_RULE,)
 
@@ -672,3 +682,123 @@ class EarlyStoppingIsL2(Check):
 
     def judge(self, got, want, secret):
         return judge_equivalence(got, want, MAX_GAP)
+
+
+# -- Part 7 ---------------------------------------------------------------------------------------
+
+def augment_inputs(rng, h, w, c, length, size, classes):
+    return {"image": rng.uniform(size=(h, w, c)), "batch": rng.uniform(size=(3, h, w, c)), "length": length,
+            "size": size, "factor": float(rng.uniform(0.5, 1.5)),
+            "weights": [rng.normal(size=(size * size * c, classes)) * 0.3, rng.normal(size=classes) * 0.1]}
+
+
+def judge_augment_exact(got, want):
+    return judges.all_of([
+        judge_listed(got["flip"], want["flip"], "flip_lr", FLOAT64, ["flip_lr of an image", "flip_lr of a batch"],
+                     hint="reverse the width axis (−2), for an image and for a batch"),
+        judge_listed(got["resize"], want["resize"], "resize_short_side", FLOAT64,
+                     ["resize_short_side of a landscape image", "resize_short_side of a portrait image"],
+                     hint="the short side becomes length; nearest pixel floor((i + ½)·H/H′)"),
+        judges.close(got["ten_crop"], want["ten_crop"], "ten_crop", tol=FLOAT64,
+                     hint="top-left, top-right, bottom-left, bottom-right, centre; then the same of the flipped image"),
+        judges.close(got["brightness"], want["brightness"], "adjust_brightness", tol=FLOAT64,
+                     hint="image × factor, clipped to [0, 1]"),
+        judges.close(got["tta"], want["tta"], "tta_predict", tol=FLOAT32, hint="the mean of the model's outputs "
+                     "over the ten crops")], weights=[1, 2, 2, 1, 1])
+
+
+class AugmentationExact(Check):
+    """flip_lr, resize_short_side, ten_crop, adjust_brightness on a 10 × 14 image, and tta_predict with the grader's classifier"""
+
+    points = 0.5
+    budget = 10
+    by_hand = (AUGMENT_RULE,)
+
+    def inputs(self, rng):
+        return augment_inputs(rng, 10, 14, 3, 12, 8, 4)
+
+    def observe(self, sub, image, batch, length, size, factor, weights):
+        return observe_augment_exact(sub, image, batch, length, size, factor, weights)
+
+    def judge(self, got, want, secret):
+        return judge_augment_exact(got, want)
+
+
+def judge_augment_draws(got, settings):
+    """Every count or mean within 5σ of its expectation (two-sided); every output what its draw says."""
+    s = settings
+    verdicts = []
+    g = got["flips"]
+    failed = judges.failed_part(g, "random_flip_lr")
+    if failed is None:
+        z = z_score(int(g[0]), s["n_flip"], 0.5)
+        verdicts.append(judges.all_of([
+            judges.property_holds(abs(z) <= SIGMAS, f"random_flip_lr: {g[0]} of {s['n_flip']} images flipped (z = {z:.1f})",
+                                  "each image flipped with probability ½"),
+            judges.property_holds(g[1], "random_flip_lr: every output is its image or its flip")]))
+    else:
+        verdicts.append(failed)
+    g = got["crops"]
+    failed = judges.failed_part(g, "random_resized_crop")
+    if failed is None:
+        lo, hi = s["length_range"]
+        lengths = np.asarray(g["lengths"], dtype=np.float64)
+        sd = np.sqrt(((hi - lo + 1) ** 2 - 1) / 12.0 / len(lengths))
+        z = (lengths.mean() - (lo + hi) / 2.0) / sd
+        verdicts.append(judges.all_of([
+            judges.property_holds(lengths.min() == lo and lengths.max() == hi,
+                                  f"random_resized_crop: L from {lengths.min():.0f} to {lengths.max():.0f} over "
+                                  f"{len(lengths)} draws", f"L uniform over the integers {lo} … {hi}, both ends included"),
+            judges.property_holds(abs(z) <= SIGMAS, f"random_resized_crop: the mean L (z = {z:.1f})"),
+            judges.property_holds(g["valid"], "random_resized_crop: each crop is size × size of your resized image at "
+                                  "(top, left)")]))
+    else:
+        verdicts.append(failed)
+    g = got["jitter"]
+    failed = judges.failed_part(g, "color_jitter")
+    if failed is None:
+        lo, hi = s["brightness"]
+        factors = np.asarray(g["factors"], dtype=np.float64)
+        z = (factors.mean() - (lo + hi) / 2.0) / ((hi - lo) / np.sqrt(12.0 * len(factors)))
+        verdicts.append(judges.all_of([
+            judges.property_holds(factors.min() >= lo and factors.max() <= hi and abs(z) <= SIGMAS,
+                                  f"color_jitter: factors in [{factors.min():.3f}, {factors.max():.3f}], mean z = {z:.1f}",
+                                  f"a factor drawn uniformly from [{lo}, {hi}]"),
+            judges.property_holds(g["valid"], "color_jitter: the image scaled by its factor")]))
+    else:
+        verdicts.append(failed)
+    g = got["noise"]
+    failed = judges.failed_part(g, "add_gaussian_noise")
+    if failed is None:
+        n, std = s["n_noise"], s["std"]
+        z_mean = g[0] / (std / np.sqrt(n))
+        z_std = (g[1] - std) / (std / np.sqrt(2.0 * n))
+        verdicts.append(judges.property_holds(abs(z_mean) <= SIGMAS and abs(z_std) <= SIGMAS,
+                                              f"add_gaussian_noise: mean z = {z_mean:.1f}, std {g[1]:.4f} (z = {z_std:.1f})",
+                                              f"noise 𝒩(0, {std}²): std is the standard deviation, not the variance"))
+    else:
+        verdicts.append(failed)
+    return judges.all_of(verdicts)
+
+
+class AugmentationDraws(Check):
+    """The random augmentations drawn many times: flips (4,000), resized crops with L in [12, 18] (200), brightness in [0.5, 1.5] (2,000), noise 𝒩(0, 0.1²) (10⁵)"""
+
+    points = 0.25
+    kind = "property"
+    uses_reference = False
+    budget = 10
+    by_hand = (AUGMENT_RULE,)
+
+    def inputs(self, rng):
+        settings = {"n_flip": 4000, "n_crop": 200, "n_jitter": 2000, "n_noise": 100_000, "length_range": [12, 18],
+                    "size": 8, "brightness": [0.5, 1.5], "std": 0.1}
+        return Inputs(public={**settings, "seed": int(rng.integers(2**31)), "image": rng.uniform(size=(10, 14, 3))},
+                      secret=settings)
+
+    def observe(self, sub, seed, n_flip, n_crop, n_jitter, n_noise, image, length_range, size, brightness, std):
+        return observe_augment_draws(sub, seed, n_flip, n_crop, n_jitter, n_noise, image, length_range, size,
+                                     brightness, std)
+
+    def judge(self, got, want, secret):
+        return judge_augment_draws(got, secret)
