@@ -95,7 +95,7 @@ class DropoutHidden(Check):
     by_hand = (DROPOUT_RULE,)
 
     def inputs(self, rng):
-        rate = float(rng.uniform(0.1, 0.6))
+        rate = float(rng.uniform(0.1, 0.4))  # far from ½: a keep probability read as the drop one shows
         n, d, units = 10**6, int(rng.integers(100, 200)), int(rng.integers(300, 500))
         masks = mask_inputs(rng, (int(rng.integers(3, 8)), int(rng.integers(3, 8))), rate, int(rng.integers(3, 7)),
                             int(rng.integers(2, 6)))
@@ -171,8 +171,13 @@ class EarlyStoppingHidden(Check):
     by_hand = (EARLY_RULE,)
 
     def inputs(self, rng):
-        curves = []
-        for _ in range(4):
+        # Two curves of a fixed shape: one that runs to its end with its best epoch before the last, one
+        # whose improvements near the bottom are smaller than min_delta; then three noisy ones.
+        n = int(rng.integers(8, 14))
+        falling = [float(v) for v in (1.0 - 0.05 * np.arange(n)).round(3)]
+        curves = [[falling[:-1] + [falling[-2] + 0.01], {"patience": 3}],
+                  [[1.0, 0.9, 0.88, 0.86, 0.84, 0.83, 0.9, 1.0, 1.1], {"patience": 2, "min_delta": 0.04}]]
+        for _ in range(3):
             n = int(rng.integers(12, 25))
             bottom = int(rng.integers(3, n - 3))
             values = (np.abs(np.arange(n) - bottom) * 0.05 + 0.5 + rng.normal(0.0, 0.03, size=n)).round(3)
@@ -204,7 +209,7 @@ class AugmentationHidden(Check):
         lo = int(rng.integers(size, size + 4))
         settings = {"n_flip": 4000, "n_crop": 300, "n_jitter": 2000, "n_noise": 100_000,
                     "length_range": [lo, lo + int(rng.integers(3, 7))], "size": size,
-                    "brightness": [float(rng.uniform(0.2, 0.8)), float(rng.uniform(1.2, 2.0))],
+                    "brightness": [float(rng.uniform(0.6, 0.8)), float(rng.uniform(1.7, 2.0))],
                     "std": float(rng.uniform(0.05, 0.5))}
         exact = augment_inputs(rng, h, w, int(rng.integers(1, 4)), int(rng.integers(h + 1, 2 * h)), size,
                                int(rng.integers(2, 6)))
