@@ -451,6 +451,8 @@ def observe_augment_draws(sub, seed, n_flip, n_crop, n_jitter, n_noise, image, l
 
     def noise():
         out = as_numpy(sub.add_gaussian_noise(np.zeros(int(n_noise)), std, rng))
+        if out.shape != (int(n_noise),):
+            raise ValueError(f"add_gaussian_noise returned shape {out.shape} for x of shape ({int(n_noise)},)")
         return [float(out.mean()), float(out.std())]
 
     return {"flips": parts.attempt(flips), "crops": parts.attempt(crops), "jitter": parts.attempt(jitter),
