@@ -66,11 +66,15 @@ MAX_FINDINGS = 8
 class ByHand:
     """A part the student writes themselves: ``functions`` (of the student's
     module) may not use anything in ``forbid``; ``why`` is the reason, in
-    the handout's words, shown when the rule is broken."""
+    the handout's words, shown when the rule is broken. ``watch=False``
+    keeps only the static look, for a part that trains a network: the
+    run-time watch costs a Python callback per call, and a Keras ``fit``
+    makes enough calls to run several times slower under it."""
 
     functions: tuple[str, ...]
     forbid: tuple[str, ...]
     why: str
+    watch: bool = True
 
     def describe(self) -> str:
         return f"{', '.join(self.functions)} may not use {', '.join(_short(f) for f in self.forbid)}"
@@ -259,6 +263,10 @@ def static_findings(sub: types.ModuleType, rule: ByHand) -> list[str]:
             tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
         except (OSError, TypeError, SyntaxError):
             continue
+        for dotted in _imports(tree):
+            hit = next((f for f in rule.forbid + _TAMPERING if dotted == f or dotted.startswith(f + ".")), None)
+            if hit is not None:
+                found.append(f"{label} imports {dotted} (forbidden: {_short(hit)})")
         namespace = {**vars(sub), **_closure_names(func)}
         for chain in _dotted_refs(tree):
             resolved = _lookup(chain, namespace)
@@ -276,6 +284,18 @@ def static_findings(sub: types.ModuleType, rule: ByHand) -> list[str]:
                         todo += [(f"{obj.__name__}.{k} (used by {label})", v)
                                  for k, v in vars(obj).items() if inspect.isfunction(v)]
     return list(dict.fromkeys(found))
+
+
+def _imports(tree: ast.AST) -> list[str]:
+    """The dotted names a function imports inside its body (``import a.b``: ``a.b``;
+    ``from a import b``: ``a.b``), which the module's namespace does not show."""
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names += [f"{node.module}.{alias.name}" for alias in node.names]
+    return names
 
 
 def _closure_names(func) -> dict:
@@ -361,7 +381,7 @@ class watching:
                 self._static += static_findings(self.sub, rule)
             except Exception:  # noqa: BLE001 - an odd module must not cost an honest student; the run-time watch remains
                 pass
-            for name in rule.functions:
+            for name in rule.functions if rule.watch else ():
                 owner, _, method = name.partition(".")
                 holder = getattr(self.sub, owner, None)
                 if holder is None:

@@ -384,3 +384,31 @@ def tta_predict(model, image, size):
     """Test-time augmentation: the mean of ``model``'s outputs over :func:`ten_crop`'s ten crops."""
     # TODO: one batch of the ten crops; the mean over them
     raise NotImplementedError("tta_predict: one batch of the ten crops; the mean over them")
+
+
+# --------------------------------------------------------------------------
+# Part 8. Regularisation where it matters: a few hundred digits, noisy labels
+# --------------------------------------------------------------------------
+
+#: The network of Part 8 is fixed (two hidden ReLU layers of this width, then
+#: ten logits); what you choose is how to regularise it.
+WIDTH = 512
+CLASSES = 10
+
+
+def train_regularized(x, y, epochs, batch_size, learning_rate, seed):
+    """Train the fixed network on ``x`` (n, 64) with labels ``y`` (n,) int, some
+    of them wrong, so that it generalises to clean held-out digits.
+
+    The network: ``Dense(WIDTH, relu)``, ``Dense(WIDTH, relu)``,
+    ``Dense(CLASSES)`` (logits), plus any layers without weights between them
+    (dropout, noise) that are the identity at inference; no normalisation
+    layers. Train with ``keras.optimizers.Adam(learning_rate)`` for at most
+    ``epochs`` epochs on batches of ``batch_size``, after
+    ``keras.utils.set_random_seed(seed)``; regularise with what Parts 3–7
+    built (dropout, an L2 penalty on the kernels, label smoothing, early
+    stopping on a validation split you hold out, input noise). Returns the
+    trained ``keras.Model``, mapping (n, 64) to logits (n, CLASSES).
+    """
+    # TODO: dropout after each hidden layer, L2 on every kernel, the slides' label smoothing
+    raise NotImplementedError("train_regularized: dropout after each hidden layer, L2 on every kernel, the slides' label smoothing")

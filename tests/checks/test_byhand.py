@@ -208,3 +208,28 @@ def pick(v):
         module.pick(1)
     assert watch.findings() == []
     assert not any(c.co_filename == enum.__file__ for c in byhand._resolve("networkx").codes)
+
+
+LOCAL_IMPORTS = '''
+def train(x):
+    import numpy
+    from json import dumps
+    from sklearn.datasets import load_digits
+    return numpy.asarray(x)
+
+def fine(x):
+    import numpy as np
+    return np.asarray(x)
+'''
+
+
+def test_an_import_inside_the_function_is_seen_without_the_watch():
+    rule = ByHand(functions=("train",), forbid=("sklearn", "json.loads"), why="learn from x alone", watch=False)
+    module = _module(LOCAL_IMPORTS)
+    found = _findings(module, rule, lambda m: m.train([1.0]))
+    assert found == ["train imports sklearn.datasets.load_digits (forbidden: sklearn)"], found
+    original = module.train
+    with byhand.watching(module, (rule,)):
+        assert module.train is original        # static only: nothing is wrapped to watch the run
+    assert _findings(module, ByHand(functions=("fine",), forbid=("sklearn",), why="", watch=False),
+                     lambda m: m.fine([1.0])) == []

@@ -54,3 +54,22 @@ def test_kerass_normalization_inside_the_scalers_scores_zero(tmp_path, check):
                         "    layer.adapt(x_train)\n"
                         "    return x_train.mean(axis=0), x_train.std(axis=0)\n")
     assert scores(folder, [check])[check][0] == 0
+
+
+def test_noisy_digits_holds_out_the_rest_with_true_labels():
+    import numpy as np
+
+    from grader.data.images import digits
+
+    from importlib import import_module
+
+    LAB.check_module("public")       # imports the lab's checks package
+    common = import_module(f"{LAB.package}.common")
+    x, y, x_held, y_held = common.noisy_digits(np.random.default_rng(3), 300, 0.3)
+    images, labels = digits()
+    truth = {row.tobytes(): label for row, label in zip(images.reshape(len(images), -1), labels)}
+    assert x.shape == (300, 64) and x_held.shape == (1497, 64)
+    assert not {row.tobytes() for row in x} & {row.tobytes() for row in x_held}
+    assert all(truth[row.tobytes()] == label for row, label in zip(x_held, y_held))
+    wrong = np.mean([truth[row.tobytes()] != label for row, label in zip(x, y)])
+    assert 0.2 < wrong < 0.4          # 0.3 ± 3.5σ (σ = 0.026)

@@ -457,3 +457,43 @@ def observe_augment_draws(sub, seed, n_flip, n_crop, n_jitter, n_noise, image, l
 
     return {"flips": parts.attempt(flips), "crops": parts.attempt(crops), "jitter": parts.attempt(jitter),
             "noise": parts.attempt(noise)}
+
+
+# -- Part 8: a few hundred digits with wrong labels ----------------------------------------------
+
+#: What a network trained to regularise must not do: fetch clean labels from a data set of its own.
+DATA_LOADERS = ("sklearn", "mlxtend", "tensorflow_datasets", "keras.datasets", "keras.utils.get_file", "grader",
+                "numpy.load", "numpy.loadtxt", "numpy.genfromtxt", "pandas")
+#: Read from the source only (the run-time watch would slow the training several times over); the
+#: held-out ceiling backs it up against a network trained on every digit's true label.
+DATA_RULE = ByHand(functions=("train_regularized",), forbid=DATA_LOADERS,
+                   why="Part 8 learns from the x and y it is given: no other data set, file or download inside",
+                   watch=False)
+
+CLASSES = 10
+
+
+def noisy_digits(rng, train_size, wrong_share):
+    """A task on which regularisation matters: ``train_size`` of scikit-learn's 1,797 digits
+    (flattened to 64 features in [0, 1]) drawn from ``rng``, each label replaced by one of the
+    other nine classes with probability ``wrong_share``; the other digits, with their true
+    labels, are the held-out set. Returns ``(x, y, x_held, y_held)``."""
+    from grader.data.images import digits
+
+    images, labels = digits()
+    images = images.reshape(len(images), -1)
+    order = rng.permutation(len(labels))
+    train, held = order[:train_size], order[train_size:]
+    y = labels[train].copy()
+    wrong = rng.random(train_size) < wrong_share
+    y[wrong] = (y[wrong] + rng.integers(1, CLASSES, size=int(wrong.sum()))) % CLASSES
+    return images[train], y, images[held], labels[held]
+
+
+def observe_regularized(sub, x, y, setup, seed):
+    """Train with ``train_regularized`` and hand back the trained weights (the grader evaluates
+    the network itself, on digits this process never sees) and the model's own logits on the
+    first 64 training digits (to confirm the grader's forward pass is the model's)."""
+    model = sub.train_regularized(x, y, setup["epochs"], setup["batch_size"], setup["learning_rate"], seed)
+    return {"weights": [np.asarray(w) for w in model.get_weights()],
+            "logits": np.asarray(model(np.asarray(x[:64], np.float32), training=False))}

@@ -7,16 +7,16 @@ import numpy as np
 
 from grader.checks import HIDDEN, Check, Inputs, judges
 
-from .common import (AUGMENT_RULE, BATCH_NORM_RULE, DROPOUT_RULE, EARLY_RULE, GROUP_NORM_RULE, PENALTY_RULE,
+from .common import (AUGMENT_RULE, BATCH_NORM_RULE, DATA_RULE, DROPOUT_RULE, EARLY_RULE, GROUP_NORM_RULE, PENALTY_RULE,
                      SCALING_RULE, SMOOTHING_RULE, STEP_RULE, observe_adam_decay, observe_augment_draws,
                      observe_augment_exact, observe_batch_norm, observe_batch_norm_gradient, observe_dropout_draws,
                      observe_dropout_masks, observe_early_stopping, observe_equivalence, observe_group_norm,
-                     observe_leak, observe_penalties, observe_scalers, observe_sgd_decay, observe_smoothing)
+                     observe_leak, observe_penalties, observe_regularized, observe_scalers, observe_sgd_decay, observe_smoothing)
 from .public import (MAX_GAP, augment_inputs, batch_norm_inputs, decay_inputs, gradient_inputs, group_norm_inputs,
                      judge_adam_decay, judge_augment_draws, judge_augment_exact, judge_batch_norm, judge_draws,
                      judge_early_stopping, judge_equivalence, judge_gradient, judge_group_norm, judge_leak, judge_masks,
-                     judge_penalties, judge_scalers, judge_sgd_decay, judge_smoothing, leak_inputs, mask_inputs,
-                     penalty_inputs, problem, scaling_inputs, smoothing_inputs, spectrum_inputs)
+                     judge_penalties, judge_regularized, judge_scalers, judge_sgd_decay, judge_smoothing, leak_inputs, mask_inputs,
+                     penalty_inputs, problem, regularized_inputs, scaling_inputs, smoothing_inputs, spectrum_inputs)
 
 
 class ScalingHidden(Check):
@@ -135,7 +135,7 @@ class DecayHidden(Check):
     """Penalties of a salted deeper model; weight decay, the L1 step, AdamW and Adam + L2 with salted η, λ, ρ and δ"""
 
     visibility = HIDDEN
-    points = 0.5
+    points = 0.25
     budget = 15
     by_hand = (PENALTY_RULE, STEP_RULE)
 
@@ -222,3 +222,23 @@ class AugmentationHidden(Check):
     def judge(self, got, want, secret):
         return judges.all_of([judge_augment_exact(got["exact"], want["exact"]), judge_augment_draws(got["draws"], secret)],
                              weights=[2, 1])
+
+
+class RegularizedTrainingHidden(Check):
+    """train_regularized on a salted draw of 400 digits with 35 % wrong labels (another subset, other wrong labels, another seed): the grader's held-out accuracy"""
+
+    visibility = HIDDEN
+    points = 0.5
+    kind = "training"
+    uses_reference = False
+    budget = 40
+    by_hand = (DATA_RULE,)
+
+    def inputs(self, rng):
+        return regularized_inputs(rng, self.config)
+
+    def observe(self, sub, x, y, setup, seed):
+        return observe_regularized(sub, x, y, setup, seed)
+
+    def judge(self, got, want, secret):
+        return judge_regularized(got, secret, self.config)

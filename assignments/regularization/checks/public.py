@@ -11,11 +11,11 @@ import numpy as np
 
 from grader.checks import Check, Inputs, judges, parts
 
-from .common import (AUGMENT_RULE, BATCH_NORM_RULE, DROPOUT_RULE, EARLY_RULE, GROUP_NORM_RULE, PENALTY_RULE, SCALING_RULE,
+from .common import (AUGMENT_RULE, BATCH_NORM_RULE, CLASSES, DATA_RULE, DROPOUT_RULE, EARLY_RULE, GROUP_NORM_RULE, PENALTY_RULE, SCALING_RULE,
                      SMOOTHING_RULE, STEP_RULE, observe_adam_decay, observe_augment_draws, observe_augment_exact, observe_batch_norm,
                      observe_batch_norm_gradient, observe_dropout_draws, observe_dropout_masks, observe_early_stopping,
                      observe_equivalence, observe_group_norm, observe_leak, observe_penalties, observe_scalers,
-                     observe_sgd_decay, observe_smoothing)
+                     observe_regularized, observe_sgd_decay, observe_smoothing, noisy_digits)
 
 #: NumPy parts compute in float64.
 FLOAT64 = 1e-9
@@ -388,7 +388,7 @@ def judge_draws(got, n, rate, d, units):
 class DropoutStatistics(Check):
     """Random masks at rate 0.3: 10⁶ units of each dropout and 10⁵ weights of DropConnect (zeros within 5σ, kept values, fresh masks)"""
 
-    points = 0.5
+    points = 0.25
     kind = "property"
     uses_reference = False
     budget = 20
@@ -509,7 +509,7 @@ def judge_penalties(got, want, what):
 class Penalties(Check):
     """l2_penalty and l1_penalty of a Dense → BatchNormalization → Dense model and of a small convolutional one, kernels only"""
 
-    points = 0.5
+    points = 0.25
     budget = 10
     by_hand = (PENALTY_RULE,)
 
@@ -673,7 +673,7 @@ def judge_equivalence(got, want, tol):
 class EarlyStoppingIsL2(Check):
     """The slides' early stopping ≈ L2: the path after τ steps against the L2 solution with α = 1/(τε), small eigenvalues"""
 
-    points = 0.5
+    points = 0.25
     budget = 5
     by_hand = (EARLY_RULE,)
 
@@ -713,7 +713,7 @@ def judge_augment_exact(got, want):
 class AugmentationExact(Check):
     """flip_lr, resize_short_side, ten_crop, adjust_brightness on a 10 × 14 image, and tta_predict with the grader's classifier"""
 
-    points = 0.5
+    points = 0.25
     budget = 10
     by_hand = (AUGMENT_RULE,)
 
@@ -805,3 +805,86 @@ class AugmentationDraws(Check):
 
     def judge(self, got, want, secret):
         return judge_augment_draws(got, secret)
+
+
+# -- Part 8: regularisation where it matters ------------------------------------------------------
+
+def regularized_inputs(rng, cfg):
+    """A noisy-label digit task drawn from ``rng``: the training half for the student's
+    process, the held-out digits and their true labels for the judge only."""
+    x, y, x_held, y_held = noisy_digits(rng, cfg["train_size"], cfg["wrong_share"])
+    setup = {key: cfg[key] for key in ("epochs", "batch_size", "learning_rate")}
+    return Inputs(public={"x": x, "y": y, "setup": setup, "seed": int(rng.integers(2**31))},
+                  secret={"x": x, "y": y, "x_held": x_held, "y_held": y_held})
+
+
+def forward(weights, x):
+    """The fixed network of Part 8 at inference, in float64: two ReLU layers, then logits."""
+    w1, b1, w2, b2, w3, b3 = (np.asarray(w, np.float64) for w in weights)
+    hidden = np.maximum(np.maximum(x @ w1 + b1, 0.0) @ w2 + b2, 0.0)
+    return hidden @ w3 + b3
+
+
+def judge_regularized(got, secret, cfg):
+    """The network is the fixed one (its weights' shapes; its own logits equal the grader's
+    forward pass), and the grader's held-out accuracy closes at least ``min_share`` of the gap
+    the unregularised network leaves, without beating what clean labels allow."""
+    if (failure := judges.failed_part(got, "train_regularized")) is not None:
+        return failure
+    width, features = cfg["width"], secret["x"].shape[1]
+    shapes = [(features, width), (width,), (width, width), (width,), (width, CLASSES), (CLASSES,)]
+    weights = got["weights"]
+    found = [tuple(np.shape(w)) for w in weights]
+    if found != shapes:
+        return judges.Verdict(0.0, f"the trained model's weights have shapes {found}; the network of Part 8 is "
+                                   f"Dense({width}, relu), Dense({width}, relu), Dense({CLASSES}), whose weights are "
+                                   f"{shapes} (layers without weights, e.g. dropout, may sit between them)")
+    try:
+        logits = judges.as_array(got["logits"], "the model's logits", shape=(64, CLASSES))
+    except judges.BadObservation as exc:
+        return judges.Verdict(0.0, str(exc))
+    mine = forward(weights, secret["x"][:64].astype(np.float32).astype(np.float64))
+    scale = 1.0 + float(np.max(np.abs(mine)))
+    same = judges.property_holds(bool(np.all(np.isfinite(logits)) and np.max(np.abs(logits - mine)) <= 1e-4 * scale),
+                                 "at inference the model is its three Dense layers (ReLU, ReLU, linear logits)",
+                                 "the grader evaluates relu(relu(x W₁ + b₁) W₂ + b₂) W₃ + b₃ with your weights: no "
+                                 "softmax on the output, no normalisation layer, and only layers that are the identity "
+                                 "at inference (inverted dropout, not the weight-scaling form)")
+    if not same.passed:
+        return same
+    accuracy = float(np.mean(forward(weights, secret["x_held"]).argmax(axis=1) == secret["y_held"]))
+    fitted = float(np.mean(forward(weights, secret["x"]).argmax(axis=1) == secret["y"]))
+    base, gap = cfg["unregularized_accuracy"], cfg["unregularized_gap"]
+    needed = base + cfg["min_share"] * gap
+    closed = (accuracy - base) / gap
+    held = len(secret["y_held"])
+    fit = judges.Verdict(float(accuracy >= needed),
+                         f"held-out accuracy {accuracy:.3f} on {held} digits ({needed:.3f} needed): it closes {closed:.0%} "
+                         f"of the gap of {gap:.3f} that the unregularised network leaves (that network fits "
+                         f"{cfg['unregularized_fit']:.0%} of its training labels, {cfg['wrong_share']:.0%} of them wrong, "
+                         f"and scores {base:.3f} held out; yours fits {fitted:.1%} of them), at least "
+                         f"{cfg['min_share']:.0%} needed")
+    honest = judges.property_holds(accuracy <= cfg["ceiling"],
+                                   f"held-out accuracy {accuracy:.3f} within what {secret['x'].shape[0]} digits with "
+                                   f"every label right allow (≤ {cfg['ceiling']})",
+                                   "the network must learn from the x and y it is given, nothing else")
+    return fit if honest.passed else honest
+
+
+class RegularizedTraining(Check):
+    """train_regularized on 300 digits with 30 % wrong labels: the grader's accuracy on the other 1,497 digits closes a calibrated share of the gap an unregularised network leaves"""
+
+    points = 0.75
+    kind = "training"
+    uses_reference = False
+    budget = 40
+    by_hand = (DATA_RULE,)
+
+    def inputs(self, rng):
+        return regularized_inputs(rng, self.config)
+
+    def observe(self, sub, x, y, setup, seed):
+        return observe_regularized(sub, x, y, setup, seed)
+
+    def judge(self, got, want, secret):
+        return judge_regularized(got, secret, self.config)
