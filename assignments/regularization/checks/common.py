@@ -393,9 +393,9 @@ AUGMENT_RULE = ByHand(functions=AUGMENT_FUNCTIONS[:-1], forbid=FRAMEWORKS + ("PI
 
 def observe_augment_exact(sub, image, batch, length, size, factor, weights):
     """The deterministic augmentations on the given image (and batch),
-    ``ten_crop`` at ``size`` and at ``size // 2`` (a crop less than half the
-    image, whose far corners are not ``H mod size``), and ``tta_predict`` with
-    a softmax classifier of the given weights."""
+    ``ten_crop`` at ``size`` and at ``size // 2`` (under half the image: a
+    corner formula that holds only for crops over half of it shows there), and
+    ``tta_predict`` with a softmax classifier of the given weights."""
     import keras
 
     def tta():
@@ -418,9 +418,9 @@ def observe_augment_draws(sub, seed, n_flip, n_crop, n_jitter, n_noise, image, l
     """The random augmentations drawn many times from one generator: how many
     images ``random_flip_lr`` flipped (and whether each output is its image or
     the flip), the crops' ``L``, corners, the largest corner each resized
-    image allows, and whether each is that crop of your resized image, the jitter's factors (and whether each output is the
-    image scaled by its factor), and the mean and standard deviation of the
-    noise added to zeros."""
+    image allows, and whether each is that crop of your resized image, the
+    jitter's factors (and whether each output is the image scaled by its
+    factor), and the mean and standard deviation of the noise added to zeros."""
     rng = np.random.default_rng(seed)
 
     def flips():

@@ -744,10 +744,10 @@ def judge_corners(corners, spans):
     verdicts = []
     for axis, name, side in ((0, "top", "height"), (1, "left", "width")):
         c, s = corners[:, axis], spans[:, axis]
-        ends = bool(np.any(c == 0)) and bool(np.any(c == s))
+        zero, end = int(np.sum(c == 0)), int(np.sum(c == s))
         verdicts.append(judges.property_holds(
-            ends, f"random_resized_crop: {name} reaches 0 and the resized {side} − size across the draws",
-            f"{name} uniform over the integers 0 … resized {side} − size, both ends included"))
+            zero > 0 and end > 0, f"random_resized_crop: {name} is 0 in {zero} and the resized {side} − size in {end} "
+            f"of {len(c)} draws", f"{name} uniform over the integers 0 … resized {side} − size, both ends included"))
         sd = np.sqrt(np.sum(((s + 1) ** 2 - 1) / 12.0))
         z = float(np.sum(c - s / 2.0) / sd) if sd > 0 else 0.0
         verdicts.append(judges.property_holds(abs(z) <= SIGMAS, f"random_resized_crop: the mean {name} (z = {z:.1f})",
