@@ -392,7 +392,9 @@ AUGMENT_RULE = ByHand(functions=AUGMENT_FUNCTIONS[:-1], forbid=FRAMEWORKS + ("PI
 
 
 def observe_augment_exact(sub, image, batch, length, size, factor, weights):
-    """The deterministic augmentations on the given image (and batch), and
+    """The deterministic augmentations on the given image (and batch),
+    ``ten_crop`` at ``size`` and at ``size // 2`` (under half the image: a
+    corner formula that holds only for crops over half of it shows there), and
     ``tta_predict`` with a softmax classifier of the given weights."""
     import keras
 
@@ -406,7 +408,8 @@ def observe_augment_exact(sub, image, batch, length, size, factor, weights):
     return {"flip": parts.attempt(lambda: [as_numpy(sub.flip_lr(image)), as_numpy(sub.flip_lr(batch))]),
             "resize": parts.attempt(lambda: [as_numpy(sub.resize_short_side(image, length)),
                                              as_numpy(sub.resize_short_side(portrait, length))]),
-            "ten_crop": parts.attempt(lambda: as_numpy(sub.ten_crop(image, size))),
+            "ten_crop": parts.attempt(lambda: [as_numpy(sub.ten_crop(image, size)),
+                                               as_numpy(sub.ten_crop(image, size // 2))]),
             "brightness": parts.attempt(lambda: as_numpy(sub.adjust_brightness(image, factor))),
             "tta": parts.attempt(tta)}
 
@@ -414,10 +417,10 @@ def observe_augment_exact(sub, image, batch, length, size, factor, weights):
 def observe_augment_draws(sub, seed, n_flip, n_crop, n_jitter, n_noise, image, length_range, size, brightness, std):
     """The random augmentations drawn many times from one generator: how many
     images ``random_flip_lr`` flipped (and whether each output is its image or
-    the flip), the crops' ``L``, corners and whether each is that crop of your
-    resized image, the jitter's factors (and whether each output is the
-    image scaled by its factor), and the mean and standard deviation of the
-    noise added to zeros."""
+    the flip), the crops' ``L``, corners, the largest corner each resized
+    image allows, and whether each is that crop of your resized image, the
+    jitter's factors (and whether each output is the image scaled by its
+    factor), and the mean and standard deviation of the noise added to zeros."""
     rng = np.random.default_rng(seed)
 
     def flips():
@@ -429,16 +432,17 @@ def observe_augment_draws(sub, seed, n_flip, n_crop, n_jitter, n_noise, image, l
         return [int(flipped.sum()), bool(valid)]
 
     def crops():
-        lengths, corners, valid = [], [], True
+        lengths, corners, spans, valid = [], [], [], True
         for _ in range(int(n_crop)):
             crop, length, top, left = sub.random_resized_crop(image, length_range, size, rng)
             lengths.append(int(length))
             corners.append([int(top), int(left)])
             resized = as_numpy(sub.resize_short_side(image, int(length)))
+            spans.append([resized.shape[0] - size, resized.shape[1] - size])
             expected = resized[int(top):int(top) + size, int(left):int(left) + size]
             valid = valid and np.asarray(crop).shape == (size, size, image.shape[-1]) and np.array_equal(as_numpy(crop), expected) \
                 and 0 <= top <= resized.shape[0] - size and 0 <= left <= resized.shape[1] - size
-        return {"lengths": lengths, "valid": bool(valid)}
+        return {"lengths": lengths, "corners": corners, "spans": spans, "valid": bool(valid)}
 
     def jitter():
         grey = np.full((2, 2, 3), 0.3)

@@ -447,7 +447,10 @@ class TwoInputExpectation(Check):
 # -- Part 4 ---------------------------------------------------------------------------------------
 
 def smoothing_inputs(rng, n, k, epsilon):
-    return {"labels": rng.integers(0, k, size=n), "logits": rng.normal(size=(n, k)) * 2.0, "epsilon": epsilon}
+    labels, logits = rng.integers(0, k, size=n), rng.normal(size=(n, k)) * 2.0
+    # One sample's logits span ±800, where exp overflows: the log-softmax must subtract the row's maximum.
+    logits[0] = np.linspace(-800.0, 800.0, k)
+    return {"labels": labels, "logits": logits, "epsilon": epsilon}
 
 
 def judge_smoothing(got, want):
@@ -526,7 +529,9 @@ class Penalties(Check):
 
 
 def decay_inputs(rng, d, steps, lr, lam):
-    return {**problem(rng, d), "steps": steps, "lr": lr, "lam": lam}
+    quad = problem(rng, d)
+    quad["theta0"][0] = 0.0  # sign(0) = 0: the L1 step moves a zero weight by the gradient alone
+    return {**quad, "steps": steps, "lr": lr, "lam": lam}
 
 
 def problem(rng, d, condition=20.0):
@@ -702,7 +707,8 @@ def judge_augment_exact(got, want):
         judge_listed(got["resize"], want["resize"], "resize_short_side", FLOAT64,
                      ["resize_short_side of a landscape image", "resize_short_side of a portrait image"],
                      hint="the short side becomes length; nearest pixel floor((i + ½)·H/H′)"),
-        judges.close(got["ten_crop"], want["ten_crop"], "ten_crop", tol=FLOAT64,
+        judge_listed(got["ten_crop"], want["ten_crop"], "ten_crop", FLOAT64,
+                     ["ten_crop(image, size)", "ten_crop(image, size // 2)"],
                      hint="top-left, top-right, bottom-left, bottom-right, centre; then the same of the flipped image"),
         judges.close(got["brightness"], want["brightness"], "adjust_brightness", tol=FLOAT64,
                      hint="image × factor, clipped to [0, 1]"),
@@ -711,7 +717,7 @@ def judge_augment_exact(got, want):
 
 
 class AugmentationExact(Check):
-    """flip_lr, resize_short_side, ten_crop, adjust_brightness on a 10 × 14 image, and tta_predict with the grader's classifier"""
+    """flip_lr, resize_short_side, ten_crop (crops of 8 and 4), adjust_brightness on a 10 × 14 image, and tta_predict with the grader's classifier"""
 
     points = 0.25
     budget = 10
@@ -725,6 +731,28 @@ class AugmentationExact(Check):
 
     def judge(self, got, want, secret):
         return judge_augment_exact(got, want)
+
+
+def judge_corners(corners, spans):
+    """Each crop's top and left uniform over the integers 0 … span (the resized
+    side − size, both ends included): 0 and span reached across the draws, and
+    a mean within 5σ of span/2. Over n draws an end is missed with probability
+    at most (s/(s + 1))^n, s the largest span: (17/18)^1000 ≈ 1.5e-25 for the
+    public left, (39/40)^1000 ≈ 1e-11 for the largest a hidden check draws."""
+    corners = np.asarray(corners, dtype=np.float64).reshape(-1, 2)
+    spans = np.asarray(spans, dtype=np.float64).reshape(-1, 2)
+    verdicts = []
+    for axis, name, side in ((0, "top", "height"), (1, "left", "width")):
+        c, s = corners[:, axis], spans[:, axis]
+        zero, end = int(np.sum(c == 0)), int(np.sum(c == s))
+        verdicts.append(judges.property_holds(
+            zero > 0 and end > 0, f"random_resized_crop: {name} is 0 in {zero} and the resized {side} − size in {end} "
+            f"of {len(c)} draws", f"{name} uniform over the integers 0 … resized {side} − size, both ends included"))
+        sd = np.sqrt(np.sum(((s + 1) ** 2 - 1) / 12.0))
+        z = float(np.sum(c - s / 2.0) / sd) if sd > 0 else 0.0
+        verdicts.append(judges.property_holds(abs(z) <= SIGMAS, f"random_resized_crop: the mean {name} (z = {z:.1f})",
+                                              f"{name} uniform over its range"))
+    return verdicts
 
 
 def judge_augment_draws(got, settings):
@@ -754,7 +782,8 @@ def judge_augment_draws(got, settings):
                                   f"{len(lengths)} draws", f"L uniform over the integers {lo} … {hi}, both ends included"),
             judges.property_holds(abs(z) <= SIGMAS, f"random_resized_crop: the mean L (z = {z:.1f})"),
             judges.property_holds(g["valid"], "random_resized_crop: each crop is size × size of your resized image at "
-                                  "(top, left)")]))
+                                  "(top, left)"),
+            *judge_corners(g["corners"], g["spans"])]))
     else:
         verdicts.append(failed)
     g = got["jitter"]
@@ -785,7 +814,7 @@ def judge_augment_draws(got, settings):
 
 
 class AugmentationDraws(Check):
-    """The random augmentations drawn many times: flips (4,000), resized crops with L in [12, 18] (200), brightness in [0.5, 1.5] (2,000), noise 𝒩(0, 0.1²) (10⁵)"""
+    """The random augmentations drawn many times: flips (4,000), resized crops with L in [12, 18] (1,000), brightness in [0.5, 1.5] (2,000), noise 𝒩(0, 0.1²) (10⁵)"""
 
     points = 0.25
     kind = "property"
@@ -794,7 +823,7 @@ class AugmentationDraws(Check):
     by_hand = (AUGMENT_RULE,)
 
     def inputs(self, rng):
-        settings = {"n_flip": 4000, "n_crop": 200, "n_jitter": 2000, "n_noise": 100_000, "length_range": [12, 18],
+        settings = {"n_flip": 4000, "n_crop": 1000, "n_jitter": 2000, "n_noise": 100_000, "length_range": [12, 18],
                     "size": 8, "brightness": [0.5, 1.5], "std": 0.1}
         return Inputs(public={**settings, "seed": int(rng.integers(2**31)), "image": rng.uniform(size=(10, 14, 3))},
                       secret=settings)
